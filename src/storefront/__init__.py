@@ -1,0 +1,160 @@
+"""Storefront: a Flask web shop. `create_app()` is the only way to build one."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIFlask
+from flask import g, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
+
+from . import config as config_module
+from .apikit import MAX_ID, guard_api_request
+from .errors import init_errors
+from .extensions import csrf, db, limiter, migrate
+from .sessions import init_sessions
+
+MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+log = logging.getLogger("storefront.request")
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` limited to ids a 64-bit column can hold, so huge ids are a 404."""
+
+    def __init__(self, map: Any, *args: Any, **kwargs: Any) -> None:  # noqa: A002
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
+    """Build the shop. `config` overrides settings read from the environment."""
+    app = APIFlask(
+        __name__,
+        title="Storefront API",
+        version="1.0",
+        json_errors=False,
+        instance_relative_config=True,
+        spec_path="/api/openapi.json",
+        docs_path="/api/docs",
+        static_folder="pages/static",
+    )
+    app.url_map.converters["int"] = IdConverter
+    settings = config_module.build_settings(app.instance_path, config)
+    app.config.update(settings)
+    app.config.update(
+        VALIDATION_ERROR_STATUS_CODE=400,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_NAME="storefront_session",
+        RATELIMIT_STORAGE_URI=app.config.get("RATELIMIT_STORAGE_URI")
+        or app.config.get("REDIS_URL")
+        or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        JSON_SORT_KEYS=False,
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    _configure_logging(app)
+    _init_database(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    init_sessions(app)
+    init_errors(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_spec_processor(app)
+    from .cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def _configure_logging(app: APIFlask) -> None:
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"],
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
+    """SQLite: enforce foreign keys, write-ahead log, wait for locks instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def _init_database(app: APIFlask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    if uri.startswith("postgresql"):
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
+    # Import every model so the metadata (and Alembic) know all tables.
+    from . import models  # noqa: F401
+
+
+def _register_blueprints(app: APIFlask) -> None:
+    from . import ops
+    from .accounts.api import bp as accounts_api
+    from .media.api import bp as media_api
+    from .pages.views import bp as pages
+
+    for api_bp in (accounts_api, media_api, ops.bp):
+        csrf.exempt(api_bp)
+        app.register_blueprint(api_bp)
+    app.register_blueprint(pages)
+
+
+def _register_request_hooks(app: APIFlask) -> None:
+    @app.before_request
+    def start_request() -> None:
+        g.pop("current_user", None)  # tests may reuse one app context for many requests
+        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        g.started = time.perf_counter()
+        guard_api_request()
+
+    @app.after_request
+    def finish_request(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if response.mimetype == "text/html":
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+            )
+        duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info(
+            "request_id=%s %s %s %s %.1fms",
+            g.get("request_id"),
+            request.method,
+            request.path,
+            response.status_code,
+            duration_ms,
+        )
+        return response
+
+
+def _register_spec_processor(app: APIFlask) -> None:
+    @app.spec_processor
+    def mark_bodies_required(spec: dict[str, Any]) -> dict[str, Any]:
+        """Every declared request body is required; say so, so fuzzers read the spec right."""
+        for path_item in spec.get("paths", {}).values():
+            for operation in path_item.values():
+                if isinstance(operation, dict) and "requestBody" in operation:
+                    operation["requestBody"]["required"] = True
+        return spec

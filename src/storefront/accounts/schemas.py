@@ -1,0 +1,49 @@
+"""Request and response shapes of the accounts API."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import EmailStr
+
+from ..apikit import InputModel, OutputModel, Text, Timestamp
+
+Username = Text(max_length=64, min_length=3, pattern=r"^[A-Za-z0-9_.-]+$")
+Password = Text(max_length=256, min_length=1)
+Role = Literal["customer", "staff", "admin"]
+
+
+class UserCreate(InputModel):
+    username: Username  # type: ignore[valid-type]
+    email: EmailStr
+    password: Password  # type: ignore[valid-type]
+
+
+class UserUpdate(InputModel):
+    email: EmailStr | None = None
+    password: Password | None = None  # type: ignore[valid-type]
+    current_password: Password | None = None  # type: ignore[valid-type]
+    role: Role | None = None
+
+
+class LoginIn(InputModel):
+    username: Text(max_length=254, min_length=1)  # type: ignore[valid-type]
+    password: Password  # type: ignore[valid-type]
+
+
+class UserOut(OutputModel):
+    id: int
+    username: str
+    email: str
+    role: str
+    confirmed: bool
+    created_at: Timestamp
+
+
+class LoginOut(OutputModel):
+    message: str
+    user: UserOut
+
+
+class MessageOut(OutputModel):
+    message: str

@@ -1,0 +1,159 @@
+"""What every `/api` route shares: strict request models, the JSON guard and pagination."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, abort, current_app, request, url_for
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
+from sqlalchemy import Select
+
+from .extensions import db
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+MAX_ID = 2**63 - 1
+
+
+class ApiError(Exception):
+    """An expected failure a service reports; errors.py turns it into `{"error": ...}`."""
+
+    status = 400
+
+    def __init__(self, message: str, *, status: int | None = None, **extra: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status or self.status
+        self.extra = extra
+
+
+class InputModel(BaseModel):
+    """A request body: unknown fields are refused and no type is silently coerced."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class OutputModel(BaseModel):
+    """A response body built from ORM objects or dicts."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+def _clean_text(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+def _iso_utc(value: datetime) -> str:
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+#: A timestamp answered as ISO 8601 in UTC, e.g. `2026-11-23T10:00:00Z`.
+Timestamp = Annotated[datetime, PlainSerializer(_iso_utc, return_type=str)]
+
+
+def Text(max_length: int, min_length: int = 0, pattern: str | None = None) -> Any:  # noqa: N802
+    """A string field of bounded length that PostgreSQL and SQLite can both store."""
+    return Annotated[
+        str,
+        StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern),
+        AfterValidator(_clean_text),
+    ]
+
+
+class PageQuery(BaseModel):
+    """`?page=` and `?per_page=`, shared by every list."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    page: int = Field(1, ge=1, le=1_000_000)
+    per_page: int = Field(20, ge=1, le=100)
+
+
+def paginate(statement: Select, query: PageQuery) -> tuple[list[Any], int]:
+    """One page of `statement` and the total row count (two SQL statements, whatever the size)."""
+    page = db.paginate(
+        statement, page=query.page, per_page=query.per_page, error_out=False, count=True
+    )
+    return list(page.items), page.total or 0
+
+
+def page_headers(total: int, query: PageQuery) -> dict[str, str]:
+    """`X-Total-Count` and an RFC 8288 `Link` header with first, prev, next and last."""
+    last = max(1, -(-total // query.per_page))
+    args = {**request.args.to_dict(), **(request.view_args or {})}
+
+    def link(page: int, rel: str) -> str:
+        args.update(page=page, per_page=query.per_page)
+        return f'<{url_for(request.endpoint, _external=True, **args)}>; rel="{rel}"'
+
+    links = [link(1, "first")]
+    if query.page > 1:
+        links.append(link(min(query.page - 1, last), "prev"))
+    if query.page < last:
+        links.append(link(query.page + 1, "next"))
+    links.append(link(last, "last"))
+    return {"X-Total-Count": str(total), "Link": ", ".join(links)}
+
+
+def created_headers(endpoint: str, **values: Any) -> dict[str, str]:
+    """The `Location` header of a 201 answer."""
+    return {"Location": url_for(endpoint, **values)}
+
+
+def _declared_body(app: Flask) -> str | None:
+    """The content type the matched route declares for its body, if any."""
+    view = app.view_functions.get(request.endpoint or "")
+    spec = getattr(view, "_spec", None) or {}
+    return spec.get("content_type") if "body" in spec else None
+
+
+def guard_api_request() -> None:
+    """Refuse, before any view runs, what no `/api` route accepts.
+
+    Cross-site unsafe requests (an `Origin` naming another site) are 403. A route with a
+    JSON body gets a JSON object or a 400/415; a route taking files gets multipart or 415.
+    """
+    if not request.path.startswith("/api/") or request.method not in UNSAFE_METHODS:
+        return
+    origin = request.headers.get("Origin")
+    if origin and origin != "null":
+        parts = urlsplit(origin)
+        if parts.netloc != request.host:
+            abort(403, description="Cross-site request refused.")
+    declared = _declared_body(current_app)
+    if declared is None:
+        return
+    if declared == "multipart/form-data":
+        if request.mimetype != "multipart/form-data":
+            raise ApiError("Send the file as multipart/form-data.", status=415)
+        return
+    if not request.get_data(cache=True):
+        raise ApiError("The request body must be a JSON object.")
+    if not request.is_json:
+        raise ApiError(
+            "The request body must be JSON (Content-Type: application/json).", status=415
+        )
+    body = request.get_json(silent=True)
+    if body is None:
+        raise ApiError("The request body is not valid JSON.")
+    if not isinstance(body, dict):
+        raise ApiError("The request body must be a JSON object.")
+
+
+def empty_response(status: int = 204) -> Response:
+    """An answer with no body, such as a 204 after a delete."""
+    return Response(status=status)

@@ -1,0 +1,77 @@
+"""Who is asking, and may they: `current_user`, `login_required`, `role_required`.
+
+Every protected route, API or page, goes through the two decorators here. The session
+holds only `session["user_id"]`; the user is loaded once per request and cached on `g`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flask import abort, g, session
+from werkzeug.local import LocalProxy
+
+from .extensions import db
+
+if TYPE_CHECKING:
+    from .accounts.models import User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROLES = ("customer", "staff", "admin")
+
+
+def load_current_user() -> User | None:
+    """The logged-in user of this request, or None; a stale session id logs nobody in."""
+    if "current_user" not in g:
+        from .accounts.models import User
+
+        user = None
+        user_id = session.get("user_id")
+        if isinstance(user_id, int) and not isinstance(user_id, bool):
+            user = db.session.get(User, user_id)
+        g.current_user = user
+    return g.current_user
+
+
+current_user: User | None = LocalProxy(load_current_user)  # type: ignore[assignment]
+
+
+def login_required(view: F) -> F:
+    """401 unless someone is logged in."""
+
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if load_current_user() is None:
+            abort(401, description="Log in first.")
+        return view(*args, **kwargs)
+
+    return wrapped  # type: ignore[return-value]
+
+
+def role_required(*roles: str) -> Callable[[F], F]:
+    """401 for anonymous users, 403 for logged-in users whose role is not in `roles`."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            user = load_current_user()
+            if user is None:
+                abort(401, description="Log in first.")
+            if user.role not in roles:
+                abort(403, description="You are not allowed to do this.")
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def is_staff(user: User | None) -> bool:
+    """Staff and admins manage the catalogue and see every order and file."""
+    return user is not None and user.role in ("staff", "admin")

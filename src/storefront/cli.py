@@ -1,0 +1,129 @@
+"""Command line: `storefront init-db | create-user | demo | serve | sessions-cleanup`.
+
+`storefront` is the Flask CLI bound to `create_app`, so `storefront db ...` (Flask-Migrate)
+and `storefront routes` work too, and tests drive it with `app.test_cli_runner()`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from flask_migrate import upgrade
+from pydantic import ValidationError
+
+from .auth import ROLES
+
+
+def _create_app():
+    from . import create_app
+
+    return create_app()
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create or upgrade the database schema by applying every migration."""
+    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+    click.echo("Database is up to date.")
+
+
+@click.command("create-user")
+@click.argument("username")
+@click.argument("email")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(ROLES), default="customer", show_default=True)
+@with_appcontext
+def create_user_command(username: str, email: str, password: str, role: str) -> None:
+    """Create a confirmed user; exits with 1 on a duplicate or bad input."""
+    from .accounts import service
+    from .accounts.schemas import UserCreate
+    from .apikit import ApiError
+
+    try:
+        data = UserCreate(username=username, email=email, password=password)
+        user = service.create_user(
+            data.username, data.email, data.password, role=role, confirmed=True
+        )
+    except ValidationError as error:
+        for problem in error.errors():
+            field = ".".join(str(p) for p in problem["loc"]) or "input"
+            click.echo(f"Error: {field}: {problem['msg']}", err=True)
+        sys.exit(1)
+    except ApiError as error:
+        click.echo(f"Error: {error.message}", err=True)
+        sys.exit(1)
+    click.echo(f"Created {user.role} {user.username!r} <{user.email}> with id {user.id}.")
+
+
+@click.command("sessions-cleanup")
+@with_appcontext
+def sessions_cleanup_command() -> None:
+    """Delete expired sessions from the database session store."""
+    interface = current_app.session_interface
+    if hasattr(interface, "_delete_expired_sessions"):
+        interface._delete_expired_sessions()
+    click.echo("Expired sessions removed.")
+
+
+@click.command("demo")
+@with_appcontext
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--no-serve", is_flag=True, help="Only prepare the database and demo data.")
+@click.pass_context
+def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool) -> None:
+    """Migrate, load demo data (once), print the demo logins, then serve."""
+    from .demo import load_demo_data
+
+    upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+    logins = load_demo_data()
+    click.echo("Demo logins (username / password / role):")
+    for username, _email, password, role in logins:
+        click.echo(f"  {username:<10} {password:<24} {role}")
+    if not no_serve:
+        click.echo(f"Serving on http://{host}:{port}/")
+        ctx.invoke(serve_command, host=host, port=port, workers=workers)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=int)
+def serve_command(host: str, port: int, workers: int) -> None:
+    """Serve the shop with gunicorn."""
+    gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    args = [
+        gunicorn,
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "storefront.wsgi:app",
+    ]
+    os.execv(gunicorn, args)  # noqa: S606 - replaces this process with gunicorn
+
+
+def register_commands(app) -> None:
+    """Attach the shop's commands to `app.cli`."""
+    for command in (
+        init_db_command,
+        create_user_command,
+        demo_command,
+        sessions_cleanup_command,
+        serve_command,
+    ):
+        app.cli.add_command(command)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app)
+def main() -> None:
+    """Storefront management commands."""

@@ -1,0 +1,138 @@
+"""Settings read from environment variables and checked once, when the app is built.
+
+`create_app(mapping)` lays the mapping over what the environment says, so tests and
+embedding code can set anything without touching `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+#: Values that look like a secret but are not one; production refuses them.
+PLACEHOLDER_SECRETS = frozenset(
+    {"", "dev", "development", "secret", "changeme", "change-me", "please-change-me", "test"}
+)
+ENVIRONMENTS = ("production", "development")
+
+
+class ConfigError(RuntimeError):
+    """Raised at start-up when the settings cannot give a safe, working app."""
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+
+
+def normalize_database_url(url: str) -> str:
+    """Point plain `postgres://` and `postgresql://` URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Read every setting the shop knows from the environment, with safe defaults."""
+    instance = Path(instance_path)
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'storefront.db'}"
+    return {
+        "STOREFRONT_ENV": os.environ.get("STOREFRONT_ENV", "production"),
+        "SECRET_KEY": os.environ.get("SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance / "uploads"),
+        "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024),
+        "UPLOAD_ALLOWED_TYPES": tuple(
+            t.strip()
+            for t in os.environ.get(
+                "UPLOAD_ALLOWED_TYPES",
+                "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain",
+            ).split(",")
+            if t.strip()
+        ),
+        "PASSWORD_HASH_TIME_COST": _env_int("PASSWORD_HASH_TIME_COST", 3),
+        "PASSWORD_HASH_MEMORY_COST": _env_int("PASSWORD_HASH_MEMORY_COST", 65536),
+        "PASSWORD_HASH_PARALLELISM": _env_int("PASSWORD_HASH_PARALLELISM", 4),
+        "SESSION_LIFETIME_SECONDS": _env_int("SESSION_LIFETIME_SECONDS", 14 * 24 * 3600),
+        "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", True),
+        "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+    }
+
+
+def _development_secret(instance_path: str) -> str:
+    """A secret kept in the instance folder, so every dev worker and restart shares it."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Merge environment and overrides, then fill derived values and refuse unsafe ones."""
+    settings = from_environment(instance_path)
+    settings.update(overrides or {})
+    testing = bool(settings.get("TESTING"))
+    env = settings["STOREFRONT_ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"STOREFRONT_ENV must be one of {ENVIRONMENTS}, got {env!r}")
+    settings["DEBUG"] = bool(settings.get("DEBUG", env == "development"))
+
+    secret = settings.get("SECRET_KEY")
+    if not secret or secret in PLACEHOLDER_SECRETS:
+        if testing:
+            settings["SECRET_KEY"] = secrets.token_urlsafe(32)
+        elif env == "development":
+            settings["SECRET_KEY"] = _development_secret(instance_path)
+        else:
+            raise ConfigError(
+                "SECRET_KEY is missing or a placeholder. Set SECRET_KEY to a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "or STOREFRONT_ENV=development for local use."
+            )
+    elif env == "production" and not testing and len(secret) < 24:
+        raise ConfigError("SECRET_KEY is too short for production: use at least 24 characters.")
+
+    settings["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
+        settings["SQLALCHEMY_DATABASE_URI"]
+    )
+    if testing and "PASSWORD_HASH_MEMORY_COST" not in (overrides or {}):
+        settings["PASSWORD_HASH_TIME_COST"] = 1
+        settings["PASSWORD_HASH_MEMORY_COST"] = 1024
+        settings["PASSWORD_HASH_PARALLELISM"] = 1
+    if testing or env == "development":
+        settings["SESSION_COOKIE_SECURE"] = bool(
+            (overrides or {}).get("SESSION_COOKIE_SECURE", False)
+        )
+    for key in ("MAX_CONTENT_LENGTH", "SESSION_LIFETIME_SECONDS"):
+        if not isinstance(settings[key], int) or settings[key] <= 0:
+            raise ConfigError(f"{key} must be a positive integer")
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings["SESSION_LIFETIME_SECONDS"])
+    return settings

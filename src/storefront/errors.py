@@ -1,0 +1,108 @@
+"""The one place every failure becomes an answer: JSON under `/api`, an HTML page elsewhere."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from apiflask import APIFlask
+from apiflask.exceptions import HTTPError
+from flask import Response, g, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .apikit import ApiError
+from .extensions import db
+
+log = logging.getLogger("storefront.errors")
+
+PYDANTIC_MESSAGES = {
+    "Extra inputs are not permitted": "unknown field",
+    "Field required": "this field is required",
+}
+
+
+def wants_json() -> bool:
+    """API clients get JSON; browsers on pages get HTML."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def _json_error(status: int, message: str, headers: Any = None, **extra: Any) -> Response:
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    for name, value in headers or ():
+        if name.lower() not in {"content-type", "content-length"}:
+            response.headers[name] = value
+    return response
+
+
+def _page_error(status: int, title: str, message: str, headers: Any = None) -> Response:
+    response = Response(
+        render_template("error.html", status=status, title=title, message=message),
+        status=status,
+    )
+    for name, value in headers or ():
+        if name.lower() not in {"content-type", "content-length"}:
+            response.headers[name] = value
+    return response
+
+
+def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
+    """Flatten APIFlask's `{location: {field: [messages]}}` into `{field: "why"}`."""
+    fields: dict[str, str] = {}
+    for errors in detail.values():
+        if not isinstance(errors, dict):
+            continue
+        for name, messages in errors.items():
+            texts = messages if isinstance(messages, list) else [str(messages)]
+            fields[name] = "; ".join(PYDANTIC_MESSAGES.get(m, m) for m in texts)
+    return fields
+
+
+def handle_validation_error(error: HTTPError) -> Response:
+    """APIFlask's input and `abort()` errors, as `{"error", "fields"}`."""
+    fields = _field_errors(error.detail) if isinstance(error.detail, dict) else {}
+    extra: dict[str, Any] = {**error.extra_data}
+    if fields:
+        extra["fields"] = fields
+        message = "Invalid input: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
+    else:
+        message = error.message
+    return _json_error(error.status_code, message, error.headers.items(), **extra)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    """Werkzeug, Flask-WTF and Flask-Limiter errors, keeping headers such as `Allow`."""
+    db.session.rollback()
+    original = error.get_response()
+    status = error.code or 500
+    description = error.description or error.name
+    if wants_json():
+        return _json_error(status, description, original.headers.items())
+    return _page_error(status, error.name, description, original.headers.items())
+
+
+def handle_api_error(error: ApiError) -> Response:
+    """An expected failure reported by a service or the request guard."""
+    db.session.rollback()
+    if wants_json():
+        return _json_error(error.status, error.message, **error.extra)
+    return _page_error(error.status, "Request refused", error.message)
+
+
+def handle_unexpected(error: Exception) -> Response:
+    """A bug: log it with the request id, answer without any detail of it."""
+    db.session.rollback()
+    request_id = getattr(g, "request_id", None)
+    log.exception("unhandled error (request_id=%s)", request_id)
+    if wants_json():
+        return _json_error(500, "internal error", request_id=request_id)
+    message = f"Something went wrong on our side. Reference: {request_id}"
+    return _page_error(500, InternalServerError.name, message)
+
+
+def init_errors(app: APIFlask) -> None:
+    """Register the handlers above on `app`."""
+    app.error_processor(handle_validation_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,8 @@
+"""Every table of the shop, imported in one place so Alembic sees the whole schema."""
+
+from .accounts.models import User
+from .media.models import StoredFile
+from .pages.models import ContactMessage
+from .sessions import StoredSession
+
+__all__ = ["ContactMessage", "StoredFile", "StoredSession", "User"]

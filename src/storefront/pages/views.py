@@ -1,0 +1,26 @@
+"""HTML pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, url_for
+
+from . import service
+from .forms import ContactForm
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+@bp.route("/form", methods=["GET", "POST"])
+def contact():
+    """The contact form; a valid post is stored, then the visitor sees a thank-you page."""
+    form = ContactForm()
+    if form.validate_on_submit():
+        service.save_contact_message(form.name.data, form.email.data, form.message.data)
+        return redirect(url_for("pages.contact_thanks"), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("contact.html", form=form), status
+
+
+@bp.get("/form/thanks")
+def contact_thanks():
+    return render_template("contact_thanks.html")

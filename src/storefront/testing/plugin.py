@@ -1,0 +1,308 @@
+"""Storefront's pytest plugin: the fixtures the suite (and anyone forking the shop) builds on.
+
+Load it with `pytest_plugins = ["storefront.testing.plugin"]` in a `conftest.py`.
+
+The database comes from `TEST_DATABASE_URL` (a PostgreSQL URL) or, by default, a SQLite
+file in a temporary folder. Its schema is made once per run by applying the migrations;
+each test then runs inside a transaction that is rolled back afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import event, make_url
+from werkzeug.serving import make_server
+
+from storefront import create_app
+from storefront.extensions import db as _db
+from storefront.extensions import limiter
+
+from .factories import UserFactory
+
+TEST_SECRET_KEY = "storefront-test-secret-key-not-for-production"  # noqa: S105
+_CSRF_INPUT = re.compile(
+    r'name="csrf_token"[^>]*value="([^"]+)"|value="([^"]+)"[^>]*name="csrf_token"'
+)
+_ISOLATION_STATEMENTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+def _database_name(label: str) -> str:
+    """A database name unique to this checkout's run and xdist worker."""
+    prefix = os.environ.get("STOREFRONT_TEST_DB_PREFIX", "storefront")
+    return f"{prefix}_{label}_{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"
+
+
+def _fresh_postgres_database(base_url: str, name: str) -> str:
+    """Drop and create database `name` on the server of `base_url`; return its URL."""
+    import psycopg
+
+    url = make_url(base_url)
+    admin = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def make_database_url(tmp_dir: Path, label: str) -> str:
+    """A new, empty database for this test run: PostgreSQL if `TEST_DATABASE_URL` says so."""
+    base = os.environ.get("TEST_DATABASE_URL", "")
+    if base.startswith("postgres"):
+        base = base.replace("postgresql://", "postgresql+psycopg://", 1)
+        return _fresh_postgres_database(base, _database_name(label))
+    return f"sqlite:///{tmp_dir / f'{label}.db'}"
+
+
+def testing_config(database_url: str, upload_folder: Path, **overrides: Any) -> dict[str, Any]:
+    """Settings of a test app: cheap password hashing, a fixed secret, its own uploads."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_FOLDER": str(upload_folder),
+        "SERVER_NAME": None,
+        **overrides,
+    }
+
+
+def migrate_database(app: Flask) -> None:
+    """Bring the app's database to the newest schema by running the migrations."""
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision="heads")
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """URL of the run's test database, migrated once by the `app` fixture."""
+    return make_database_url(tmp_path_factory.mktemp("db"), "test")
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Flask]:
+    """The shop app shared by the run, on the migrated test database.
+
+    Change settings for one test with `monkeypatch.setitem(app.config, KEY, value)`,
+    or build a separate app with `make_app`.
+    """
+    application = create_app(testing_config(database_url, tmp_path_factory.mktemp("uploads")))
+    migrate_database(application)
+    yield application
+    with application.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(database_url: str, tmp_path: Path) -> Callable[..., Flask]:
+    """Build another app on the same (already migrated) database with extra settings."""
+
+    def build(**overrides: Any) -> Flask:
+        return create_app(testing_config(database_url, tmp_path / "uploads", **overrides))
+
+    return build
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The Flask-SQLAlchemy object, with every change of the test rolled back afterwards.
+
+    The ORM session is bound to one connection inside an outer transaction; the app's own
+    commits only release savepoints, so the test sees them and the next test does not.
+    """
+    with app.app_context():
+        connection = _db.engine.connect()
+        outer = connection.begin()
+        original_session = _db.session
+        _db.session = _db._make_scoped_session(
+            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+        )
+        try:
+            yield _db
+        finally:
+            _db.session.remove()
+            _db.session = original_session
+            outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app: Flask, db: Any) -> FlaskClient:
+    """A test client for `app` on the rolled-back database, with fresh rate-limit counters."""
+    limiter.reset()
+    return app.test_client()
+
+
+def login_as(client: FlaskClient, user: Any) -> None:
+    """Log `user` in on `client` by writing `session["user_id"]`, as the tutorial does."""
+    with client.session_transaction() as session:
+        session["user_id"] = user.id
+
+
+@pytest.fixture(name="login_as")
+def login_as_fixture() -> Callable[[FlaskClient, Any], None]:
+    """`login_as(client, user)`: log a user in without going through `/api/login`."""
+    return login_as
+
+
+@pytest.fixture
+def user_factory(db: Any) -> type[UserFactory]:
+    """factory_boy factory of confirmed users; `user.password` holds the plain password."""
+    return UserFactory
+
+
+@pytest.fixture
+def user(user_factory: type[UserFactory]) -> Any:
+    """A confirmed customer."""
+    return user_factory()
+
+
+@pytest.fixture
+def staff(user_factory: type[UserFactory]) -> Any:
+    """A confirmed staff member."""
+    return user_factory(role="staff")
+
+
+@pytest.fixture
+def admin(user_factory: type[UserFactory]) -> Any:
+    """A confirmed admin."""
+    return user_factory(role="admin")
+
+
+def csrf_token(client: FlaskClient, url: str) -> str:
+    """The CSRF token of the form on the page at `url` (fetched with `client`)."""
+    response = client.get(url)
+    match = _CSRF_INPUT.search(response.get_data(as_text=True))
+    if match is None:
+        raise AssertionError(f"no csrf_token field on {url} (status {response.status_code})")
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture(name="csrf_token")
+def csrf_token_fixture() -> Callable[[FlaskClient, str], str]:
+    """`csrf_token(client, url)`: read the CSRF token of the form at `url`."""
+    return csrf_token
+
+
+@dataclass
+class QueryLog:
+    """SQL statements seen inside an `assert_max_queries` block."""
+
+    statements: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.statements)
+
+
+@contextmanager
+def count_queries(engine: Any) -> Iterator[QueryLog]:
+    """Record the SQL statements `engine` runs in the block (test savepoints excluded)."""
+    log = QueryLog()
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(_ISOLATION_STATEMENTS):
+            log.statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield log
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+def assert_max_queries(app: Flask, db: Any) -> Callable[[int], Any]:
+    """`with assert_max_queries(n): ...` fails if the block runs more than `n` statements."""
+
+    @contextmanager
+    def check(limit: int) -> Iterator[QueryLog]:
+        with app.app_context(), count_queries(_db.engine) as log:
+            yield log
+        if len(log) > limit:
+            listing = "\n".join(f"  {i + 1}. {s}" for i, s in enumerate(log.statements))
+            raise AssertionError(f"{len(log)} SQL statements, expected at most {limit}:\n{listing}")
+
+    return check
+
+
+class LiveServer:
+    """A real threaded HTTP server running the app on a free 127.0.0.1 port."""
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.port = self._server.server_port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        with socket.create_connection(("127.0.0.1", self.port), timeout=5):
+            pass
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._thread.join(timeout=5)
+
+    def clear_data(self) -> None:
+        """Delete every row so each test starts from an empty, committed database."""
+        with self.app.app_context():
+            with _db.engine.begin() as conn:
+                for table in reversed(_db.metadata.sorted_tables):
+                    conn.execute(table.delete())
+            limiter.reset()
+
+
+@pytest.fixture(scope="session")
+def _live_server_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    tmp = tmp_path_factory.mktemp("live")
+    live_app = create_app(
+        testing_config(make_database_url(tmp, "live"), tmp / "uploads", SESSION_COOKIE_SECURE=False)
+    )
+    migrate_database(live_app)
+    server = LiveServer(live_app)
+    server.start()
+    yield server
+    server.stop()
+    with live_app.app_context():
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def live_server(_live_server_session: LiveServer) -> LiveServer:
+    """The shop served over real HTTP with its own committed database, emptied per test.
+
+    `live_server.url` is the base URL; `live_server.app` the app behind it.
+    """
+    _live_server_session.clear_data()
+    return _live_server_session
+
+
+@pytest.fixture
+def run_cli(app: Flask, db: Any) -> Callable[..., Any]:
+    """`run_cli("create-user", ...)`: invoke a `storefront` command on the test database."""
+    runner = app.test_cli_runner()
+
+    def invoke(*args: str, **kwargs: Any) -> Any:
+        return runner.invoke(args=list(args), **kwargs)
+
+    return invoke
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "e2e: browser test in real Chromium")
+
+
+__all__ = ["LiveServer", "count_queries", "csrf_token", "login_as", "testing_config"]
