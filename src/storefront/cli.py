@@ -37,7 +37,7 @@ def init_db_command() -> None:
 @click.argument("username")
 @click.argument("email")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-@click.option("--role", type=click.Choice(ROLES), default="customer", show_default=True)
+@click.option("--role", default="customer", show_default=True, help="customer, staff or admin")
 @with_appcontext
 def create_user_command(username: str, email: str, password: str, role: str) -> None:
     """Create a confirmed user; exits with 1 on a duplicate or bad input."""
@@ -45,6 +45,9 @@ def create_user_command(username: str, email: str, password: str, role: str) -> 
     from .accounts.schemas import UserCreate
     from .apikit import ApiError
 
+    if role not in ROLES:
+        click.echo(f"Error: role must be one of {', '.join(ROLES)}, got {role!r}", err=True)
+        sys.exit(1)
     try:
         data = UserCreate(username=username, email=email, password=password)
         user = service.create_user(

@@ -9,9 +9,9 @@ from .accounts.models import User
 from .extensions import db
 
 DEMO_USERS = (
-    ("admin", "admin@storefront.local", "demo-admin-password", "admin"),
-    ("staff", "staff@storefront.local", "demo-staff-password", "staff"),
-    ("customer", "customer@storefront.local", "demo-customer-password", "customer"),
+    ("admin", "admin@example.com", "demo-admin-password", "admin"),
+    ("staff", "staff@example.com", "demo-staff-password", "staff"),
+    ("customer", "customer@example.com", "demo-customer-password", "customer"),
 )
 
 

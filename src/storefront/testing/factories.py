@@ -21,7 +21,7 @@ class UserFactory(SQLAlchemyModelFactory):
         sqlalchemy_session_persistence = "commit"
 
     username = factory.Sequence(lambda n: f"user{n}")
-    email = factory.LazyAttribute(lambda o: f"{o.username}@example.test")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
     password = DEFAULT_PASSWORD
     role = "customer"
     confirmed = True

@@ -23,6 +23,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import event, make_url
 from werkzeug.serving import make_server
 
@@ -115,6 +116,17 @@ def make_app(database_url: str, tmp_path: Path) -> Callable[..., Flask]:
     return build
 
 
+class _ConnectionBoundSession(FlaskSQLAlchemySession):
+    """Flask-SQLAlchemy's session, but always on the test's connection.
+
+    Flask-SQLAlchemy picks an engine per model, which would step around the outer
+    transaction; here every statement goes through the connection the test rolls back.
+    """
+
+    def get_bind(self, *args: Any, **kwargs: Any) -> Any:
+        return self.bind
+
+
 @pytest.fixture
 def db(app: Flask) -> Iterator[Any]:
     """The Flask-SQLAlchemy object, with every change of the test rolled back afterwards.
@@ -127,7 +139,11 @@ def db(app: Flask) -> Iterator[Any]:
         outer = connection.begin()
         original_session = _db.session
         _db.session = _db._make_scoped_session(
-            {"bind": connection, "join_transaction_mode": "create_savepoint"}
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": _ConnectionBoundSession,
+            }
         )
         try:
             yield _db

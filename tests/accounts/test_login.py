@@ -1,0 +1,93 @@
+"""Session login, the protected route and logout."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storefront.accounts.models import User
+
+
+def _login(client, username, password):
+    return client.post("/api/login", json={"username": username, "password": password})
+
+
+def test_login_protected_logout_cycle(client, user):
+    response = _login(client, user.username, user.password)
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["message"] == "Login successful"
+    assert body["user"]["id"] == user.id
+    assert client.get("/api/protected").get_json() == {"message": f"Hello, {user.username}!"}
+    assert client.get("/api/me").get_json()["username"] == user.username
+    assert client.post("/api/logout").get_json() == {"message": "Logged out"}
+    assert client.get("/api/protected").status_code == 401
+
+
+def test_login_with_email_instead_of_username(client, user):
+    assert _login(client, user.email.upper(), user.password).status_code == 200
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(client, user):
+    wrong = _login(client, user.username, "not-the-password")
+    unknown = _login(client, "nobody-here", "not-the-password")
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.get_json() == unknown.get_json()
+
+
+def test_login_missing_fields_is_400(client):
+    response = client.post("/api/login", json={"username": "x"})
+    assert response.status_code == 400
+    assert "password" in response.get_json()["fields"]
+
+
+def test_login_through_session_transaction(client, user):
+    with client.session_transaction() as session:
+        session["user_id"] = user.id
+    assert client.get("/api/protected").status_code == 200
+
+
+def test_protected_route_without_login_is_401_json(client):
+    response = client.get("/api/protected")
+    assert response.status_code == 401
+    assert response.is_json
+    assert response.get_json()["error"]
+
+
+def test_replayed_cookie_after_logout_is_anonymous(client, app, user):
+    _login(client, user.username, user.password)
+    cookie = client.get_cookie("storefront_session").value
+    client.post("/api/logout")
+    replay = app.test_client()
+    replay.set_cookie("storefront_session", cookie)
+    assert replay.get("/api/me").status_code == 401
+
+
+def test_login_issues_a_new_session_id(client, user):
+    client.get("/form")
+    with client.session_transaction() as session:
+        session["cart_hint"] = "kept across login? no"
+    before = client.get_cookie("storefront_session").value
+    _login(client, user.username, user.password)
+    after = client.get_cookie("storefront_session").value
+    assert after != before
+    old = client.application.test_client()
+    old.set_cookie("storefront_session", before)
+    assert old.get("/api/me").status_code == 401
+
+
+def test_session_cookie_is_httponly_and_samesite(client, user):
+    response = _login(client, user.username, user.password)
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+
+
+def test_login_rehashes_a_password_made_with_old_parameters(client, app, db, user, monkeypatch):
+    old_hash = user.password_hash
+    monkeypatch.setitem(app.config, "PASSWORD_HASH_TIME_COST", 2)
+    monkeypatch.delitem(app.extensions, "storefront.hasher")
+    assert _login(client, user.username, user.password).status_code == 200
+    new_hash = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert new_hash != old_hash
+    assert "t=2" in new_hash
+    assert new_hash.startswith("$argon2id$")

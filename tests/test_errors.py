@@ -1,0 +1,121 @@
+"""Every bad input gets a clear JSON error under /api, never a 500."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+VALID = {"username": "carol", "email": "carol@example.com", "password": "a-long-enough-password"}
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        ("{not json", "application/json", 400),
+        ("[1, 2, 3]", "application/json", 400),
+        ('"just a string"', "application/json", 400),
+        ("null", "application/json", 400),
+        ("", "application/json", 400),
+        ("username=x&password=y", "application/x-www-form-urlencoded", 415),
+        ('{"username": "x"}', "text/plain", 415),
+        (b"\xff\xfe\x00garbage", "application/json", 400),
+    ],
+)
+def test_malformed_bodies(client, data, content_type, status):
+    response = client.post("/api/users", data=data, content_type=content_type)
+    assert response.status_code == status
+    assert response.is_json
+    assert isinstance(response.get_json()["error"], str)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"nickname": "carl"}, "nickname"),
+        ({"username": 42}, "username"),
+        ({"username": True}, "username"),
+        ({"username": None}, "username"),
+        ({"username": ["a"]}, "username"),
+        ({"username": "x" * 65}, "username"),
+        ({"username": "nul\u0000byte"}, "username"),
+        ({"email": "a" * 300 + "@example.com"}, "email"),
+        ({"password": {"nested": 1}}, "password"),
+        ({"password": "x" * 10_000}, "password"),
+    ],
+)
+def test_invalid_fields_are_named(client, change, field):
+    response = client.post("/api/users", json={**VALID, **change})
+    assert response.status_code == 400
+    assert field in response.get_json()["fields"]
+
+
+def test_lone_surrogate_is_refused(client):
+    body = '{"username": "\\ud800abc", "email": "carol@example.com", "password": "long-password-1"}'
+    response = client.post("/api/users", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "username" in response.get_json()["fields"]
+
+
+def test_unknown_api_route_is_json_404(client):
+    response = client.get("/api/no-such-thing")
+    assert response.status_code == 404
+    assert response.is_json
+
+
+def test_wrong_method_is_json_405_with_allow(client):
+    response = client.put("/api/login", json={})
+    assert response.status_code == 405
+    assert response.is_json
+    assert "POST" in response.headers["Allow"]
+
+
+def test_id_too_big_for_the_database_is_404(client, admin, login_as):
+    login_as(client, admin)
+    assert client.get(f"/api/users/{2**64}").status_code == 404
+    assert client.get("/api/users/-1").status_code == 404
+
+
+def test_body_over_the_size_limit_is_json_413(client, app, user, login_as, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    response = client.post("/api/users", data="x" * 5000, content_type="application/json")
+    assert response.status_code == 413
+    assert response.is_json
+
+
+def test_cross_site_origin_is_refused(client, user):
+    login = {"username": user.username, "password": user.password}
+    evil = client.post("/api/login", json=login, headers={"Origin": "https://evil.example"})
+    assert evil.status_code == 403
+    same = client.post("/api/login", json=login, headers={"Origin": "http://localhost"})
+    assert same.status_code == 200
+
+
+def test_unknown_page_is_an_html_404(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Storefront" in response.get_data(as_text=True)
+
+
+def test_a_bug_answers_500_with_request_id_and_logs_it(make_app, db, caplog):
+    app = make_app()
+
+    @app.get("/api/boom")
+    def boom():
+        raise RuntimeError("secret detail")
+
+    caplog.set_level(logging.ERROR, logger="storefront.errors")
+    response = app.test_client().get("/api/boom", headers={"X-Request-ID": "req-42"})
+    assert response.status_code == 500
+    assert response.get_json() == {"error": "internal error", "request_id": "req-42"}
+    assert "secret detail" not in response.get_data(as_text=True)
+    assert any("req-42" in r.getMessage() for r in caplog.records)
+
+
+def test_every_request_is_logged_with_an_id(client, caplog):
+    caplog.set_level(logging.INFO, logger="storefront.request")
+    response = client.get("/healthz")
+    request_id = response.headers["X-Request-ID"]
+    line = next(r.getMessage() for r in caplog.records if request_id in r.getMessage())
+    assert "GET /healthz 200" in line

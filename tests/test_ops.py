@@ -1,0 +1,44 @@
+"""Health, readiness and the OpenAPI document."""
+
+from __future__ import annotations
+
+
+def test_healthz(client):
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+
+
+def test_readyz_ok_with_a_database(client):
+    assert client.get("/readyz").status_code == 200
+
+
+def test_readyz_is_503_when_the_database_is_gone(make_app, tmp_path):
+    gone = f"sqlite:///{tmp_path / 'missing-dir' / 'db.sqlite'}"
+    response = make_app(SQLALCHEMY_DATABASE_URI=gone).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
+
+
+def test_readyz_is_503_when_postgres_is_unreachable(make_app):
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=2"
+    assert make_app(SQLALCHEMY_DATABASE_URI=url).test_client().get("/readyz").status_code == 503
+
+
+def test_openapi_lists_every_api_route(client, app):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.endpoint.startswith("openapi."):
+            continue
+        path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, (path, method)
+
+
+def test_openapi_marks_request_bodies_required(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["paths"]["/api/users"]["post"]["requestBody"]["required"] is True
+
+
+def test_api_docs_page(client):
+    assert client.get("/api/docs").status_code == 200
