@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 import uuid
 from collections.abc import Mapping
@@ -40,7 +41,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         title="Storefront API",
         version="1.0",
         json_errors=False,
-        instance_relative_config=True,
+        instance_path=os.path.abspath(os.environ.get("STOREFRONT_INSTANCE_PATH") or "instance"),
         spec_path="/api/openapi.json",
         docs_path="/api/docs",
         static_folder="pages/static",

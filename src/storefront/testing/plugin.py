@@ -154,11 +154,18 @@ def db(app: Flask) -> Iterator[Any]:
             connection.close()
 
 
+class BufferedClient(FlaskClient):
+    """A test client that reads each response fully and closes it (no open files left)."""
+
+    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> Any:
+        return super().open(*args, buffered=buffered, **kwargs)
+
+
 @pytest.fixture
 def client(app: Flask, db: Any) -> FlaskClient:
     """A test client for `app` on the rolled-back database, with fresh rate-limit counters."""
     limiter.reset()
-    return app.test_client()
+    return BufferedClient(app, app.response_class, use_cookies=True)
 
 
 def login_as(client: FlaskClient, user: Any) -> None:

@@ -1,0 +1,119 @@
+"""The tutorial's upload endpoint: content-checked, stored under a generated name."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+PNG = (
+    b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
+    b"\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d"
+    b"\x00\x00\x00\x00IEND\xaeB`\x82"
+)
+
+
+def _upload(client, data: bytes, filename: str = "pixel.png", content_type: str = "image/png"):
+    return client.post(
+        "/api/upload",
+        data={"file": (io.BytesIO(data), filename, content_type)},
+        content_type="multipart/form-data",
+    )
+
+
+def test_upload_and_fetch_back_the_exact_bytes(client, user, login_as):
+    login_as(client, user)
+    response = _upload(client, PNG)
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["filename"] == "pixel.png"
+    assert body["content_type"] == "image/png"
+    assert body["size"] == len(PNG)
+    assert response.headers["Location"] == body["url"]
+    fetched = client.get(body["url"])
+    assert fetched.status_code == 200
+    assert fetched.data == PNG
+    assert fetched.mimetype == "image/png"
+    assert fetched.headers["ETag"]
+    assert fetched.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_fetch_with_matching_etag_is_304(client, user, login_as):
+    login_as(client, user)
+    url = _upload(client, PNG).get_json()["url"]
+    etag = client.get(url).headers["ETag"]
+    assert client.get(url, headers={"If-None-Match": etag}).status_code == 304
+
+
+def test_text_file_is_offered_as_a_download(client, user, login_as):
+    login_as(client, user)
+    body = _upload(client, b"hello, shop\n", "notes.txt", "text/plain").get_json()
+    fetched = client.get(body["url"])
+    assert fetched.data == b"hello, shop\n"
+    assert fetched.headers["Content-Disposition"].startswith("attachment")
+
+
+def test_type_is_decided_by_content_not_name(client, user, login_as):
+    login_as(client, user)
+    disguised = _upload(client, b"\x7fELF\x02\x01\x01\x00" + bytes(200), "cat.png", "image/png")
+    assert disguised.status_code == 415
+    renamed = _upload(client, PNG, "really-a-png.txt", "text/plain")
+    assert renamed.status_code == 201
+    assert renamed.get_json()["content_type"] == "image/png"
+
+
+def test_other_users_get_404_and_staff_can_read(client, user, user_factory, staff, login_as):
+    login_as(client, user)
+    url = _upload(client, PNG).get_json()["url"]
+    login_as(client, user_factory())
+    assert client.get(url).status_code == 404
+    login_as(client, staff)
+    assert client.get(url).data == PNG
+
+
+def test_upload_needs_login(client):
+    assert _upload(client, PNG).status_code == 401
+
+
+def test_missing_file_is_400(client, user, login_as):
+    login_as(client, user)
+    response = client.post("/api/upload", data={"other": "x"}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "file" in response.get_json()["fields"]
+
+
+def test_empty_file_is_400(client, user, login_as):
+    login_as(client, user)
+    assert _upload(client, b"").status_code == 400
+
+
+def test_json_instead_of_multipart_is_415(client, user, login_as):
+    login_as(client, user)
+    assert client.post("/api/upload", json={"file": "x"}).status_code == 415
+
+
+def test_file_over_the_limit_is_json_413(client, app, user, login_as, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 2048)
+    login_as(client, user)
+    response = _upload(client, PNG + bytes(10_000))
+    assert response.status_code == 413
+    assert response.is_json
+
+
+def test_client_path_is_never_used_for_storage(client, app, user, login_as):
+    login_as(client, user)
+    body = _upload(client, b"payload", "../../../etc/passwd\x00.txt", "text/plain").get_json()
+    assert "/" not in body["filename"] and "\x00" not in body["filename"]
+    stored = [p for p in Path(app.config["UPLOAD_FOLDER"]).rglob("*") if p.is_file()]
+    assert stored and all(
+        p.resolve().is_relative_to(Path(app.config["UPLOAD_FOLDER"]).resolve()) for p in stored
+    )
+    assert not any("passwd" in p.name for p in stored)
+    assert client.get(body["url"]).data == b"payload"
+
+
+def test_deleting_a_user_removes_their_file_records(client, admin, user, login_as):
+    login_as(client, user)
+    url = _upload(client, PNG).get_json()["url"]
+    login_as(client, admin)
+    assert client.delete(f"/api/users/{user.id}").status_code == 204
+    assert client.get(url).status_code == 404

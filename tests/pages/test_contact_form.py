@@ -1,0 +1,58 @@
+"""The tutorial's CSRF-protected form."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storefront.pages.models import ContactMessage
+
+
+def _count(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(ContactMessage))
+
+
+def test_form_page_has_labelled_fields_and_a_token(client):
+    page = client.get("/form").get_data(as_text=True)
+    assert 'name="csrf_token"' in page
+    for field in ("name", "email", "message"):
+        assert f'for="{field}"' in page
+
+
+def test_valid_post_stores_the_message_and_thanks(client, db, csrf_token):
+    token = csrf_token(client, "/form")
+    data = {"csrf_token": token, "name": "Ada", "email": "ada@example.com", "message": "Hi!"}
+    response = client.post("/form", data=data, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Thank you" in response.get_data(as_text=True)
+    stored = db.session.scalars(select(ContactMessage)).one()
+    assert (stored.name, stored.email, stored.message) == ("Ada", "ada@example.com", "Hi!")
+
+
+def test_message_is_optional(client, db, csrf_token):
+    token = csrf_token(client, "/form")
+    data = {"csrf_token": token, "name": "Ada", "email": "ada@example.com"}
+    assert client.post("/form", data=data).status_code == 303
+    assert _count(db) == 1
+
+
+def test_post_without_token_is_400_and_stores_nothing(client, db):
+    data = {"name": "Ada", "email": "ada@example.com"}
+    assert client.post("/form", data=data).status_code == 400
+    assert _count(db) == 0
+
+
+def test_post_with_a_forged_token_is_400(client, db, csrf_token):
+    csrf_token(client, "/form")
+    data = {"csrf_token": "forged", "name": "Ada", "email": "ada@example.com"}
+    assert client.post("/form", data=data).status_code == 400
+    assert _count(db) == 0
+
+
+def test_invalid_fields_are_shown_next_to_them(client, db, csrf_token):
+    token = csrf_token(client, "/form")
+    response = client.post("/form", data={"csrf_token": token, "name": "", "email": "nope"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'id="name-error"' in page and 'id="email-error"' in page
+    assert 'aria-describedby="email-error"' in page
+    assert _count(db) == 0

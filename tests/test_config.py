@@ -1,0 +1,57 @@
+"""Settings are checked at start-up; production refuses unsafe ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from storefront import create_app
+from storefront.config import ConfigError
+
+
+@pytest.fixture
+def production(monkeypatch, tmp_path):
+    monkeypatch.setenv("STOREFRONT_ENV", "production")
+    monkeypatch.setenv("STOREFRONT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'prod.db'}")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+
+@pytest.mark.parametrize("secret", [None, "", "dev", "changeme", "short"])
+def test_production_refuses_a_missing_or_placeholder_secret(production, monkeypatch, secret):
+    if secret is not None:
+        monkeypatch.setenv("SECRET_KEY", secret)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        create_app()
+
+
+def test_production_with_a_real_secret_starts_with_secure_cookies(production, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    app = create_app()
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["DEBUG"] is False
+
+
+def test_development_keeps_one_secret_across_restarts(monkeypatch, tmp_path):
+    monkeypatch.setenv("STOREFRONT_ENV", "development")
+    monkeypatch.setenv("STOREFRONT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dev.db'}")
+    first = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}"})
+    second = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}"})
+    assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
+    assert len(first.config["SECRET_KEY"]) >= 32
+    assert (tmp_path / "instance" / "secret_key").read_text() == first.config["SECRET_KEY"]
+
+
+def test_bad_values_are_refused_at_start(monkeypatch):
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "lots")
+    with pytest.raises(ConfigError, match="MAX_CONTENT_LENGTH"):
+        create_app({"TESTING": True})
+    monkeypatch.delenv("MAX_CONTENT_LENGTH")
+    with pytest.raises(ConfigError, match="STOREFRONT_ENV"):
+        create_app({"TESTING": True, "STOREFRONT_ENV": "staging"})
+
+
+def test_postgres_urls_use_psycopg3():
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgres://u@h/db"})
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
