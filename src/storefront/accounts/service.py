@@ -121,12 +121,12 @@ def update_user(
     acting_is_admin = acting.role == "admin"
     if role is not None and not acting_is_admin:
         raise ApiError("Only an admin can change roles.", status=403)
-    if password is not None and not (acting_is_admin and acting.id != user.id):
-        if current_password is None or not check_password(user, current_password):
-            raise ApiError(
-                "The current password is wrong.",
-                fields={"current_password": "does not match your password"},
-            )
+    needs_current = password is not None and not (acting_is_admin and acting.id != user.id)
+    if needs_current and (current_password is None or not check_password(user, current_password)):
+        raise ApiError(
+            "The current password is wrong.",
+            fields={"current_password": "does not match your password"},
+        )
     if email is not None:
         email = normalize_email(email)
         if email != user.email:
