@@ -125,10 +125,11 @@ def _init_database(app: APIFlask) -> None:
 def _register_blueprints(app: APIFlask) -> None:
     from . import ops
     from .accounts.api import bp as accounts_api
+    from .catalog.api import bp as catalog_api
     from .media.api import bp as media_api
     from .pages.views import bp as pages
 
-    for api_bp in (accounts_api, media_api, ops.bp):
+    for api_bp in (accounts_api, catalog_api, media_api, ops.bp):
         csrf.exempt(api_bp)
         app.register_blueprint(api_bp)
     app.register_blueprint(pages)

@@ -7,6 +7,7 @@ embedding code can set anything without touching `os.environ`.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
@@ -80,6 +81,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", True),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "CURRENCY": os.environ.get("CURRENCY", "EUR").strip().upper(),
     }
 
 
@@ -134,5 +136,7 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     for key in ("MAX_CONTENT_LENGTH", "SESSION_LIFETIME_SECONDS"):
         if not isinstance(settings[key], int) or settings[key] <= 0:
             raise ConfigError(f"{key} must be a positive integer")
+    if not re.fullmatch(r"[A-Z]{3}", str(settings["CURRENCY"])):
+        raise ConfigError("CURRENCY must be an ISO 4217 code such as EUR or USD")
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings["SESSION_LIFETIME_SECONDS"])
     return settings

@@ -1,8 +1,9 @@
 """Every table of the shop, imported in one place so Alembic sees the whole schema."""
 
 from .accounts.models import User
+from .catalog.models import Product
 from .media.models import StoredFile
 from .pages.models import ContactMessage
 from .sessions import StoredSession
 
-__all__ = ["ContactMessage", "StoredFile", "StoredSession", "User"]
+__all__ = ["ContactMessage", "Product", "StoredFile", "StoredSession", "User"]

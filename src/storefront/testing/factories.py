@@ -7,6 +7,7 @@ from factory.alchemy import SQLAlchemyModelFactory
 
 from storefront.accounts.models import User
 from storefront.accounts.service import hash_password
+from storefront.catalog.models import Product
 from storefront.extensions import db
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"  # noqa: S105
@@ -34,3 +35,20 @@ class UserFactory(SQLAlchemyModelFactory):
         user = super()._create(model_class, *args, **kwargs)
         user.password = password
         return user
+
+
+class ProductFactory(SQLAlchemyModelFactory):
+    """An active product with stock, priced in euro cents (the shop's default currency)."""
+
+    class Meta:
+        model = Product
+        sqlalchemy_session_factory = staticmethod(lambda: db.session)
+        sqlalchemy_session_persistence = "commit"
+
+    sku = factory.Sequence(lambda n: f"SKU-{n:05d}")
+    name = factory.Sequence(lambda n: f"Product {n}")
+    description = factory.LazyAttribute(lambda o: f"A fine {o.name.lower()}.")
+    price_cents = 1000
+    currency = "EUR"
+    stock = 10
+    active = True

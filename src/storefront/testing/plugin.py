@@ -31,7 +31,7 @@ from storefront import create_app
 from storefront.extensions import db as _db
 from storefront.extensions import limiter
 
-from .factories import UserFactory
+from .factories import ProductFactory, UserFactory
 
 TEST_SECRET_KEY = "storefront-test-secret-key-not-for-production"  # noqa: S105
 _CSRF_INPUT = re.compile(
@@ -184,6 +184,12 @@ def login_as_fixture() -> Callable[[FlaskClient, Any], None]:
 def user_factory(db: Any) -> type[UserFactory]:
     """factory_boy factory of confirmed users; `user.password` holds the plain password."""
     return UserFactory
+
+
+@pytest.fixture
+def product_factory(db: Any) -> type[ProductFactory]:
+    """factory_boy factory of active products (10 in stock, 1000 cents EUR unless told)."""
+    return ProductFactory
 
 
 @pytest.fixture

@@ -1,0 +1,143 @@
+"""Catalogue rules: who sees which products, searching and sorting, safe changes and deletes.
+
+Plain functions with plain arguments, so the JSON API and the HTML pages share them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from ..apikit import ApiError
+from ..extensions import db
+from .models import Product
+
+SORT_ORDERS = {
+    "name": (func.lower(Product.name), Product.id),
+    "price": (Product.price_cents, Product.id),
+    "-price": (Product.price_cents.desc(), Product.id),
+    "newest": (Product.created_at.desc(), Product.id.desc()),
+}
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+def shop_currency() -> str:
+    """The one currency the shop sells in (setting `CURRENCY`, default EUR)."""
+    return current_app.config["CURRENCY"]
+
+
+def _like_pattern(text: str) -> str:
+    """`%text%` with LIKE's wildcards in `text` taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def active_products(q: str | None = None, sort: str = "name") -> Select:
+    """The active products whose name or description contains `q`, in `sort` order."""
+    statement = select(Product).where(Product.active.is_(True))
+    if q and q.strip():
+        pattern = _like_pattern(q.strip())
+        statement = statement.where(
+            or_(
+                Product.name.ilike(pattern, escape="\\"),
+                Product.description.ilike(pattern, escape="\\"),
+            )
+        )
+    return statement.order_by(*SORT_ORDERS[sort])
+
+
+def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
+    """The product, or a 404; inactive products exist only for those who manage them."""
+    product = db.session.get(Product, product_id)
+    if product is None or not (product.active or include_inactive):
+        raise ApiError("No such product.", status=404)
+    return product
+
+
+def _check_currency(currency: str | None) -> str:
+    expected = shop_currency()
+    if currency is not None and currency != expected:
+        raise ApiError(
+            f"This shop sells in {expected}.", fields={"currency": f"must be {expected}"}
+        )
+    return expected
+
+
+def _ensure_sku_free(sku: str, product_id: int | None = None) -> None:
+    owner = db.session.scalar(select(Product.id).where(Product.sku == sku))
+    if owner is not None and owner != product_id:
+        raise Conflict("A product with this SKU exists.", fields={"sku": "already used"})
+
+
+def _commit_product(product: Product) -> Product:
+    """Commit; a unique-SKU race lost to another writer is a 409, not a 500."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("A product with this SKU exists.", fields={"sku": "already used"}) from None
+    return product
+
+
+def create_product(
+    *,
+    sku: str,
+    name: str,
+    price_cents: int,
+    description: str = "",
+    currency: str | None = None,
+    stock: int = 0,
+    active: bool = True,
+) -> Product:
+    """Add a product to the catalogue; 409 when the SKU is taken."""
+    currency = _check_currency(currency)
+    _ensure_sku_free(sku)
+    product = Product(
+        sku=sku,
+        name=name,
+        description=description,
+        price_cents=price_cents,
+        currency=currency,
+        stock=stock,
+        active=active,
+    )
+    db.session.add(product)
+    return _commit_product(product)
+
+
+def update_product(product: Product, **changes: Any) -> Product:
+    """Change the given fields of `product`; 409 when the new SKU is taken."""
+    if "currency" in changes:
+        _check_currency(changes["currency"])
+    if "sku" in changes:
+        _ensure_sku_free(changes["sku"], product.id)
+    for name, value in changes.items():
+        setattr(product, name, value)
+    return _commit_product(product)
+
+
+def delete_product(product: Product) -> bool:
+    """Erase the product, or only deactivate it when orders point at it.
+
+    Returns True when the row is gone. The order lines' foreign key decides, so a product
+    ordered at the same moment is still kept.
+    """
+    product_id = product.id
+    db.session.delete(product)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        product = db.session.get(Product, product_id)
+        if product is None:
+            return True
+        product.active = False
+        db.session.commit()
+        return False
+    return True

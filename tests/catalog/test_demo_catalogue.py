@@ -1,0 +1,18 @@
+"""`storefront demo` fills the shop with a catalogue worth browsing, once."""
+
+from __future__ import annotations
+
+
+def test_demo_loads_at_least_30_products_once_and_prints_logins(run_cli, client):
+    first = run_cli("demo", "--no-serve")
+    again = run_cli("demo", "--no-serve")
+
+    assert first.exit_code == 0, first.output
+    assert again.exit_code == 0, again.output
+    assert "customer" in first.output and "demo-customer-password" in first.output
+    assert "staff" in first.output and "demo-staff-password" in first.output
+    response = client.get("/api/products?per_page=100")
+    products = response.get_json()
+    assert int(response.headers["X-Total-Count"]) == len(products) >= 30
+    assert len({p["sku"] for p in products}) == len(products)
+    assert all(p["price_cents"] > 0 and p["stock"] > 0 for p in products)

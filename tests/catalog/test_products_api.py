@@ -1,0 +1,313 @@
+"""The catalogue over HTTP: browsing, searching, sorting, paging and managing products."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+NEW_PRODUCT = {
+    "sku": "MUG-RED",
+    "name": "Red mug",
+    "description": "Holds tea.",
+    "price_cents": 1250,
+    "stock": 7,
+}
+
+
+def names(response) -> list[str]:
+    return [p["name"] for p in response.get_json()]
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+def test_anyone_lists_active_products_only(client, product_factory):
+    product_factory(name="Visible")
+    product_factory(name="Hidden", active=False)
+
+    response = client.get("/api/products")
+
+    assert response.status_code == 200
+    assert names(response) == ["Visible"]
+    assert response.headers["X-Total-Count"] == "1"
+
+
+def test_a_product_has_every_documented_field(client, product_factory):
+    product = product_factory(sku="TEA-1", name="Tea", price_cents=450, stock=3)
+
+    body = client.get(f"/api/products/{product.id}").get_json()
+
+    assert body["id"] == product.id
+    assert body["sku"] == "TEA-1"
+    assert body["price_cents"] == 450
+    assert body["currency"] == "EUR"
+    assert body["stock"] == 3
+    assert body["active"] is True
+    assert body["image_url"] is None
+    assert body["thumbnail_url"] is None
+    assert body["created_at"].endswith("Z") and body["updated_at"].endswith("Z")
+    assert set(body) >= {"description", "name"}
+
+
+@pytest.mark.parametrize("path", ["/api/products/999999", f"/api/products/{2**63}"])
+def test_an_unknown_product_is_404(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert "error" in response.get_json()
+
+
+def test_an_inactive_product_is_404_for_customers_but_visible_to_staff(
+    client, login_as, product_factory, user, staff
+):
+    product = product_factory(active=False)
+    assert client.get(f"/api/products/{product.id}").status_code == 404
+    login_as(client, user)
+    assert client.get(f"/api/products/{product.id}").status_code == 404
+    login_as(client, staff)
+    assert client.get(f"/api/products/{product.id}").get_json()["active"] is False
+
+
+# --- search, sort, pagination ----------------------------------------------------------
+
+
+def test_search_matches_name_or_description_ignoring_case(client, product_factory):
+    product_factory(name="Blue Teapot", description="Porcelain.")
+    product_factory(name="Cup", description="Goes with any TEAPOT.")
+    product_factory(name="Spoon", description="Steel.")
+
+    response = client.get("/api/products?q=teapot&sort=name")
+
+    assert names(response) == ["Blue Teapot", "Cup"]
+    assert response.headers["X-Total-Count"] == "2"
+
+
+def test_search_takes_wildcards_literally(client, product_factory):
+    product_factory(name="100% cotton shirt")
+    product_factory(name="Cotton shirt")
+
+    assert names(client.get("/api/products?q=100%25")) == ["100% cotton shirt"]
+    assert names(client.get("/api/products?q=_")) == []
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("name", ["apple", "Banana", "cherry"]),
+        ("price", ["Banana", "cherry", "apple"]),
+        ("-price", ["apple", "cherry", "Banana"]),
+        ("newest", ["cherry", "Banana", "apple"]),
+    ],
+)
+def test_sort_orders(client, product_factory, sort, expected):
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    product_factory(name="apple", price_cents=300, created_at=start)
+    product_factory(name="Banana", price_cents=100, created_at=start + timedelta(days=1))
+    product_factory(name="cherry", price_cents=200, created_at=start + timedelta(days=2))
+
+    assert names(client.get(f"/api/products?sort={sort}")) == expected
+
+
+def test_pages_and_link_header(client, product_factory):
+    for i in range(5):
+        product_factory(name=f"Item {i}")
+
+    response = client.get("/api/products?per_page=2&page=2")
+
+    assert names(response) == ["Item 2", "Item 3"]
+    assert response.headers["X-Total-Count"] == "5"
+    link = response.headers["Link"]
+    for rel in ("first", "prev", "next", "last"):
+        assert f'rel="{rel}"' in link
+    assert "page=3" in link and "page=1" in link
+
+
+def test_a_page_past_the_end_is_an_empty_list(client, product_factory):
+    product_factory()
+    response = client.get("/api/products?page=50")
+    assert response.status_code == 200
+    assert response.get_json() == []
+    assert response.headers["X-Total-Count"] == "1"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "per_page=101",
+        "per_page=0",
+        "per_page=-1",
+        "page=0",
+        "page=abc",
+        "per_page=1.5",
+        "page=",
+        "sort=cheapest",
+        "q=" + "x" * 201,
+    ],
+)
+def test_bad_list_parameters_are_400(client, query):
+    response = client.get(f"/api/products?{query}")
+    assert response.status_code == 400
+    assert "error" in response.get_json()
+
+
+def test_product_list_runs_a_constant_number_of_queries(
+    client, product_factory, assert_max_queries
+):
+    product_factory.create_batch(2)
+    with assert_max_queries(10) as small:
+        assert len(client.get("/api/products").get_json()) == 2
+    product_factory.create_batch(30)
+    with assert_max_queries(len(small)) as large:
+        assert len(client.get("/api/products?per_page=100").get_json()) == 32
+    assert len(large) == len(small)
+
+
+# --- managing --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["staff", "admin"])
+def test_staff_and_admins_create_products(client, login_as, user_factory, role):
+    login_as(client, user_factory(role=role))
+
+    response = client.post("/api/products", json=NEW_PRODUCT)
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert response.headers["Location"].endswith(f"/api/products/{body['id']}")
+    assert body["currency"] == "EUR"
+    assert client.get(response.headers["Location"]).get_json()["stock"] == 7
+
+
+def test_the_currency_follows_the_setting(app, client, login_as, staff, monkeypatch):
+    monkeypatch.setitem(app.config, "CURRENCY", "USD")
+    login_as(client, staff)
+    assert client.post("/api/products", json=NEW_PRODUCT).get_json()["currency"] == "USD"
+    other = {**NEW_PRODUCT, "sku": "OTHER", "currency": "EUR"}
+    response = client.post("/api/products", json=other)
+    assert response.status_code == 400
+    assert "currency" in response.get_json()["fields"]
+
+
+def test_customers_get_403_and_anonymous_401_on_writes(client, login_as, user, product_factory):
+    product = product_factory()
+    writes = [
+        ("post", "/api/products", NEW_PRODUCT),
+        ("patch", f"/api/products/{product.id}", {"name": "X"}),
+        ("delete", f"/api/products/{product.id}", None),
+    ]
+    for method, path, body in writes:
+        assert getattr(client, method)(path, json=body).status_code == 401
+    login_as(client, user)
+    for method, path, body in writes:
+        assert getattr(client, method)(path, json=body).status_code == 403
+    assert client.get(f"/api/products/{product.id}").get_json()["name"] == product.name
+
+
+def test_a_duplicate_sku_is_409(client, login_as, staff, product_factory):
+    product_factory(sku="MUG-RED")
+    login_as(client, staff)
+    response = client.post("/api/products", json=NEW_PRODUCT)
+    assert response.status_code == 409
+    assert "sku" in response.get_json()["fields"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("price_cents", -1),
+        ("price_cents", True),
+        ("price_cents", 12.5),
+        ("price_cents", "1250"),
+        ("price_cents", 10**12),
+        ("stock", -1),
+        ("stock", False),
+        ("stock", None),
+        ("name", ""),
+        ("name", "nul\x00byte"),
+        ("name", "x" * 201),
+        ("sku", "has space"),
+        ("currency", "eur"),
+        ("colour", "red"),
+    ],
+)
+def test_invalid_products_are_400(client, login_as, staff, field, value):
+    login_as(client, staff)
+    response = client.post("/api/products", json={**NEW_PRODUCT, field: value})
+    assert response.status_code == 400
+    assert field in response.get_json()["fields"]
+
+
+@pytest.mark.parametrize("missing", ["sku", "name", "price_cents"])
+def test_required_fields_are_required(client, login_as, staff, missing):
+    login_as(client, staff)
+    body = {k: v for k, v in NEW_PRODUCT.items() if k != missing}
+    response = client.post("/api/products", json=body)
+    assert response.status_code == 400
+    assert missing in response.get_json()["fields"]
+
+
+def test_staff_update_a_product(client, login_as, staff, product_factory):
+    product = product_factory(price_cents=100, stock=1)
+    login_as(client, staff)
+
+    response = client.patch(f"/api/products/{product.id}", json={"price_cents": 250, "stock": 9})
+
+    assert response.status_code == 200
+    body = client.get(f"/api/products/{product.id}").get_json()
+    assert (body["price_cents"], body["stock"], body["name"]) == (250, 9, product.name)
+
+
+def test_staff_reactivate_a_product(client, login_as, staff, product_factory):
+    product = product_factory(active=False)
+    login_as(client, staff)
+    assert client.patch(f"/api/products/{product.id}", json={"active": True}).status_code == 200
+    client.post("/api/logout")
+    assert client.get(f"/api/products/{product.id}").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "body", [{"name": None}, {"stock": -5}, {"sku": "bad sku"}, {"unknown": 1}]
+)
+def test_invalid_updates_are_400_and_change_nothing(client, login_as, staff, product_factory, body):
+    product = product_factory(name="Kept", stock=4)
+    login_as(client, staff)
+    assert client.patch(f"/api/products/{product.id}", json=body).status_code == 400
+    kept = client.get(f"/api/products/{product.id}").get_json()
+    assert (kept["name"], kept["stock"]) == ("Kept", 4)
+
+
+def test_changing_to_a_taken_sku_is_409(client, login_as, staff, product_factory):
+    product_factory(sku="TAKEN")
+    product = product_factory()
+    login_as(client, staff)
+    response = client.patch(f"/api/products/{product.id}", json={"sku": "TAKEN"})
+    assert response.status_code == 409
+
+
+def test_updating_an_unknown_product_is_404(client, login_as, staff):
+    login_as(client, staff)
+    assert client.patch("/api/products/424242", json={"name": "X"}).status_code == 404
+    assert client.delete("/api/products/424242").status_code == 404
+
+
+def test_deleting_a_product_never_ordered_erases_it(client, login_as, admin, product_factory):
+    product = product_factory()
+    login_as(client, admin)
+
+    response = client.delete(f"/api/products/{product.id}")
+
+    assert response.status_code == 204
+    assert response.data == b""
+    assert client.get(f"/api/products/{product.id}").status_code == 404
+
+
+def test_the_database_refuses_negative_stock_and_price(db, product_factory):
+    product = product_factory()
+    for column in ("stock", "price_cents"):
+        with pytest.raises(IntegrityError), db.session.begin_nested():
+            db.session.execute(
+                text(f"UPDATE products SET {column} = -1 WHERE id = :id"),  # noqa: S608
+                {"id": product.id},
+            )
