@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export STOREFRONT_ENV ?= development
 
-.PHONY: run test test-fast test-e2e lint bench install install-test clean
+.PHONY: run test test-fast test-e2e screenshots chromium lint bench install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,26 @@ test: install-test
 	@start=$$(date +%s); \
 	$(BIN)/python -m pytest -n 2 -m "not e2e" $(PYTEST_ARGS); status=$$?; \
 	echo "fast suite took $$(( $$(date +%s) - start )) s"; exit $$status
+
+CHROMIUM ?= /usr/bin/chromium
+E2E_REPORT := test-artifacts/e2e-junit.xml
+
+# Debian's Chromium drives the browser suite (Playwright cannot download browsers here).
+chromium:
+	@test -x $(CHROMIUM) || (apt-get update -qq && apt-get install -y -qq chromium)
+
+# The browser suite: Playwright + Chromium against a live server; prints how many tests ran.
+test-e2e: install-test chromium
+	@mkdir -p test-artifacts; start=$$(date +%s); \
+	$(BIN)/python -m pytest -m e2e --junitxml=$(E2E_REPORT) $(PYTEST_ARGS); status=$$?; \
+	$(BIN)/python -c "import sys, xml.etree.ElementTree as t; s = t.parse(sys.argv[1]).getroot().find('testsuite'); \
+	print('e2e tests run:', s.get('tests'), '| failures:', s.get('failures'), '| errors:', s.get('errors'), '| skipped:', s.get('skipped'))" $(E2E_REPORT) || true; \
+	echo "browser suite took $$(( $$(date +%s) - start )) s"; exit $$status
+
+# Every page at 360 px and 1280 px, into test-artifacts/screens/<page>-<width>.png.
+screenshots: install-test chromium
+	$(BIN)/python -m pytest -q -m e2e tests/e2e/test_screens.py $(PYTEST_ARGS)
+	@ls test-artifacts/screens
 
 lint: install-test
 	$(BIN)/ruff check src tests bench

@@ -1,1 +1,1 @@
-pytest_plugins = ["storefront.testing.plugin"]
+pytest_plugins = ["storefront.testing.plugin", "storefront.testing.browser"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, g, jsonify, render_template, request
+from flask import Response, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .apikit import ApiError
@@ -36,8 +37,13 @@ def _json_error(status: int, message: str, headers: Any = None, **extra: Any) ->
 
 
 def _page_error(status: int, title: str, message: str, headers: Any = None) -> Response:
+    """The friendly error page inside the layout.
+
+    A 500 may come from the database itself, so its page does not look up who is logged in.
+    """
+    context: dict[str, Any] = {"current_user": None} if status >= 500 else {}
     response = Response(
-        render_template("error.html", status=status, title=title, message=message),
+        render_template("error.html", status=status, title=title, message=message, **context),
         status=status,
     )
     for name, value in headers or ():
@@ -78,6 +84,8 @@ def handle_http_exception(error: HTTPException) -> Response:
     description = error.description or error.name
     if wants_json():
         return _json_error(status, description, original.headers.items())
+    if status == 401 and request.method == "GET":
+        return redirect(f"/login?next={quote(request.full_path.rstrip('?'))}")
     return _page_error(status, error.name, description, original.headers.items())
 
 

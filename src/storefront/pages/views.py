@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
 
+from ..auth import is_staff, load_current_user
 from . import service
 from .forms import ContactForm
 
 bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+@bp.app_context_processor
+def layout_context() -> dict[str, object]:
+    """What the layout needs on every page: who is logged in and whether they are staff."""
+    return {"current_user": load_current_user(), "is_staff": is_staff}
 
 
 @bp.route("/form", methods=["GET", "POST"])

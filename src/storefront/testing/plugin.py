@@ -107,13 +107,22 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture
-def make_app(database_url: str, tmp_path: Path) -> Callable[..., Flask]:
-    """Build another app on the same (already migrated) database with extra settings."""
+def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+    """Build another app on the same (already migrated) database with extra settings.
+
+    Each app's connections are closed after the test.
+    """
+    built: list[Flask] = []
 
     def build(**overrides: Any) -> Flask:
-        return create_app(testing_config(database_url, tmp_path / "uploads", **overrides))
+        application = create_app(testing_config(database_url, tmp_path / "uploads", **overrides))
+        built.append(application)
+        return application
 
-    return build
+    yield build
+    for application in built:
+        with application.app_context():
+            _db.engine.dispose()
 
 
 class _ConnectionBoundSession(FlaskSQLAlchemySession):

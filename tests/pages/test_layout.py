@@ -1,0 +1,107 @@
+"""The layout, the friendly error pages and the security headers every page carries."""
+
+from __future__ import annotations
+
+import pytest
+
+from storefront.auth import role_required
+
+
+def test_every_page_links_its_own_stylesheet_and_icon_and_no_cdn(client):
+    html = client.get("/form").get_data(as_text=True)
+
+    assert 'href="/static/style.css"' in html
+    assert 'href="/static/favicon.svg"' in html
+    assert "http://" not in html and "https://" not in html
+    for asset in ("/static/style.css", "/static/favicon.svg"):
+        with client.get(asset) as response:
+            assert response.status_code == 200
+
+
+def test_pages_send_security_headers(client):
+    response = client.get("/form")
+
+    policy = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+    assert "'unsafe-inline'" not in directives["script-src"]
+    assert "'unsafe-inline'" not in directives.get("style-src", "")
+    assert directives["frame-ancestors"] == "'none'"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] in {"same-origin", "strict-origin-when-cross-origin"}
+
+
+def test_an_unknown_page_is_a_friendly_404_inside_the_layout(client):
+    response = client.get("/no-such-page")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "We could not find that page" in html
+    assert 'class="site-header"' in html and "Back to the shop" in html
+
+
+def test_an_unknown_api_path_stays_json(client):
+    response = client.get("/api/no-such-thing")
+
+    assert response.status_code == 404
+    assert response.is_json
+
+
+def test_a_page_that_needs_a_login_sends_visitors_to_log_in(make_app, app):
+    shop = make_app()
+
+    @shop.get("/members")
+    @role_required("customer")
+    def members():
+        return "members only"
+
+    response = shop.test_client().get("/members?tab=1")
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/members%3Ftab%3D1"
+
+
+def test_a_forbidden_page_is_a_friendly_403(make_app, app, user_factory, login_as):
+    shop = make_app()
+
+    @shop.get("/back-office")
+    @role_required("staff")
+    def back_office():
+        return "staff only"
+
+    client = shop.test_client()
+    login_as(client, user_factory())
+    response = client.get("/back-office")
+
+    assert response.status_code == 403
+    assert "This page is not open to you" in response.get_data(as_text=True)
+
+
+def test_a_crash_is_a_friendly_500_with_a_reference_and_no_details(make_app, app, caplog):
+    shop = make_app()
+
+    @shop.get("/crash")
+    def crash():
+        raise RuntimeError("secret internals")
+
+    response = shop.test_client().get("/crash", headers={"X-Request-ID": "req-42"})
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Something went wrong on our side" in html and "req-42" in html
+    assert "secret internals" not in html
+    assert 'class="site-header"' in html
+    assert "req-42" in caplog.text
+
+
+@pytest.mark.parametrize(("environment", "secure"), [("production", True), ("development", False)])
+def test_the_session_cookie_is_secure_outside_development(make_app, app, environment, secure):
+    shop = make_app(TESTING=False, STOREFRONT_ENV=environment)
+
+    response = shop.test_client().get("/form")
+
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("storefront_session=")
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert ("Secure" in cookie) is secure
