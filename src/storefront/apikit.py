@@ -20,7 +20,9 @@ from sqlalchemy import Select
 from .extensions import db
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-MAX_ID = 2**63 - 1
+#: Ids are `INTEGER` columns: 32-bit on PostgreSQL, so a bigger path id must be a 404,
+#: not an "integer out of range" error from the database.
+MAX_ID = 2**31 - 1
 
 
 class ApiError(Exception):
