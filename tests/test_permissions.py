@@ -19,6 +19,7 @@ from itertools import count
 from typing import Any
 
 import pytest
+from PIL import Image
 from werkzeug.datastructures import FileStorage
 
 from storefront.testing.factories import ProductFactory, UserFactory
@@ -82,6 +83,13 @@ class World:
         upload = FileStorage(io.BytesIO(b"plain text notes\n"), "notes.txt", "file")
         return store_upload(self.someone, upload)
 
+    @cached_property
+    def someones_image(self) -> Any:
+        from storefront.media.service import store_image
+
+        upload = FileStorage(io.BytesIO(png_bytes()), "photo.png", "file")
+        return store_image(self.someone, upload)
+
 
 @dataclass(frozen=True)
 class Route:
@@ -102,6 +110,19 @@ def new_product_body(world: World) -> dict[str, Any]:
 def new_user_body(world: World) -> dict[str, Any]:
     n = next(_unique)
     return {"json": {"username": f"perm{n}", "email": f"perm{n}@example.com", "password": "pw-1"}}
+
+
+def png_bytes() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "purple").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def image_body(world: World) -> dict[str, Any]:
+    return {
+        "data": {"file": (io.BytesIO(png_bytes()), "photo.png")},
+        "content_type": "multipart/form-data",
+    }
 
 
 def upload_body(world: World) -> dict[str, Any]:
@@ -154,6 +175,19 @@ ROUTES = [
         "GET",
         "/api/files/<int:file_id>",
         others_record_for_staff(200),
+        lambda w: {"values": {"file_id": w.someones_file.id}},
+    ),
+    Route("POST", "/api/images", logged_in(201), image_body),
+    Route(
+        "GET",
+        "/api/files/<int:file_id>/thumbnail",
+        others_record_for_staff(200),
+        lambda w: {"values": {"file_id": w.someones_image.id}},
+    ),
+    Route(
+        "DELETE",
+        "/api/files/<int:file_id>",
+        others_record_for_staff(204),
         lambda w: {"values": {"file_id": w.someones_file.id}},
     ),
     # Catalogue

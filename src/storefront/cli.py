@@ -1,4 +1,4 @@
-"""Command line: `storefront init-db | create-user | demo | serve | sessions-cleanup`.
+"""Command line: `storefront init-db | create-user | demo | serve | sessions-cleanup | media`.
 
 `storefront` is the Flask CLI bound to `create_app`, so `storefront db ...` (Flask-Migrate)
 and `storefront routes` work too, and tests drive it with `app.test_cli_runner()`.
@@ -117,6 +117,9 @@ def serve_command(host: str, port: int, workers: int) -> None:
 
 def register_commands(app) -> None:
     """Attach the shop's commands to `app.cli`."""
+    from .media.cli import media_cli
+
+    app.cli.add_command(media_cli)
     for command in (
         init_db_command,
         create_user_command,

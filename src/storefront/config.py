@@ -74,6 +74,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             ).split(",")
             if t.strip()
         ),
+        "IMAGE_MAX_PIXELS": _env_int("IMAGE_MAX_PIXELS", 40_000_000),
+        "IMAGE_DISPLAY_SIZE": _env_int("IMAGE_DISPLAY_SIZE", 1280),
+        "IMAGE_THUMBNAIL_SIZE": _env_int("IMAGE_THUMBNAIL_SIZE", 320),
+        "MEDIA_QUOTA_BYTES": _env_int("MEDIA_QUOTA_BYTES", 200 * 1024 * 1024),
         "PASSWORD_HASH_TIME_COST": _env_int("PASSWORD_HASH_TIME_COST", 3),
         "PASSWORD_HASH_MEMORY_COST": _env_int("PASSWORD_HASH_MEMORY_COST", 65536),
         "PASSWORD_HASH_PARALLELISM": _env_int("PASSWORD_HASH_PARALLELISM", 4),
@@ -133,7 +137,14 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         settings["SESSION_COOKIE_SECURE"] = bool(
             (overrides or {}).get("SESSION_COOKIE_SECURE", False)
         )
-    for key in ("MAX_CONTENT_LENGTH", "SESSION_LIFETIME_SECONDS"):
+    for key in (
+        "MAX_CONTENT_LENGTH",
+        "SESSION_LIFETIME_SECONDS",
+        "IMAGE_MAX_PIXELS",
+        "IMAGE_DISPLAY_SIZE",
+        "IMAGE_THUMBNAIL_SIZE",
+        "MEDIA_QUOTA_BYTES",
+    ):
         if not isinstance(settings[key], int) or settings[key] <= 0:
             raise ConfigError(f"{key} must be a positive integer")
     if not re.fullmatch(r"[A-Z]{3}", str(settings["CURRENCY"])):

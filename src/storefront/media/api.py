@@ -1,17 +1,28 @@
-"""Files API: upload a file, fetch it back."""
+"""Files API: upload a file or an image, fetch it (or its thumbnail) back, delete it."""
 
 from __future__ import annotations
 
-from apiflask import APIBlueprint
-from flask import abort, send_file
+import unicodedata
+from collections.abc import Iterator
+from urllib.parse import quote
 
-from ..apikit import created_headers
-from ..auth import current_user, login_required
+from apiflask import APIBlueprint
+from flask import Response, abort, redirect, request
+
+from ..apikit import created_headers, empty_response
+from ..auth import current_user, load_current_user, login_required
 from . import service
-from .schemas import FileOut, UploadIn
-from .storage import get_storage
+from .models import StoredFile
+from .schemas import FileOut, ImageOut, UploadIn
+from .storage import CHUNK, Storage, get_storage
 
 bp = APIBlueprint("media_api", __name__, url_prefix="/api", tag="Files")
+
+#: Product pictures never change under their URL: let browsers and proxies keep them.
+PUBLIC_CACHE = "public, max-age=31536000, immutable"
+#: Private files: only the browser may keep them, and it asks again (a cheap 304) each time.
+PRIVATE_CACHE = "private, no-cache"
+FILE_RESPONSES = {200: "The bytes", 304: "Not modified", 404: "No such file"}
 
 
 @bp.post("/upload")
@@ -24,25 +35,92 @@ def upload(body: UploadIn):
     return record, 201, created_headers("media_api.get_file", file_id=record.id)
 
 
-@bp.get("/files/<int:file_id>")
+@bp.post("/images")
 @login_required
-@bp.doc(responses={200: "The file's bytes", 304: "Not modified", 404: "No such file"})
+@bp.input(UploadIn, location="files", arg_name="body")
+@bp.output(ImageOut, status_code=201)
+@bp.doc(responses={400: "Damaged image", 413: "Too large or too many pixels", 415: "No image"})
+def upload_image(body: UploadIn):
+    """Upload an image (multipart field `file`): verified, turned upright, stripped of
+    metadata, stored at display size with a thumbnail."""
+    record = service.store_image(current_user, body.file)
+    return record, 201, created_headers("media_api.get_file", file_id=record.id)
+
+
+@bp.get("/files/<int:file_id>")
+@bp.doc(responses=FILE_RESPONSES)
 def get_file(file_id: int):
-    """The exact bytes of a file, for its owner and staff."""
-    record = service.readable_file(file_id, current_user)
+    """The bytes of a file (of an image: its display size); public ones for anyone."""
+    record = _readable(file_id)
+    return _send(record, record.storage_key, record.sha256, record.size)
+
+
+@bp.get("/files/<int:file_id>/thumbnail")
+@bp.doc(responses=FILE_RESPONSES)
+def get_thumbnail(file_id: int):
+    """The thumbnail of an image."""
+    record = _readable(file_id)
+    if not record.is_image:
+        abort(404, description="This file has no thumbnail.")
+    return _send(record, record.thumbnail_key, record.thumbnail_sha256, record.thumbnail_size)
+
+
+@bp.delete("/files/<int:file_id>")
+@login_required
+@bp.doc(responses={204: "Deleted", 404: "No such file"})
+def delete_file(file_id: int):
+    """Delete a file (owner, staff); its bytes go once no other file shares them."""
+    record = service.deletable_file(file_id, current_user)
     if record is None:
         abort(404, description="No such file.")
-    path = get_storage().path(record.storage_key)
-    if not path.exists():
+    service.delete_file(record)
+    return empty_response()
+
+
+def _readable(file_id: int) -> StoredFile:
+    """The file, or 401 for anonymous visitors and 404 for users it is hidden from."""
+    user = load_current_user()
+    record = service.readable_file(file_id, user)
+    if record is None:
+        if user is None:
+            abort(401, description="Log in first.")
+        abort(404, description="No such file.")
+    return record
+
+
+def _send(record: StoredFile, key: str, etag: str, size: int) -> Response:
+    """Stream stored bytes with their type, length, strong ETag and caching rules.
+
+    The bytes are opened only once the body is read, and closed when it ends, so a 304
+    or an abandoned download leaves no file open.
+    """
+    storage = get_storage()
+    direct_url = storage.url(key)
+    if direct_url:
+        return redirect(direct_url)
+    if not storage.exists(key):
         abort(404, description="The file's content is missing.")
-    response = send_file(
-        path,
-        mimetype=record.content_type,
-        as_attachment=not record.content_type.startswith("image/"),
-        download_name=record.filename,
-        etag=record.sha256,
-        conditional=True,
-        max_age=3600,
+    response = Response(
+        _chunks(storage, key), mimetype=record.content_type, direct_passthrough=True
     )
-    response.cache_control.private = True
-    return response
+    response.content_length = size
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = PUBLIC_CACHE if record.public else PRIVATE_CACHE
+    response.headers["Content-Disposition"] = _disposition(record)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response.make_conditional(request)
+
+
+def _chunks(storage: Storage, key: str) -> Iterator[bytes]:
+    with storage.open(key) as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
+def _disposition(record: StoredFile) -> str:
+    """`inline` for images, `attachment` for anything else, with a safe file name."""
+    kind = "inline" if record.content_type.startswith("image/") else "attachment"
+    ascii_name = unicodedata.normalize("NFKD", record.filename).encode("ascii", "ignore")
+    fallback = ascii_name.decode("ascii").replace('"', "").replace("\\", "") or "download"
+    quoted = quote(record.filename, safe="!#$&+-.^_`|~")
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quoted}"

@@ -1,4 +1,4 @@
-"""Request and response shapes of the files API."""
+"""Request and response shapes of the files and images API."""
 
 from __future__ import annotations
 
@@ -23,3 +23,22 @@ class FileOut(OutputModel):
     @property
     def url(self) -> str:
         return url_for("media_api.get_file", file_id=self.id)
+
+
+class ImageOut(OutputModel):
+    """An accepted image: `url` is its display size (at most 1280 px by default)."""
+
+    id: int
+    width: int
+    height: int
+    content_type: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def url(self) -> str:
+        return url_for("media_api.get_file", file_id=self.id)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def thumbnail_url(self) -> str:
+        return url_for("media_api.get_thumbnail", file_id=self.id)

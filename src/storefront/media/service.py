@@ -1,16 +1,24 @@
-"""Upload rules: what may be stored, under which name, and who may read it back."""
+"""Upload rules: what may be stored, under which name, who may read or delete it, how much.
+
+Bytes live in storage under content keys; rows in `files` say who owns which bytes. The
+rules here never build a storage path from a client's name.
+"""
 
 from __future__ import annotations
 
+import io
 import re
+from pathlib import PurePosixPath
 
 from flask import current_app
+from sqlalchemy import case, func, or_, select
 from werkzeug.datastructures import FileStorage
 
 from ..accounts.models import User
 from ..apikit import ApiError
 from ..auth import is_staff
 from ..extensions import db
+from .images import ImageRejected, ProcessedImage, process_image
 from .models import StoredFile
 from .sniff import sniff_content_type
 from .storage import get_storage
@@ -27,8 +35,14 @@ def display_name(client_name: str | None) -> str:
     return name[:255] or "upload"
 
 
+def image_name(client_name: str | None, extension: str) -> str:
+    """The display name with the extension of what was actually stored (a PNG stays .png)."""
+    stem = PurePosixPath(display_name(client_name)).stem
+    return f"{stem[:240]}.{extension}"
+
+
 def store_upload(owner: User, upload: FileStorage) -> StoredFile:
-    """Check the content against the allow-list, store the bytes, record who owns them."""
+    """Check the content against the allow-list and the quota, store the bytes, record owner."""
     head = upload.stream.read(SNIFF_BYTES)
     if not head:
         raise ApiError("The file is empty.", fields={"file": "empty file"})
@@ -39,6 +53,8 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
             "This type of file is not accepted. Allowed: " + ", ".join(allowed) + ".",
             status=415,
         )
+    upload.stream.seek(0, io.SEEK_END)
+    ensure_quota(owner, upload.stream.tell())
     upload.stream.seek(0)
     key, sha, size = get_storage().save(upload.stream)
     record = StoredFile(
@@ -54,9 +70,127 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
     return record
 
 
-def readable_file(file_id: int, user: User) -> StoredFile | None:
-    """The file if `user` owns it or is staff; None otherwise so existence does not leak."""
+def store_image(owner: User, upload: FileStorage, *, public: bool = False) -> StoredFile:
+    """Verify and re-encode an uploaded image, store its display size and thumbnail.
+
+    Public images (product pictures) are shop assets and do not count against the quota.
+    """
+    image = _processed(upload)
+    if not public:
+        ensure_quota(owner, image.stored_bytes)
+    storage = get_storage()
+    key, sha, size = storage.save(io.BytesIO(image.display.data))
+    thumb_key, thumb_sha, thumb_size = storage.save(io.BytesIO(image.thumbnail.data))
+    record = StoredFile(
+        owner_id=owner.id,
+        filename=image_name(upload.filename, image.extension),
+        content_type=image.content_type,
+        size=size,
+        sha256=sha,
+        storage_key=key,
+        width=image.display.width,
+        height=image.display.height,
+        thumbnail_key=thumb_key,
+        thumbnail_sha256=thumb_sha,
+        thumbnail_size=thumb_size,
+        public=public,
+    )
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def _processed(upload: FileStorage) -> ProcessedImage:
+    config = current_app.config
+    try:
+        return process_image(
+            upload.stream,
+            max_pixels=config["IMAGE_MAX_PIXELS"],
+            display_size=config["IMAGE_DISPLAY_SIZE"],
+            thumbnail_size=config["IMAGE_THUMBNAIL_SIZE"],
+        )
+    except ImageRejected as rejected:
+        raise ApiError(rejected.message, status=rejected.status) from None
+
+
+def used_bytes(owner_id: int) -> int:
+    """Bytes of private files `owner_id` has stored, each row counted even if deduplicated.
+
+    A thumbnail that is the very same bytes as its image (small images) counts once.
+    """
+    thumbnail_bytes = case(
+        (StoredFile.thumbnail_key == StoredFile.storage_key, 0),
+        else_=func.coalesce(StoredFile.thumbnail_size, 0),
+    )
+    total = db.session.scalar(
+        select(func.coalesce(func.sum(StoredFile.size + thumbnail_bytes), 0)).where(
+            StoredFile.owner_id == owner_id, StoredFile.public.is_(False)
+        )
+    )
+    return int(total or 0)
+
+
+def ensure_quota(owner: User, incoming: int) -> None:
+    """413 when storing `incoming` more bytes would take `owner` over the quota."""
+    quota = current_app.config["MEDIA_QUOTA_BYTES"]
+    used = used_bytes(owner.id)
+    if used + incoming > quota:
+        raise ApiError(
+            f"Storage quota exceeded: you use {used:,} of {quota:,} bytes and this file "
+            f"needs {incoming:,} more. Delete some files first.",
+            status=413,
+            quota_bytes=quota,
+            used_bytes=used,
+        )
+
+
+def readable_file(file_id: int, user: User | None) -> StoredFile | None:
+    """The file if it is public, or `user` owns it or is staff; None otherwise.
+
+    None for someone else's private file too, so its existence does not leak.
+    """
+    record = db.session.get(StoredFile, file_id)
+    if record is None or record.public:
+        return record
+    if user is None or (record.owner_id != user.id and not is_staff(user)):
+        return None
+    return record
+
+
+def deletable_file(file_id: int, user: User) -> StoredFile | None:
+    """The file if `user` owns it or is staff, else None (a 404, even for public files)."""
     record = db.session.get(StoredFile, file_id)
     if record is None or (record.owner_id != user.id and not is_staff(user)):
         return None
     return record
+
+
+def delete_file(record: StoredFile) -> None:
+    """Delete the row, then the bytes it pointed at that no other row still needs."""
+    keys = {record.storage_key, record.thumbnail_key} - {None}
+    db.session.delete(record)
+    db.session.commit()
+    storage = get_storage()
+    for key in keys:
+        if not is_referenced(key):
+            storage.delete(key)
+
+
+def is_referenced(key: str) -> bool:
+    """Whether any row points at the bytes of `key`, as a file or as a thumbnail."""
+    statement = select(StoredFile.id).where(
+        or_(StoredFile.storage_key == key, StoredFile.thumbnail_key == key)
+    )
+    return db.session.scalar(statement.limit(1)) is not None
+
+
+def referenced_keys() -> set[str]:
+    """Every key some row points at (files and thumbnails), for `storefront media check`."""
+    keys: set[str] = set()
+    for key, thumb_key in db.session.execute(
+        select(StoredFile.storage_key, StoredFile.thumbnail_key)
+    ):
+        keys.add(key)
+        if thumb_key:
+            keys.add(thumb_key)
+    return keys

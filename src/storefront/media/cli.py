@@ -1,0 +1,56 @@
+"""`storefront media check [--fix]`: compare the `files` rows with the stored bytes."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from ..extensions import db
+from .models import StoredFile
+from .service import referenced_keys
+from .storage import get_storage
+
+media_cli = AppGroup("media", help="Uploaded files and images.")
+
+
+@media_cli.command("check")
+@click.option("--fix", is_flag=True, help="Delete orphaned bytes (bytes no row points at).")
+def check_command(fix: bool) -> None:
+    """Report rows whose bytes are missing and bytes no row points at.
+
+    Exits with 1 while a problem remains: missing bytes always (only a re-upload can
+    bring them back), orphans unless `--fix` removed them.
+    """
+    storage = get_storage()
+    missing = _missing(storage)
+    orphans = sorted(set(storage.keys()) - referenced_keys())
+    for file_id, kind, key in missing:
+        click.echo(f"missing: file {file_id} {kind} {key}")
+    for key in orphans:
+        if fix:
+            storage.delete(key)
+            click.echo(f"removed orphan: {key}")
+        else:
+            click.echo(f"orphan: {key}")
+    click.echo(f"{len(missing)} missing, {len(orphans)} orphaned{' (removed)' if fix else ''}.")
+    if missing or (orphans and not fix):
+        sys.exit(1)
+
+
+def _missing(storage) -> list[tuple[int, str, str]]:
+    """(file id, "file" or "thumbnail", key) of every row whose bytes are not stored."""
+    rows = db.session.execute(
+        select(StoredFile.id, StoredFile.storage_key, StoredFile.thumbnail_key).order_by(
+            StoredFile.id
+        )
+    )
+    missing = []
+    for file_id, key, thumb_key in rows:
+        if not storage.exists(key):
+            missing.append((file_id, "file", key))
+        if thumb_key and not storage.exists(thumb_key):
+            missing.append((file_id, "thumbnail", thumb_key))
+    return missing

@@ -1,0 +1,177 @@
+"""Turn an untrusted upload into clean images: verified, upright, metadata-free, resized.
+
+Pillow decides what the bytes are (never the name or declared type). Only the first frame
+of JPEG, PNG, WebP and GIF is accepted. The pixel count is checked from the header, before
+anything is decoded, so a small file declaring a huge image costs no memory. Re-encoding
+drops EXIF (GPS included), XMP and comments; only the colour profile is kept.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from PIL import Image, ImageOps
+
+log = logging.getLogger("storefront.media")
+
+#: Accepted input format → (output format, content type, file extension).
+FORMATS: dict[str, tuple[str, str, str]] = {
+    "JPEG": ("JPEG", "image/jpeg", "jpg"),
+    "PNG": ("PNG", "image/png", "png"),
+    "WEBP": ("WEBP", "image/webp", "webp"),
+    "GIF": ("PNG", "image/png", "png"),  # first frame, kept lossless
+}
+KEPT_MODES = frozenset({"RGB", "RGBA", "L", "LA"})
+SAVE_OPTIONS: dict[str, dict[str, object]] = {
+    "JPEG": {"quality": 85},
+    "WEBP": {"quality": 85},
+    "PNG": {},
+}
+
+
+class ImageRejected(Exception):
+    """The upload is not an image we accept; `status` is the HTTP answer to give."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Rendition:
+    """One encoded image ready to store."""
+
+    data: bytes
+    width: int
+    height: int
+
+
+@dataclass(frozen=True)
+class ProcessedImage:
+    """What an accepted upload becomes: a display-size image and its thumbnail."""
+
+    display: Rendition
+    thumbnail: Rendition
+    content_type: str
+    extension: str
+
+    @property
+    def stored_bytes(self) -> int:
+        """Bytes storing it takes (a thumbnail identical to the display size is kept once)."""
+        if self.thumbnail.data == self.display.data:
+            return len(self.display.data)
+        return len(self.display.data) + len(self.thumbnail.data)
+
+
+def process_image(
+    stream: BinaryIO, *, max_pixels: int, display_size: int, thumbnail_size: int
+) -> ProcessedImage:
+    """Verify `stream` is an accepted image and render its display size and thumbnail."""
+    with _opened(stream, max_pixels) as probe:
+        _verify(probe)
+    stream.seek(0)
+    with _opened(stream, max_pixels) as source:
+        output_format, content_type, extension = FORMATS[source.format or ""]
+        icc_profile = source.info.get("icc_profile")
+        upright = _decoded_upright(source, display_size)
+    display = _fit(upright, display_size)
+    thumbnail = _fit(display, thumbnail_size)
+    return ProcessedImage(
+        display=_encode(display, output_format, icc_profile),
+        thumbnail=_encode(thumbnail, output_format, icc_profile),
+        content_type=content_type,
+        extension=extension,
+    )
+
+
+@contextmanager
+def _opened(stream: BinaryIO, max_pixels: int) -> Iterator[Image.Image]:
+    """Open the header only and refuse unknown formats and too many pixels (413).
+
+    Pillow warns above its own limit and raises above twice that; both count as a bomb.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(stream, formats=list(FORMATS))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise _too_many_pixels(max_pixels) from None
+    except Image.UnidentifiedImageError:
+        raise ImageRejected(
+            "This is not an image we accept: send a JPEG, PNG, WebP or GIF file.", 415
+        ) from None
+    except Exception as error:  # a damaged header can raise many things
+        log.info("unreadable image header: %r", error)
+        raise _damaged() from None
+    with image:
+        width, height = image.size
+        if width * height > max_pixels:
+            raise _too_many_pixels(max_pixels)
+        yield image
+
+
+def _verify(image: Image.Image) -> None:
+    """Pillow's structural check (chunk checksums and the like), without decoding."""
+    try:
+        image.verify()
+    except Exception as error:  # any failure means a damaged file
+        log.info("image failed verification: %r", error)
+        raise _damaged() from None
+
+
+def _decoded_upright(source: Image.Image, display_size: int) -> Image.Image:
+    """Decode the first frame (JPEGs straight at a reduced scale) and apply EXIF orientation."""
+    if source.format == "JPEG":
+        source.draft(None, (display_size, display_size))
+    try:
+        source.load()
+        upright = ImageOps.exif_transpose(source)
+    except Exception as error:  # truncated or corrupt data surfaces while decoding
+        log.info("image failed to decode: %r", error)
+        raise _damaged() from None
+    return _normalised_mode(upright)
+
+
+def _normalised_mode(image: Image.Image) -> Image.Image:
+    """RGB, RGBA, L or LA: modes every output format and the resampler handle well."""
+    if image.mode in KEPT_MODES:
+        return image
+    has_alpha = "A" in image.getbands() or "transparency" in image.info
+    return image.convert("RGBA" if has_alpha else "RGB")
+
+
+def _fit(image: Image.Image, longest_side: int) -> Image.Image:
+    """A copy no larger than `longest_side` on either side; never enlarged."""
+    fitted = image.copy()
+    fitted.thumbnail((longest_side, longest_side), Image.Resampling.LANCZOS)
+    return fitted
+
+
+def _encode(image: Image.Image, output_format: str, icc_profile: bytes | None) -> Rendition:
+    """Encode with no metadata at all except the colour profile."""
+    image.info = {}
+    options = dict(SAVE_OPTIONS[output_format])
+    if icc_profile:
+        options["icc_profile"] = icc_profile
+    if output_format == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    buffer = io.BytesIO()
+    image.save(buffer, format=output_format, **options)
+    return Rendition(data=buffer.getvalue(), width=image.width, height=image.height)
+
+
+def _too_many_pixels(max_pixels: int) -> ImageRejected:
+    return ImageRejected(
+        f"The image has too many pixels: at most {max_pixels:,} are accepted.", 413
+    )
+
+
+def _damaged() -> ImageRejected:
+    return ImageRejected("The image is damaged or truncated and cannot be read.", 400)

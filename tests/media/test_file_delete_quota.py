@@ -1,0 +1,87 @@
+"""Identical uploads share bytes; deleting frees them only when unreferenced; quotas hold."""
+
+from __future__ import annotations
+
+from media_samples import make_image, stored_keys
+
+PHOTO = make_image("JPEG", (1000, 700), "teal")
+
+
+def test_identical_uploads_are_stored_once(client, user_factory, login_as, upload, upload_folder):
+    ids = set()
+    for _ in range(2):
+        login_as(client, user_factory())
+        response = upload(client, PHOTO, "same.jpg")
+        assert response.status_code == 201
+        ids.add(response.get_json()["id"])
+
+    assert len(ids) == 2
+    assert len(stored_keys(upload_folder)) == 2  # one display size, one thumbnail
+
+
+def test_deleting_keeps_bytes_another_file_still_uses(
+    client, user_factory, login_as, upload, upload_folder
+):
+    alice, bob = user_factory(), user_factory()
+    login_as(client, alice)
+    alices = upload(client, PHOTO).get_json()
+    login_as(client, bob)
+    bobs = upload(client, PHOTO).get_json()
+
+    login_as(client, alice)
+    assert client.delete(f"/api/files/{alices['id']}").status_code == 204
+    assert client.get(alices["url"]).status_code == 404
+    assert len(stored_keys(upload_folder)) == 2
+
+    login_as(client, bob)
+    assert client.get(bobs["url"]).status_code == 200
+    assert client.get(bobs["thumbnail_url"]).status_code == 200
+    assert client.delete(f"/api/files/{bobs['id']}").status_code == 204
+    assert stored_keys(upload_folder) == []
+
+
+def test_plain_upload_is_deleted_with_its_bytes(client, user, login_as, upload, upload_folder):
+    login_as(client, user)
+    body = upload(client, b"a shopping list", "list.txt", path="/api/upload").get_json()
+
+    assert client.delete(f"/api/files/{body['id']}").status_code == 204
+    assert stored_keys(upload_folder) == []
+
+
+def test_only_owner_and_staff_may_delete(client, user, user_factory, staff, login_as, upload):
+    login_as(client, user)
+    body = upload(client, PHOTO).get_json()
+
+    assert client.application.test_client().delete(body["url"]).status_code == 401
+    login_as(client, user_factory())
+    assert client.delete(body["url"]).status_code == 404
+    login_as(client, user)
+    assert client.get(body["url"]).status_code == 200
+    login_as(client, staff)
+    assert client.delete(body["url"]).status_code == 204
+    assert client.delete(body["url"]).status_code == 404
+
+
+def test_quota_exceeded_is_413_and_deleting_frees_room(
+    app, client, user, login_as, upload, monkeypatch
+):
+    login_as(client, user)
+    first = upload(client, make_image("PNG", (300, 300), "red")).get_json()
+    used = int(client.get(first["url"]).headers["Content-Length"])
+    monkeypatch.setitem(app.config, "MEDIA_QUOTA_BYTES", used + 100)
+
+    refused = upload(client, make_image("PNG", (300, 300), "blue"))
+    assert refused.status_code == 413
+    assert "quota" in refused.get_json()["error"]
+    assert upload(client, b"x" * 200, "big.txt", path="/api/upload").status_code == 413
+    assert upload(client, b"x" * 50, "small.txt", path="/api/upload").status_code == 201
+
+    assert client.delete(first["url"]).status_code == 204
+    assert upload(client, make_image("PNG", (300, 300), "blue")).status_code == 201
+
+
+def test_quota_is_per_user(app, client, user_factory, login_as, upload, monkeypatch):
+    monkeypatch.setitem(app.config, "MEDIA_QUOTA_BYTES", len(PHOTO) * 2)
+    for _ in range(2):
+        login_as(client, user_factory())
+        assert upload(client, PHOTO).status_code == 201

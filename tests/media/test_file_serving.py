@@ -1,0 +1,134 @@
+"""GET of files, images and thumbnails: headers, caching, 304, and who may see what."""
+
+from __future__ import annotations
+
+import pytest
+from media_samples import make_image
+
+from storefront.media.models import StoredFile
+from storefront.media.storage import FileSystemStorage
+
+
+@pytest.fixture
+def image(client, user, login_as, upload):
+    """An image `user` uploaded (the client stays logged in as `user`)."""
+    login_as(client, user)
+    response = upload(client, make_image("PNG", (800, 400), "navy"), "boat.png")
+    assert response.status_code == 201
+    return response.get_json()
+
+
+def test_image_is_served_with_type_length_etag_and_private_caching(client, image):
+    response = client.get(image["url"])
+
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "image/png"
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    etag = response.headers["ETag"]
+    assert etag.startswith('"') and not etag.startswith("W/")
+    assert response.headers["Cache-Control"] == "private, no-cache"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Content-Disposition"].startswith("inline;")
+
+
+def test_thumbnail_has_its_own_etag(client, image):
+    full = client.get(image["url"])
+    thumbnail = client.get(image["thumbnail_url"])
+
+    assert thumbnail.status_code == 200
+    assert thumbnail.headers["Content-Type"] == "image/png"
+    assert thumbnail.headers["ETag"] != full.headers["ETag"]
+    assert len(thumbnail.data) < len(full.data)
+
+
+@pytest.mark.parametrize("which", ["url", "thumbnail_url"])
+def test_matching_if_none_match_answers_304_without_a_body(client, image, which):
+    etag = client.get(image[which]).headers["ETag"]
+
+    response = client.get(image[which], headers={"If-None-Match": etag})
+
+    assert response.status_code == 304
+    assert response.data == b""
+    assert client.get(image[which], headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_non_image_file_is_offered_as_a_download(client, user, login_as, upload):
+    login_as(client, user)
+    body = upload(client, b"<script>alert(1)</script>", "notes.html", path="/api/upload")
+    assert body.status_code == 201
+
+    response = client.get(body.get_json()["url"])
+
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_another_users_file_is_not_found_but_staff_sees_it(
+    client, image, user_factory, staff, login_as
+):
+    login_as(client, user_factory())
+    assert client.get(image["url"]).status_code == 404
+    assert client.get(image["thumbnail_url"]).status_code == 404
+
+    login_as(client, staff)
+    assert client.get(image["url"]).status_code == 200
+
+
+def test_anonymous_visitor_must_log_in_for_a_private_file(app, image):
+    anonymous = app.test_client()
+
+    assert anonymous.get(image["url"]).status_code == 401
+    assert anonymous.get("/api/files/999999").status_code == 401
+
+
+def test_public_file_is_served_to_anyone_and_cached_long(app, db, image):
+    db.session.get(StoredFile, image["id"]).public = True
+    db.session.commit()
+
+    response = app.test_client().get(image["thumbnail_url"])
+
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_unknown_file_and_thumbnail_of_a_plain_file_are_404(client, user, login_as, upload):
+    login_as(client, user)
+    plain = upload(client, b"just text", "a.txt", path="/api/upload").get_json()
+
+    assert client.get("/api/files/999999").status_code == 404
+    assert client.get(f"/api/files/{plain['id']}/thumbnail").status_code == 404
+
+
+def test_file_whose_bytes_vanished_is_404_not_500(client, image, upload_folder):
+    for path in upload_folder.rglob("*"):
+        if path.is_file():
+            path.unlink()
+
+    response = client.get(image["url"])
+
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "The file's content is missing."
+
+
+def test_storage_with_direct_urls_redirects_there(app, client, image, upload_folder, monkeypatch):
+    """The shape an S3-like backend fills: when storage hands out URLs, clients go there."""
+
+    class LinkingStorage(FileSystemStorage):
+        def url(self, key: str) -> str:
+            return f"https://cdn.example.test/{key}"
+
+    monkeypatch.setitem(app.extensions, "storefront_storage", LinkingStorage(upload_folder))
+
+    response = client.get(image["url"])
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("https://cdn.example.test/")
+
+
+@pytest.mark.parametrize("file_id", [2**31, 2**63])
+def test_id_beyond_the_id_column_is_404(client, user, login_as, file_id):
+    login_as(client, user)
+
+    assert client.get(f"/api/files/{file_id}").status_code == 404
+    assert client.get(f"/api/files/{file_id}/thumbnail").status_code == 404

@@ -1,0 +1,209 @@
+"""POST /api/images: the content decides, bombs and damaged files are refused, metadata goes."""
+
+from __future__ import annotations
+
+import io
+import tracemalloc
+
+from media_samples import make_image, opened, png_declaring, stored_keys
+from PIL import ExifTags, Image
+
+GPS = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 1.0)}
+ROTATE_90_CLOCKWISE = 6
+
+
+def phone_photo() -> bytes:
+    """A 1600×1200 JPEG, red left half and blue right half, that a phone held upright took:
+    EXIF says "rotate 90° clockwise to display", and it carries a GPS position."""
+    image = Image.new("RGB", (1600, 1200), "blue")
+    image.paste("red", (0, 0, 800, 1200))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = ROTATE_90_CLOCKWISE
+    exif[ExifTags.Base.Make] = "PhoneCo"
+    exif[ExifTags.IFD.GPSInfo] = GPS
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", exif=exif, quality=90)
+    return buffer.getvalue()
+
+
+def fetch(client, url: str) -> Image.Image:
+    response = client.get(url)
+    assert response.status_code == 200, response.get_json()
+    return opened(response.data)
+
+
+def test_png_is_stored_at_display_size_with_a_thumbnail(client, user, login_as, upload):
+    login_as(client, user)
+    response = upload(client, make_image("PNG", (2000, 1000), "green"), "wide.png")
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["content_type"] == "image/png"
+    assert (body["width"], body["height"]) == (1280, 640)
+    assert response.headers["Location"] == body["url"]
+    display = fetch(client, body["url"])
+    thumbnail = fetch(client, body["thumbnail_url"])
+    assert (display.format, display.size) == ("PNG", (1280, 640))
+    assert (thumbnail.format, thumbnail.size) == ("PNG", (320, 160))
+    assert display.getpixel((10, 10)) == (0, 128, 0)
+
+
+def test_small_image_is_not_enlarged(client, user, login_as, upload):
+    login_as(client, user)
+    body = upload(client, make_image("PNG", (200, 100))).get_json()
+
+    assert (body["width"], body["height"]) == (200, 100)
+    assert fetch(client, body["thumbnail_url"]).size == (200, 100)
+
+
+def test_phone_photo_is_turned_upright_and_loses_its_gps_position(client, user, login_as, upload):
+    login_as(client, user)
+    response = upload(client, phone_photo(), "IMG_0001.JPG", content_type="image/jpeg")
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["content_type"] == "image/jpeg"
+    assert (body["width"], body["height"]) == (960, 1280)
+    for url, size in ((body["url"], (960, 1280)), (body["thumbnail_url"], (240, 320))):
+        raw = client.get(url).data
+        image = opened(raw)
+        assert (image.format, image.size) == ("JPEG", size)
+        width, height = image.size
+        # Rotated clockwise, the photo's left (red) half is now on top, blue below.
+        top, bottom = image.getpixel((width // 2, 5)), image.getpixel((width // 2, height - 5))
+        assert top[0] > 200 and top[2] < 60, top
+        assert bottom[2] > 200 and bottom[0] < 60, bottom
+        assert len(image.getexif()) == 0
+        assert b"Exif" not in raw and b"PhoneCo" not in raw
+
+
+def test_webp_is_accepted_and_stays_webp(client, user, login_as, upload):
+    login_as(client, user)
+    response = upload(client, make_image("WEBP", (300, 300), (10, 20, 200, 255)), "a.webp")
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["content_type"] == "image/webp"
+    assert fetch(client, body["url"]).format == "WEBP"
+    assert client.get(body["url"]).headers["Content-Type"] == "image/webp"
+
+
+def test_animated_gif_keeps_its_first_frame_as_a_png(client, user, login_as, upload):
+    frames = [Image.new("RGB", (90, 60), colour) for colour in ("red", "lime", "blue")]
+    buffer = io.BytesIO()
+    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    login_as(client, user)
+
+    response = upload(client, buffer.getvalue(), "dance.gif")
+
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["content_type"] == "image/png"
+    image = fetch(client, body["url"])
+    assert image.size == (90, 60)
+    assert getattr(image, "n_frames", 1) == 1
+    assert image.convert("RGB").getpixel((45, 30)) == (255, 0, 0)
+
+
+def test_png_named_jpg_is_stored_as_the_png_it_is(client, user, login_as, upload):
+    login_as(client, user)
+    response = upload(client, make_image("PNG"), "holiday.jpg", content_type="image/jpeg")
+
+    assert response.status_code == 201
+    assert response.get_json()["content_type"] == "image/png"
+    served = client.get(response.get_json()["url"])
+    assert served.headers["Content-Type"] == "image/png"
+    assert 'filename="holiday.png"' in served.headers["Content-Disposition"]
+
+
+def test_text_named_png_is_refused(client, user, login_as, upload, upload_folder):
+    login_as(client, user)
+    response = upload(client, b"hello, I am not a picture\n", "cat.png", content_type="image/png")
+
+    assert response.status_code == 415
+    assert "not an image" in response.get_json()["error"]
+    assert stored_keys(upload_folder) == []
+
+
+def test_image_format_outside_the_list_is_refused(client, user, login_as, upload):
+    login_as(client, user)
+    response = upload(client, make_image("BMP"), "old.bmp")
+
+    assert response.status_code == 415
+
+
+def test_decompression_bomb_is_refused_without_decoding(client, user, login_as, upload):
+    """50 000 × 50 000 grey pixels would need 2.5 GB decoded; the file is a few hundred bytes."""
+    bomb = png_declaring(50_000, 50_000)
+    assert len(bomb) < 4096
+    login_as(client, user)
+    images_before = Image.core.get_stats()["new_count"]
+
+    tracemalloc.start()
+    try:
+        response = upload(client, bomb, "bomb.png")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 413
+    assert "too many pixels" in response.get_json()["error"]
+    assert peak < 4 * 1024 * 1024, f"peak Python memory {peak} bytes"
+    assert Image.core.get_stats()["new_count"] == images_before, "Pillow allocated an image"
+
+
+def test_image_over_the_configured_pixel_cap_is_refused(
+    client, user, login_as, upload, monkeypatch, app
+):
+    """Below Pillow's own limit, the shop's cap (IMAGE_MAX_PIXELS) still applies."""
+    monkeypatch.setitem(app.config, "IMAGE_MAX_PIXELS", 100 * 100)
+    login_as(client, user)
+
+    assert upload(client, make_image("PNG", (101, 100))).status_code == 413
+    assert upload(client, make_image("PNG", (100, 100))).status_code == 201
+
+
+def test_truncated_jpeg_is_refused(client, user, login_as, upload, upload_folder):
+    photo = make_image("JPEG", (800, 600), "orange")
+    login_as(client, user)
+
+    response = upload(client, photo[: len(photo) // 2], "cut.jpg")
+
+    assert response.status_code == 400
+    assert "damaged" in response.get_json()["error"]
+    assert stored_keys(upload_folder) == []
+
+
+def test_png_with_a_broken_checksum_is_refused(client, user, login_as, upload):
+    png = bytearray(make_image("PNG", (50, 50)))
+    png[-14] ^= 0xFF  # inside the image data's checksum, just before the IEND chunk
+    login_as(client, user)
+
+    assert upload(client, bytes(png), "broken.png").status_code == 400
+
+
+def test_hostile_file_names_never_reach_the_disk(client, user, login_as, upload, upload_folder):
+    login_as(client, user)
+    names = {
+        "../../../../etc/passwd.png": "passwd.png",
+        "..\\..\\boot.png": "boot.png",
+        "nul\x00byte.png": "nulbyte.png",
+        "..": "upload.png",
+    }
+    for shade, (name, shown) in enumerate(names.items()):
+        response = upload(client, make_image("PNG", color=(shade, 0, 0, 255)), name)
+        assert response.status_code == 201, (name, response.get_json())
+        disposition = client.get(response.get_json()["url"]).headers["Content-Disposition"]
+        assert f'filename="{shown}"' in disposition
+
+    keys = stored_keys(upload_folder)
+    assert len(keys) == len(names)  # small images: the thumbnail is the same bytes
+    assert all(len(key.split("/")) == 3 and len(key.split("/")[2]) == 64 for key in keys)
+
+
+def test_upload_needs_a_file_and_a_login(client, user, login_as, upload):
+    assert upload(client, make_image()).status_code == 401
+    login_as(client, user)
+    response = client.post("/api/images", data={}, content_type="multipart/form-data")
+    assert response.status_code == 400
+    assert "file" in response.get_json()["fields"]
