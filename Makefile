@@ -50,6 +50,10 @@ screenshots: install-test chromium
 	$(BIN)/python -m pytest -q -m e2e tests/e2e/test_screens.py $(PYTEST_ARGS)
 	@ls test-artifacts/screens
 
+# Benchmarks: the shop beside a bare-Flask ceiling (see README "Performance"); BENCH_ARGS=--help.
+bench: install
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 lint: install-test
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench

@@ -1,0 +1,466 @@
+"""`make bench`: Storefront's throughput side by side with a bare-Flask ceiling, in one run.
+
+Starts the shop under gunicorn (2 sync workers, 127.0.0.1) on a freshly generated dataset,
+drives wrk through each scenario for a few seconds, measures the ceiling app with the same
+gunicorn and wrk settings, then prints a table and writes `bench/results.json`. The exit
+status is 1 when any target fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import secrets
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import dataset
+import harness
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+RESULTS_PATH = harness.BENCH_DIR / "results.json"
+DATABASE_NAME = os.environ.get("BENCH_DATABASE_NAME", "storefront_bench")
+PRODUCT_READ_TARGET = 0.60
+FIRST_PAGE_SCALING_TARGET = 0.80
+RSS_LIMIT_MB = 150
+PER_PAGE = 20
+
+
+@dataclass
+class Scenario:
+    """One wrk run: what is asked, how, and the route it needs to exist."""
+
+    name: str
+    method: str
+    path: str
+    script: str | None = None
+    args: list[str] = field(default_factory=list)
+    probe: dict[str, Any] = field(default_factory=dict)
+    warmup: bool = True
+    apart: bool = False
+
+
+@dataclass
+class Row:
+    """One line of the table and of results.json."""
+
+    scenario: str
+    products: int | None
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    error_detail: dict[str, int] = field(default_factory=dict)
+    ratio: float | None = None
+    target: str = ""
+    verdict: str = ""
+    note: str = ""
+    apart: bool = False
+
+
+@dataclass
+class Context:
+    """What the scenarios need to know about the generated data and the servers."""
+
+    options: argparse.Namespace
+    app: Any
+    log_dir: Path
+    work_dir: Path
+    users: tuple[int, int] = (0, 0)
+    products: tuple[int, int] | None = None
+    cart_cookies: Path | None = None
+    checkout_cookies: Path | None = None
+    probe_cookie: str | None = None
+
+
+def parse_options(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("postgres", "sqlite"), default="postgres")
+    parser.add_argument(
+        "--products",
+        default="1000,100000",
+        help="comma-separated catalogue sizes, each measured (default %(default)s)",
+    )
+    parser.add_argument("--users", type=int, default=10_000)
+    parser.add_argument("--duration", type=float, default=3, help="seconds per measured run")
+    parser.add_argument("--warmup", type=float, default=1, help="seconds of warm-up per scenario")
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--checkout-users", type=int, default=3000)
+    parser.add_argument("--output", type=Path, default=RESULTS_PATH)
+    parser.add_argument("--keep-database", action="store_true")
+    options = parser.parse_args(argv)
+    options.product_sizes = sorted({int(size) for size in options.products.split(",")})
+    return options
+
+
+# --- ceiling ---------------------------------------------------------------------------
+
+
+def measure_ceiling(ctx: Context) -> harness.WrkResult:
+    """The bare Flask app under the same gunicorn and wrk settings as the shop."""
+    server = harness.Server(
+        "ceiling", "ceiling:app", dict(os.environ), ctx.log_dir, chdir=harness.BENCH_DIR
+    )
+    with server.start(ready_path="/"):
+        wrk(ctx, server.url + "/", ctx.options.warmup)
+        return wrk(ctx, server.url + "/", ctx.options.duration)
+
+
+def wrk(ctx: Context, url: str, duration: float, scenario: Scenario | None = None):
+    return harness.run_wrk(
+        url,
+        script=scenario.script if scenario else None,
+        args=scenario.args if scenario else None,
+        duration=duration,
+        connections=ctx.options.connections,
+    )
+
+
+# --- data ------------------------------------------------------------------------------
+
+
+def database_url(ctx_dir: Path, db_kind: str) -> str:
+    if db_kind == "postgres":
+        return harness.fresh_postgres_database(DATABASE_NAME)
+    return f"sqlite:///{ctx_dir / 'bench.db'}"
+
+
+def has_table(name: str) -> bool:
+    return name in dataset.db.metadata.tables
+
+
+def build_dataset(ctx: Context) -> None:
+    """Users, products, filled carts and past orders, then sessions for the cart scenarios."""
+    options = ctx.options
+    started = time.perf_counter()
+    with ctx.app.app_context():
+        ctx.users = dataset.add_users(options.users)
+        if has_table("products"):
+            ctx.products = dataset.add_products(options.product_sizes[0])
+        first_user = ctx.users[0]
+        cart_users = list(range(first_user, first_user + 500))
+        checkout_users = list(range(first_user + 500, first_user + 500 + options.checkout_users))
+        probe_user = ctx.users[1]
+        cookies = dataset.log_in_directly(ctx.app, [*cart_users, *checkout_users, probe_user])
+        if options.db == "postgres":
+            dataset.analyze()
+    ctx.cart_cookies = write_lines(ctx.work_dir / "cart-cookies", cookies[: len(cart_users)])
+    ctx.checkout_cookies = write_lines(
+        ctx.work_dir / "checkout-cookies", cookies[len(cart_users) : -1]
+    )
+    ctx.probe_cookie = cookies[-1]
+    print(f"dataset ready in {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def grow_products(ctx: Context, size: int) -> None:
+    """Bring the catalogue up to `size` products with more bulk inserts."""
+    assert ctx.products is not None
+    current = ctx.products[1] - ctx.products[0] + 1
+    started = time.perf_counter()
+    with ctx.app.app_context():
+        _, last = dataset.add_products(size - current)
+        if ctx.options.db == "postgres":
+            dataset.analyze()
+    ctx.products = (ctx.products[0], last)
+    print(f"catalogue grown to {size} products in {time.perf_counter() - started:.1f} s")
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+# --- scenarios -------------------------------------------------------------------------
+
+
+def catalogue_scenarios(ctx: Context, size: int) -> list[Scenario]:
+    """The scenarios whose cost could grow with the number of products."""
+    first, last = ctx.products or (1, size)
+    deep = f"/api/products?page={max(1, size // PER_PAGE // 2)}"
+    search = f"/api/products?q={dataset.SEARCH_WORD}"
+    return [
+        Scenario(
+            "GET /api/products/<id>",
+            "GET",
+            f"/api/products/{first}",
+            script="product_read.lua",
+            args=[str(first), str(last)],
+        ),
+        Scenario("GET /api/products?page=1", "GET", "/api/products?page=1"),
+        Scenario(f"GET {deep}", "GET", deep),
+        Scenario(f"GET {search}", "GET", search),
+        Scenario("GET / (HTML catalogue)", "GET", "/"),
+    ]
+
+
+def other_scenarios(ctx: Context) -> list[Scenario]:
+    """Scenarios measured once, at the first catalogue size."""
+    first, last = ctx.products or (1, 1)
+    threads = "1"
+    cart = str(ctx.cart_cookies)
+    return [
+        Scenario("GET /healthz", "GET", "/healthz"),
+        Scenario(
+            "GET /api/cart (logged in)",
+            "GET",
+            "/api/cart",
+            script="as_users.lua",
+            args=[cart, threads, "cart"],
+            probe={"cookie": ctx.probe_cookie},
+        ),
+        Scenario(
+            "POST /api/cart/items",
+            "POST",
+            "/api/cart/items",
+            script="as_users.lua",
+            args=[cart, threads, "add", str(first), str(last)],
+            probe={"cookie": ctx.probe_cookie, "json_body": {"product_id": first, "quantity": 1}},
+        ),
+        Scenario(
+            "POST /api/cart/checkout",
+            "POST",
+            "/api/cart/checkout",
+            script="as_users.lua",
+            args=[str(ctx.checkout_cookies), threads, "checkout"],
+            probe={"cookie": ctx.probe_cookie, "json_body": {}},
+            warmup=False,
+        ),
+        Scenario(
+            "POST /api/login (argon2)",
+            "POST",
+            "/api/login",
+            script="login.lua",
+            args=[dataset.USERNAME_PATTERN, str(ctx.users[0]), str(ctx.users[1]), dataset.PASSWORD],
+            probe={
+                "json_body": {
+                    "username": dataset.USERNAME_PATTERN % ctx.users[0],
+                    "password": dataset.PASSWORD,
+                }
+            },
+            apart=True,
+        ),
+    ]
+
+
+def route_exists(ctx: Context, method: str, path: str) -> bool:
+    """Whether the shop has a route for this request (features land one by one)."""
+    adapter = ctx.app.url_map.bind("127.0.0.1")
+    try:
+        adapter.match(path.split("?", 1)[0], method=method)
+    except (NotFound, MethodNotAllowed):
+        return False
+    return True
+
+
+def measure(ctx: Context, server: harness.Server, scenario: Scenario, size: int | None) -> Row:
+    """Probe the scenario once, then warm up and measure it with wrk."""
+    row = Row(scenario.name, size, apart=scenario.apart)
+    if not route_exists(ctx, scenario.method, scenario.path):
+        row.verdict, row.note = "MISSING", "route not on main yet"
+        return row
+    probe = harness.http(scenario.method, server.url + scenario.path, **scenario.probe)
+    if probe.status >= 400:
+        row.verdict = "FAIL"
+        row.note = f"probe answered {probe.status}: {probe.body[:200].decode(errors='replace')}"
+        return row
+    if scenario.warmup and ctx.options.warmup:
+        wrk(ctx, server.url + scenario.path, ctx.options.warmup, scenario)
+    result = wrk(ctx, server.url + scenario.path, ctx.options.duration, scenario)
+    server.record_memory()
+    row.rps, row.p50_ms, row.p99_ms = result.rps, result.p50_ms, result.p99_ms
+    row.errors, row.error_detail = result.errors, result.error_detail
+    print(
+        f"  {scenario.name:<34} {size or '':>7} {row.rps:8.0f} req/s  p50 {row.p50_ms:6.1f} ms"
+        f"  p99 {row.p99_ms:6.1f} ms  errors {row.errors}",
+        flush=True,
+    )
+    return row
+
+
+# --- targets ---------------------------------------------------------------------------
+
+
+def judge(rows: list[Row], ceiling_rps: float, memory_mb: dict[str, float]) -> list[dict]:
+    """Set ratio, target and verdict on each row; return the summary targets."""
+    targets: list[dict] = []
+    for row in rows:
+        if row.verdict:
+            continue
+        row.ratio = row.rps / ceiling_rps if ceiling_rps else None
+        failures = []
+        if row.errors:
+            failures.append(f"{row.errors} errors {row.error_detail}")
+        if row.scenario == "GET /api/products/<id>":
+            row.target = f"≥ {PRODUCT_READ_TARGET:.2f}× ceiling"
+            if row.ratio is None or row.ratio < PRODUCT_READ_TARGET:
+                failures.append("below the ceiling target")
+        row.verdict = "FAIL" if failures else "PASS"
+        row.note = "; ".join(failures)
+    first_pages = [r for r in rows if r.scenario == "GET /api/products?page=1" and r.rps]
+    if len(first_pages) >= 2:
+        small, large = first_pages[0], first_pages[-1]
+        scaling = large.rps / small.rps
+        large.target = f"≥ {FIRST_PAGE_SCALING_TARGET:.2f}× its rate at {small.products}"
+        ok = scaling >= FIRST_PAGE_SCALING_TARGET
+        if not ok:
+            large.verdict = "FAIL"
+            large.note = "; ".join(filter(None, [large.note, f"only {scaling:.2f}×"]))
+        targets.append(
+            {
+                "target": f"first page at {large.products} products ≥ "
+                f"{FIRST_PAGE_SCALING_TARGET} × at {small.products}",
+                "measured": round(scaling, 3),
+                "verdict": "PASS" if ok else "FAIL",
+            }
+        )
+    for name, peak in memory_mb.items():
+        targets.append(
+            {
+                "target": f"peak RSS of {name} < {RSS_LIMIT_MB} MB",
+                "measured": round(peak, 1),
+                "verdict": "PASS" if peak < RSS_LIMIT_MB else "FAIL",
+            }
+        )
+    return targets
+
+
+# --- output ----------------------------------------------------------------------------
+
+
+def format_table(rows: list[Row], ceiling: harness.WrkResult, ceiling_rps: float) -> str:
+    header = (
+        f"{'scenario':<36} {'products':>8} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'errors':>6} {'×ceil':>6}  {'verdict':<7} target / note"
+    )
+    lines = [header, "-" * len(header)]
+    lines.append(
+        f"{'ceiling: bare Flask, constant JSON':<36} {'-':>8} {ceiling_rps:8.0f} "
+        f"{ceiling.p50_ms:7.1f} {ceiling.p99_ms:7.1f} {ceiling.errors:6d} {1:6.2f}"
+    )
+    for apart in (False, True):
+        group = [r for r in rows if r.apart == apart]
+        if apart and group:
+            lines.append("reported apart (argon2 by design):")
+        for r in group:
+            ratio = f"{r.ratio:6.2f}" if r.ratio is not None else f"{'-':>6}"
+            size = str(r.products) if r.products else "-"
+            detail = " ".join(filter(None, [r.target, f"({r.note})" if r.note else ""]))
+            lines.append(
+                f"{r.scenario:<36} {size:>8} {r.rps:8.0f} {r.p50_ms:7.1f} {r.p99_ms:7.1f} "
+                f"{r.errors:6d} {ratio}  {r.verdict:<7} {detail}"
+            )
+    return "\n".join(lines)
+
+
+def machine_description() -> dict[str, Any]:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average_at_end": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parse_options(argv)
+    harness.ensure_wrk()
+    log_dir = harness.new_log_dir("bench")
+    work_dir = Path(tempfile.mkdtemp(prefix="storefront-bench-data-"))
+    secret = secrets.token_urlsafe(48)
+    url = database_url(work_dir, options.db)
+    app = dataset.shop_app(url, secret, UPLOAD_FOLDER=str(work_dir / "uploads"))
+    ctx = Context(options, app, log_dir, work_dir)
+    print(f"wrk: 1 thread, {options.connections} connections, {options.duration:g} s per run")
+    ceilings = [measure_ceiling(ctx)]
+    print(f"ceiling: {ceilings[0].rps:.0f} req/s", flush=True)
+    dataset.migrate(app)
+    build_dataset(ctx)
+
+    env = harness.shop_environment(url, SECRET_KEY=secret, UPLOAD_FOLDER=str(work_dir / "uploads"))
+    server = harness.Server("storefront", "storefront.wsgi:app", env, log_dir)
+    rows: list[Row] = []
+    with server.start():
+        sizes = options.product_sizes
+        for index, size in enumerate(sizes):
+            if index and ctx.products:
+                grow_products(ctx, size)
+            print(f"scenarios at {size} products:", flush=True)
+            for scenario in catalogue_scenarios(ctx, size):
+                rows.append(measure(ctx, server, scenario, size))
+            if index == 0:
+                for scenario in other_scenarios(ctx):
+                    rows.append(measure(ctx, server, scenario, None))
+    ceilings.append(measure_ceiling(ctx))
+    ceiling = max(ceilings, key=lambda r: r.rps)
+    memory_mb = {
+        f"worker {n}": kb / 1024 for n, kb in enumerate(sorted(server.peak_rss_kb.values()), 1)
+    }
+    targets = judge(rows, ceiling.rps, memory_mb)
+    table = format_table(rows, ceiling, ceiling.rps)
+    print()
+    print(table)
+    for target in targets:
+        print(f"{target['verdict']:<5} {target['target']}: {target['measured']}")
+    passed = all(r.verdict == "PASS" for r in rows) and all(t["verdict"] == "PASS" for t in targets)
+    print("ALL TARGETS PASS" if passed else "SOME TARGETS FAIL (or scenarios missing)")
+    write_results(options, ceilings, rows, targets, memory_mb, passed, table)
+    print(f"server logs: {log_dir}")
+    if options.db == "postgres" and not options.keep_database:
+        with app.app_context():
+            dataset.db.engine.dispose()
+        harness.drop_postgres_database(DATABASE_NAME)
+    return 0 if passed else 1
+
+
+def write_results(options, ceilings, rows, targets, memory_mb, passed, table) -> None:
+    document = {
+        "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "machine": machine_description(),
+        "settings": {
+            "database": options.db,
+            "gunicorn": f"--workers {harness.GUNICORN_WORKERS} --worker-class sync",
+            "wrk": f"-t1 -c{options.connections} -d{options.duration:g}s",
+            "products": options.product_sizes,
+            "users": options.users,
+        },
+        "ceiling_rps_each_run": [round(c.rps, 1) for c in ceilings],
+        "ceiling_rps": round(max(c.rps for c in ceilings), 1),
+        "results": [
+            {
+                "scenario": r.scenario,
+                "products": r.products,
+                "rps": round(r.rps, 1),
+                "p50_ms": round(r.p50_ms, 2),
+                "p99_ms": round(r.p99_ms, 2),
+                "errors": r.errors,
+                "ratio_to_ceiling": round(r.ratio, 3) if r.ratio is not None else None,
+                "target": r.target,
+                "verdict": r.verdict,
+                "note": r.note,
+                "reported_apart": r.apart,
+            }
+            for r in rows
+        ],
+        "peak_rss_mb": {k: round(v, 1) for k, v in memory_mb.items()},
+        "targets": targets,
+        "passed": passed,
+        "table": table.splitlines(),
+    }
+    options.output.write_text(json.dumps(document, indent=2) + "\n")
+    print(f"wrote {options.output}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
