@@ -8,7 +8,7 @@ the data always fits the migrated schema.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from flask import Flask
@@ -61,15 +61,23 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[
         yield batch
 
 
-def bulk_insert(table_name: str, rows: Iterator[dict[str, Any]]) -> int:
-    """Insert `rows` into `table_name` in batches; returns how many went in."""
+def bulk_insert(
+    table_name: str, count: int, make_row: Callable[[int], dict[str, Any]]
+) -> tuple[int, int]:
+    """Insert `count` rows `make_row(n)` in batches; returns the first and last new id.
+
+    `n` runs on from the table's highest id, so names made from it stay unique.
+    """
     table = db.metadata.tables[table_name]
-    count = 0
     with db.engine.begin() as conn:
-        for batch in _chunks(rows):
+        before = conn.scalar(select(func.max(table.c.id))) or 0
+        numbers = range(before + 1, before + 1 + count)
+        for batch in _chunks(make_row(n) for n in numbers):
             conn.execute(table.insert(), batch)
-            count += len(batch)
-    return count
+        first, last = conn.execute(
+            select(func.min(table.c.id), func.max(table.c.id)).where(table.c.id > before)
+        ).one()
+    return first, last
 
 
 def add_users(count: int, password: str = PASSWORD) -> tuple[int, int]:
@@ -80,9 +88,10 @@ def add_users(count: int, password: str = PASSWORD) -> tuple[int, int]:
     """
     password_hash = hash_password(password)
     now = utcnow()
-    start = (db.session.scalar(select(func.max(db.metadata.tables["users"].c.id))) or 0) + 1
-    rows = (
-        {
+    return bulk_insert(
+        "users",
+        count,
+        lambda n: {
             "username": USERNAME_PATTERN % n,
             "email": f"bench{n}@bench.invalid",
             "password_hash": password_hash,
@@ -90,18 +99,8 @@ def add_users(count: int, password: str = PASSWORD) -> tuple[int, int]:
             "confirmed": True,
             "created_at": now,
             "updated_at": now,
-        }
-        for n in range(start, start + count)
+        },
     )
-    bulk_insert("users", rows)
-    last = start + count - 1
-    return _id_range("users", "username", [USERNAME_PATTERN % start, USERNAME_PATTERN % last])
-
-
-def _id_range(table_name: str, column: str, values: list[str]) -> tuple[int, int]:
-    table = db.metadata.tables[table_name]
-    ids = db.session.scalars(select(table.c.id).where(table.c[column].in_(values))).all()
-    return min(ids), max(ids)
 
 
 def product_name(rng: random.Random, n: int) -> str:
@@ -139,12 +138,12 @@ def log_in_directly(app: Flask, user_ids: list[int]) -> list[str]:
 
 def add_products(count: int) -> tuple[int, int]:
     """Add `count` active products with ample stock; returns the first and last id."""
-    table = db.metadata.tables["products"]
-    start = (db.session.scalar(select(func.max(table.c.id))) or 0) + 1
-    rng = random.Random(start)
+    rng = random.Random(count)
     now = utcnow()
-    rows = (
-        {
+    return bulk_insert(
+        "products",
+        count,
+        lambda n: {
             "sku": f"BENCH-{n:07d}",
             "name": product_name(rng, n),
             "description": f"Benchmark product number {n}.",
@@ -154,11 +153,8 @@ def add_products(count: int) -> tuple[int, int]:
             "active": True,
             "created_at": now,
             "updated_at": now,
-        }
-        for n in range(start, start + count)
+        },
     )
-    bulk_insert("products", rows)
-    return _id_range("products", "sku", [f"BENCH-{start:07d}", f"BENCH-{start + count - 1:07d}"])
 
 
 def set_stock(product_id: int, stock: int) -> None:

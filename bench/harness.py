@@ -162,6 +162,17 @@ class Server:
         except OSError:
             return []
 
+    def cpu_seconds(self) -> float:
+        """User plus system CPU time the workers have used so far."""
+        ticks = 0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def record_memory(self) -> None:
         """Remember each worker's peak resident memory (VmHWM) seen so far."""
         for pid in self.worker_pids():
@@ -211,6 +222,7 @@ class WrkResult:
     p99_ms: float
     errors: int
     error_detail: dict[str, int]
+    cpu_ms: float | None = None
 
     @property
     def rps(self) -> float:
