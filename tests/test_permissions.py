@@ -206,6 +206,12 @@ ROUTES = [
         lambda w: {"values": {"product_id": w.product.id}, "json": {"stock": 3}},
     ),
     Route(
+        "PUT",
+        "/api/products/<int:product_id>/image",
+        staff_only(200),
+        lambda w: {"values": {"product_id": w.product.id}, **image_body(w)},
+    ),
+    Route(
         "DELETE",
         "/api/products/<int:product_id>",
         staff_only(204),

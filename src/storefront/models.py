@@ -2,8 +2,8 @@
 
 from .accounts.models import User
 from .catalog.models import Product
-from .media.models import StoredFile
+from .media.models import ProductImage, StoredFile
 from .pages.models import ContactMessage
 from .sessions import StoredSession
 
-__all__ = ["ContactMessage", "Product", "StoredFile", "StoredSession", "User"]
+__all__ = ["ContactMessage", "Product", "ProductImage", "StoredFile", "StoredSession", "User"]

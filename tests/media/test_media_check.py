@@ -12,7 +12,7 @@ def test_clean_storage_passes(client, user, login_as, upload, run_cli):
     result = run_cli("media", "check")
 
     assert result.exit_code == 0, result.output
-    assert "0 missing, 0 orphaned" in result.output
+    assert "0 missing, 0 orphaned, 0 unused product pictures." in result.output
 
 
 def test_planted_orphan_is_found_and_removed_with_fix(

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import CheckConstraint, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Base, utcnow
+from ..media import urls as media_urls
+
+if TYPE_CHECKING:
+    from ..media.models import ProductImage
 
 
 class Product(Base):
@@ -29,18 +34,24 @@ class Product(Base):
     active: Mapped[bool] = mapped_column(default=True, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: The picture, kept by the media package (`PUT /api/products/<id>/image`); loaded
+    #: with the product in the same query.
+    picture: Mapped[ProductImage | None] = relationship(lazy="joined", viewonly=True)
 
-    # Product images belong to the media package (issue 5), which sets them through
-    # `PUT /api/products/<id>/image`; until then a product has no picture.
+    @property
+    def image_file_id(self) -> int | None:
+        """Id of the picture's file, or None while the product has none."""
+        return self.picture.file_id if self.picture else None
+
     @property
     def image_url(self) -> str | None:
-        """URL of the product's picture, or None while it has none."""
-        return None
+        """URL of the product's picture (at most 1280 px), or None while it has none."""
+        return media_urls.file_url(self.image_file_id)
 
     @property
     def thumbnail_url(self) -> str | None:
-        """URL of the picture's thumbnail, or None while it has none."""
-        return None
+        """URL of the picture's thumbnail (at most 320 px), for lists and cards."""
+        return media_urls.thumbnail_url(self.image_file_id)
 
     def __repr__(self) -> str:
         return f"<Product {self.id} {self.sku!r} stock={self.stock}>"

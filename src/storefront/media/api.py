@@ -10,7 +10,9 @@ from apiflask import APIBlueprint
 from flask import Response, abort, redirect, request
 
 from ..apikit import created_headers, empty_response
-from ..auth import current_user, load_current_user, login_required
+from ..auth import current_user, load_current_user, login_required, role_required
+from ..catalog import service as catalog_service
+from ..catalog.schemas import ProductOut
 from . import service
 from .models import StoredFile
 from .schemas import FileOut, ImageOut, UploadIn
@@ -45,6 +47,18 @@ def upload_image(body: UploadIn):
     metadata, stored at display size with a thumbnail."""
     record = service.store_image(current_user, body.file)
     return record, 201, created_headers("media_api.get_file", file_id=record.id)
+
+
+@bp.put("/products/<int:product_id>/image")
+@role_required("staff", "admin")
+@bp.input(UploadIn, location="files", arg_name="body")
+@bp.output(ProductOut)
+@bp.doc(tags=["Catalogue"], responses={404: "No such product", 413: "Too many pixels"})
+def put_product_image(product_id: int, body: UploadIn):
+    """Set a product's picture from an uploaded image (staff, admin); it becomes public
+    and replaces the previous picture. The product is answered with `image_url`."""
+    product = catalog_service.get_product(product_id, include_inactive=True)
+    return service.set_product_image(product, current_user, body.file)
 
 
 @bp.get("/files/<int:file_id>")

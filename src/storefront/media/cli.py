@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from ..extensions import db
 from .models import StoredFile
-from .service import referenced_keys
-from .storage import get_storage
+from .service import delete_file, referenced_keys, unused_public_files
+from .storage import Storage, get_storage
 
 media_cli = AppGroup("media", help="Uploaded files and images.")
 
@@ -19,12 +19,20 @@ media_cli = AppGroup("media", help="Uploaded files and images.")
 @media_cli.command("check")
 @click.option("--fix", is_flag=True, help="Delete orphaned bytes (bytes no row points at).")
 def check_command(fix: bool) -> None:
-    """Report rows whose bytes are missing and bytes no row points at.
+    """Report rows whose bytes are missing, bytes no row points at, and product pictures
+    whose product is gone.
 
     Exits with 1 while a problem remains: missing bytes always (only a re-upload can
-    bring them back), orphans unless `--fix` removed them.
+    bring them back), orphans and unused pictures unless `--fix` removed them.
     """
     storage = get_storage()
+    unused = unused_public_files()
+    for record in unused:
+        if fix:
+            delete_file(record)
+            click.echo(f"removed unused product picture: file {record.id}")
+        else:
+            click.echo(f"unused product picture: file {record.id}")
     missing = _missing(storage)
     orphans = sorted(set(storage.keys()) - referenced_keys())
     for file_id, kind, key in missing:
@@ -35,12 +43,16 @@ def check_command(fix: bool) -> None:
             click.echo(f"removed orphan: {key}")
         else:
             click.echo(f"orphan: {key}")
-    click.echo(f"{len(missing)} missing, {len(orphans)} orphaned{' (removed)' if fix else ''}.")
-    if missing or (orphans and not fix):
+    removed = " (removed)" if fix else ""
+    click.echo(
+        f"{len(missing)} missing, {len(orphans)} orphaned{removed}, "
+        f"{len(unused)} unused product pictures{removed}."
+    )
+    if missing or ((orphans or unused) and not fix):
         sys.exit(1)
 
 
-def _missing(storage) -> list[tuple[int, str, str]]:
+def _missing(storage: Storage) -> list[tuple[int, str, str]]:
     """(file id, "file" or "thumbnail", key) of every row whose bytes are not stored."""
     rows = db.session.execute(
         select(StoredFile.id, StoredFile.storage_key, StoredFile.thumbnail_key).order_by(

@@ -42,3 +42,18 @@ class StoredFile(Base):
     def is_image(self) -> bool:
         """Whether this is a processed image (it then has a thumbnail)."""
         return self.thumbnail_key is not None
+
+
+class ProductImage(Base):
+    """Which public image is a product's picture: at most one per product.
+
+    A table of its own, so the products table is never rebuilt for it; deleting the
+    product deletes this link, and `storefront media check --fix` then the unused image.
+    """
+
+    __tablename__ = "product_images"
+
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), primary_key=True
+    )
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id", ondelete="CASCADE"), unique=True)

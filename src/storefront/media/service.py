@@ -17,9 +17,10 @@ from werkzeug.datastructures import FileStorage
 from ..accounts.models import User
 from ..apikit import ApiError
 from ..auth import is_staff
+from ..catalog.models import Product
 from ..extensions import db
 from .images import ImageRejected, ProcessedImage, process_image
-from .models import StoredFile
+from .models import ProductImage, StoredFile
 from .sniff import sniff_content_type
 from .storage import get_storage
 
@@ -70,11 +71,34 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
     return record
 
 
-def store_image(owner: User, upload: FileStorage, *, public: bool = False) -> StoredFile:
-    """Verify and re-encode an uploaded image, store its display size and thumbnail.
+def store_image(owner: User, upload: FileStorage) -> StoredFile:
+    """Verify and re-encode an uploaded image; store its display size and thumbnail."""
+    record = _new_image(owner, upload, public=False)
+    db.session.commit()
+    return record
 
-    Public images (product pictures) are shop assets and do not count against the quota.
+
+def set_product_image(product: Product, owner: User, upload: FileStorage) -> Product:
+    """Make an uploaded image the product's public picture; the previous one is deleted.
+
+    Product pictures are shop assets: anyone may see them and they use no one's quota.
     """
+    record = _new_image(owner, upload, public=True)
+    link = db.session.get(ProductImage, product.id)
+    previous = db.session.get(StoredFile, link.file_id) if link else None
+    if link is None:
+        db.session.add(ProductImage(product_id=product.id, file_id=record.id))
+    else:
+        link.file_id = record.id
+    if previous is None:
+        db.session.commit()
+    else:
+        delete_file(previous)
+    return product
+
+
+def _new_image(owner: User, upload: FileStorage, *, public: bool) -> StoredFile:
+    """Process the upload, store both renditions and add (not commit) the file's row."""
     image = _processed(upload)
     if not public:
         ensure_quota(owner, image.stored_bytes)
@@ -96,7 +120,7 @@ def store_image(owner: User, upload: FileStorage, *, public: bool = False) -> St
         public=public,
     )
     db.session.add(record)
-    db.session.commit()
+    db.session.flush()
     return record
 
 
@@ -182,6 +206,13 @@ def is_referenced(key: str) -> bool:
         or_(StoredFile.storage_key == key, StoredFile.thumbnail_key == key)
     )
     return db.session.scalar(statement.limit(1)) is not None
+
+
+def unused_public_files() -> list[StoredFile]:
+    """Public images no product shows any more (their product was deleted)."""
+    in_use = select(ProductImage.file_id).where(ProductImage.file_id == StoredFile.id)
+    statement = select(StoredFile).where(StoredFile.public.is_(True), ~in_use.exists())
+    return list(db.session.scalars(statement.order_by(StoredFile.id)))
 
 
 def referenced_keys() -> set[str]:
