@@ -73,6 +73,26 @@ class World:
         return UserFactory()
 
     @cached_property
+    def someones_session(self) -> Any:
+        from storefront.extensions import db
+        from storefront.sessions import UserSession
+
+        row = UserSession(user_id=self.someone.id, sid_hash=f"perm-{next(_unique)}")
+        db.session.add(row)
+        db.session.commit()
+        return row
+
+    def token_for_someone(self, purpose: Any) -> str:
+        from storefront.accounts.tokens import Purpose, make_token, new_nonce
+        from storefront.extensions import db
+
+        nonce = new_nonce()
+        column = "confirm_nonce" if purpose is Purpose.CONFIRM else "reset_nonce"
+        setattr(self.someone, column, nonce)
+        db.session.commit()
+        return make_token(purpose, self.someone.id, nonce)
+
+    @cached_property
     def product(self) -> Any:
         return ProductFactory()
 
@@ -109,7 +129,29 @@ def new_product_body(world: World) -> dict[str, Any]:
 
 def new_user_body(world: World) -> dict[str, Any]:
     n = next(_unique)
-    return {"json": {"username": f"perm{n}", "email": f"perm{n}@example.com", "password": "pw-1"}}
+    return {
+        "json": {
+            "username": f"perm{n}",
+            "email": f"perm{n}@example.com",
+            "password": "perm-strong-pass-1",
+        }
+    }
+
+
+def _email() -> str:
+    return f"perm{next(_unique)}@example.com"
+
+
+def _confirm_token(world: World) -> str:
+    from storefront.accounts.tokens import Purpose
+
+    return world.token_for_someone(Purpose.CONFIRM)
+
+
+def _reset_token(world: World) -> str:
+    from storefront.accounts.tokens import Purpose
+
+    return world.token_for_someone(Purpose.RESET)
 
 
 def png_bytes() -> bytes:
@@ -167,6 +209,22 @@ ROUTES = [
         lambda w: {"json": {"username": w.someone.username, "password": w.someone.password}},
     ),
     Route("POST", "/api/logout", anyone(200)),
+    Route("GET", "/api/me/sessions", logged_in(200)),
+    Route(
+        "DELETE",
+        "/api/me/sessions/<int:session_id>",
+        statuses(401, 404, 404, 404),  # only your own sessions, whatever your role
+        lambda w: {"values": {"session_id": w.someones_session.id}},
+    ),
+    Route("POST", "/api/confirm", anyone(200), lambda w: {"json": {"token": _confirm_token(w)}}),
+    Route("POST", "/api/confirm/resend", anyone(202), lambda w: {"json": {"email": _email()}}),
+    Route("POST", "/api/password-reset", anyone(202), lambda w: {"json": {"email": _email()}}),
+    Route(
+        "POST",
+        "/api/password-reset/confirm",
+        anyone(200),
+        lambda w: {"json": {"token": _reset_token(w), "password": "perm-new-password-2"}},
+    ),
     Route("GET", "/api/me", logged_in(200)),
     Route("GET", "/api/protected", logged_in(200)),
     # Files

@@ -64,7 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     _configure_logging(app)
     _init_database(app)
     csrf.init_app(app)
-    limiter.init_app(app)
+    init_rate_limits(app)
     init_sessions(app)
     init_errors(app)
     _register_blueprints(app)
@@ -122,6 +122,22 @@ def _init_database(app: APIFlask) -> None:
     from . import models  # noqa: F401
 
 
+def init_rate_limits(app: APIFlask) -> None:
+    """Bind the limiter: Redis when `REDIS_URL` is set, so every server process shares counts.
+
+    The one `limiter` object serves every app in the process and its own on/off switch is
+    process-wide, so it is always initialised on; `RATELIMIT_ENABLED` is honoured per app
+    by a request filter (accounts/limits.py). Redis keys carry a prefix so that several
+    shops (or test runs) on one Redis keep apart and `limiter.reset()` clears only its own.
+    """
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": "storefront-limits"})
+    enabled = app.config["RATELIMIT_ENABLED"]
+    app.config["RATELIMIT_ENABLED"] = True
+    limiter.init_app(app)
+    app.config["RATELIMIT_ENABLED"] = enabled
+
+
 def _register_blueprints(app: APIFlask) -> None:
     from . import ops
     from .accounts.api import bp as accounts_api
@@ -139,6 +155,7 @@ def _register_request_hooks(app: APIFlask) -> None:
     @app.before_request
     def start_request() -> None:
         g.pop("current_user", None)  # tests may reuse one app context for many requests
+        g.pop("user_session_id", None)
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
         g.started = time.perf_counter()
         guard_api_request()

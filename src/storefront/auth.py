@@ -1,7 +1,8 @@
 """Who is asking, and may they: `current_user`, `login_required`, `role_required`.
 
 Every protected route, API or page, goes through the two decorators here. The session
-holds only `session["user_id"]`; the user is loaded once per request and cached on `g`.
+holds `session["user_id"]` (and a flag that it is registered, see sessions.py); the user
+is loaded once per request, together with the session's registry row, and cached on `g`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from flask import abort, g, session
+from flask import abort, g
 from werkzeug.local import LocalProxy
 
-from .extensions import db
+from .sessions import resolve_session_user
 
 if TYPE_CHECKING:
     from .accounts.models import User
@@ -26,13 +27,7 @@ ROLES = ("customer", "staff", "admin")
 def load_current_user() -> User | None:
     """The logged-in user of this request, or None; a stale session id logs nobody in."""
     if "current_user" not in g:
-        from .accounts.models import User
-
-        user = None
-        user_id = session.get("user_id")
-        if isinstance(user_id, int) and not isinstance(user_id, bool):
-            user = db.session.get(User, user_id)
-        g.current_user = user
+        g.current_user = resolve_session_user()
     return g.current_user
 
 

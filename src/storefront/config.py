@@ -83,7 +83,26 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PASSWORD_HASH_PARALLELISM": _env_int("PASSWORD_HASH_PARALLELISM", 4),
         "SESSION_LIFETIME_SECONDS": _env_int("SESSION_LIFETIME_SECONDS", 14 * 24 * 3600),
         "SESSION_COOKIE_SECURE": _env_bool("SESSION_COOKIE_SECURE", True),
+        "SESSION_IDLE_TIMEOUT_SECONDS": _env_int("SESSION_IDLE_TIMEOUT_SECONDS", 2 * 24 * 3600),
         "RATELIMIT_ENABLED": _env_bool("RATELIMIT_ENABLED", True),
+        "RATELIMIT_LOGIN_PER_IP": os.environ.get("RATELIMIT_LOGIN_PER_IP", "30 per minute"),
+        "RATELIMIT_LOGIN_PER_ACCOUNT": os.environ.get(
+            "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        "RATELIMIT_REGISTER_PER_IP": os.environ.get("RATELIMIT_REGISTER_PER_IP", "10 per hour"),
+        "RATELIMIT_RESET_PER_IP": os.environ.get("RATELIMIT_RESET_PER_IP", "5 per 15 minutes"),
+        "RATELIMIT_RESEND_PER_IP": os.environ.get("RATELIMIT_RESEND_PER_IP", "5 per 15 minutes"),
+        "REQUIRE_EMAIL_CONFIRMATION": _env_bool("REQUIRE_EMAIL_CONFIRMATION", True),
+        "ACCOUNT_TOKEN_MAX_AGE_SECONDS": _env_int("ACCOUNT_TOKEN_MAX_AGE_SECONDS", 24 * 3600),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": _env_int("SMTP_PORT", 587),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
+        "SMTP_TIMEOUT_SECONDS": _env_int("SMTP_TIMEOUT_SECONDS", 10),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "Storefront <no-reply@storefront.local>"),
+        "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", "outbox"),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "CURRENCY": os.environ.get("CURRENCY", "EUR").strip().upper(),
     }
@@ -144,6 +163,8 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         "IMAGE_DISPLAY_SIZE",
         "IMAGE_THUMBNAIL_SIZE",
         "MEDIA_QUOTA_BYTES",
+        "SESSION_IDLE_TIMEOUT_SECONDS",
+        "ACCOUNT_TOKEN_MAX_AGE_SECONDS",
     ):
         if not isinstance(settings[key], int) or settings[key] <= 0:
             raise ConfigError(f"{key} must be a positive integer")

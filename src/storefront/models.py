@@ -4,6 +4,14 @@ from .accounts.models import User
 from .catalog.models import Product
 from .media.models import ProductImage, StoredFile
 from .pages.models import ContactMessage
-from .sessions import StoredSession
+from .sessions import StoredSession, UserSession
 
-__all__ = ["ContactMessage", "Product", "ProductImage", "StoredFile", "StoredSession", "User"]
+__all__ = [
+    "ContactMessage",
+    "Product",
+    "ProductImage",
+    "StoredFile",
+    "StoredSession",
+    "User",
+    "UserSession",
+]

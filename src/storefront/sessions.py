@@ -3,19 +3,31 @@
 Flask-Session's bundled SQLAlchemy backend creates its table outside the migrations and
 writes naive timestamps, so the database store here keeps Flask-Session's cookie, id and
 serialisation handling and only supplies the three storage operations.
+
+Whichever store holds the session data, each logged-in session also has a `user_sessions`
+row (keyed by a hash of the session id, never the id itself): it is what a user lists and
+ends, and it carries the created / last-seen times behind the idle and absolute lifetimes.
+A session marked as registered whose row is gone has been ended and logs nobody in. A
+session that only has `session["user_id"]` (written by a test with
+`client.session_transaction()`, as the tutorial does) is registered on its first request.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app, g, request, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
-from sqlalchemy import LargeBinary, String, delete, select
+from sqlalchemy import ForeignKey, LargeBinary, String, and_, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import Base, db, utcnow
+
+USER_KEY = "user_id"
+#: Set on sessions that have a `user_sessions` row, so an ended one cannot be re-adopted.
+REGISTERED_KEY = "registered"
 
 
 class StoredSession(Base):
@@ -27,6 +39,19 @@ class StoredSession(Base):
     session_id: Mapped[str] = mapped_column(String(255), unique=True)
     data: Mapped[bytes] = mapped_column(LargeBinary)
     expiry: Mapped[datetime] = mapped_column(index=True)
+
+
+class UserSession(Base):
+    """A logged-in session as its user sees it: listed and ended through `/api/me/sessions`."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    sid_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_agent: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class DatabaseSessionInterface(ServerSideSessionInterface):
@@ -94,3 +119,165 @@ def init_sessions(app: Flask) -> None:
         )
     else:
         app.session_interface = DatabaseSessionInterface(app)
+
+
+def _sid_hash(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
+
+
+def _user_agent() -> str:
+    return request.user_agent.string[:255]
+
+
+def _lifetimes() -> tuple[timedelta, timedelta]:
+    """(idle, absolute) lifetime of a logged-in session."""
+    cfg = current_app.config
+    return (
+        timedelta(seconds=cfg["SESSION_IDLE_TIMEOUT_SECONDS"]),
+        timedelta(seconds=cfg["SESSION_LIFETIME_SECONDS"]),
+    )
+
+
+def _alive_clause(now: datetime):
+    idle, absolute = _lifetimes()
+    return and_(UserSession.last_seen_at > now - idle, UserSession.created_at > now - absolute)
+
+
+def _register(user_id: int) -> UserSession:
+    now = utcnow()
+    row = UserSession(
+        user_id=user_id,
+        sid_hash=_sid_hash(session.sid),  # type: ignore[attr-defined]
+        user_agent=_user_agent(),
+        created_at=now,
+        last_seen_at=now,
+    )
+    db.session.add(row)
+    db.session.commit()
+    session[REGISTERED_KEY] = True
+    return row
+
+
+def _forget_current_session() -> None:
+    """Drop this request's session data (the store entry goes when the response is saved)."""
+    session.clear()
+    g.pop("user_session_id", None)
+    g.pop("current_user", None)
+
+
+def start_user_session(user_id: int) -> UserSession:
+    """Log `user_id` in on a fresh session id (no fixation) and register the session."""
+    end_current_session()
+    session[USER_KEY] = user_id
+    current_app.session_interface.regenerate(session)  # type: ignore[attr-defined]
+    row = _register(user_id)
+    g.user_session_id = row.id
+    return row
+
+
+def _touch(row: UserSession, now: datetime) -> None:
+    """Record activity, at most about once a minute, so reads stay reads."""
+    idle, _absolute = _lifetimes()
+    if now - row.last_seen_at > min(timedelta(minutes=1), idle / 10):
+        row.last_seen_at = now
+        db.session.commit()
+
+
+def _adopt(user_id: int):
+    """Register a session that names a user but has no row yet (a tutorial-style login)."""
+    from .accounts.models import User
+
+    user = db.session.get(User, user_id)
+    if user is None:
+        _forget_current_session()
+        return None
+    g.user_session_id = _register(user.id).id
+    return user
+
+
+def resolve_session_user():
+    """The user this request's session logs in, or None; ends dead sessions on the way.
+
+    Anonymous requests (no `user_id` in the session) run no query at all.
+    """
+    from .accounts.models import User
+
+    user_id = session.get(USER_KEY)
+    if not isinstance(user_id, int) or isinstance(user_id, bool):
+        return None
+    found = db.session.execute(
+        select(UserSession, User)
+        .join(User, User.id == UserSession.user_id)
+        .where(UserSession.sid_hash == _sid_hash(session.sid))  # type: ignore[attr-defined]
+    ).first()
+    if found is None:
+        if session.get(REGISTERED_KEY):  # its row was deleted: the session was ended
+            _forget_current_session()
+            return None
+        return _adopt(user_id)
+    row, user = found
+    if row.user_id != user_id:  # `user_id` was rewritten directly: a new login
+        db.session.delete(row)
+        db.session.commit()
+        return _adopt(user_id)
+    now = utcnow()
+    idle, absolute = _lifetimes()
+    if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        db.session.delete(row)
+        db.session.commit()
+        _forget_current_session()
+        return None
+    g.user_session_id = row.id
+    _touch(row, now)
+    return user
+
+
+def current_session_id() -> int | None:
+    """Id of this request's `user_sessions` row, once the user has been resolved."""
+    return g.get("user_session_id")
+
+
+def list_user_sessions(user_id: int) -> list[UserSession]:
+    """The user's live sessions, most recently used first."""
+    return list(
+        db.session.scalars(
+            select(UserSession)
+            .where(UserSession.user_id == user_id, _alive_clause(utcnow()))
+            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
+        )
+    )
+
+
+def end_user_session(user_id: int, session_id: int) -> bool:
+    """End one of the user's sessions; False when it has no such session."""
+    result = db.session.execute(
+        delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user_id)
+    )
+    db.session.commit()
+    if result.rowcount == 1 and session_id == current_session_id():
+        _forget_current_session()
+    return result.rowcount == 1
+
+
+def end_user_sessions(user_id: int, *, keep_session_id: int | None = None) -> None:
+    """End every session of the user, except `keep_session_id` when given."""
+    statement = delete(UserSession).where(UserSession.user_id == user_id)
+    if keep_session_id is not None:
+        statement = statement.where(UserSession.id != keep_session_id)
+    db.session.execute(statement)
+    db.session.commit()
+    current = current_session_id()
+    if current is not None and session.get(USER_KEY) == user_id and current != keep_session_id:
+        _forget_current_session()
+
+
+def end_current_session() -> None:
+    """Log out this request's session: its row goes and its stored data is deleted."""
+    if session.get(USER_KEY) is not None:
+        db.session.execute(
+            delete(UserSession).where(
+                UserSession.sid_hash == _sid_hash(session.sid)  # type: ignore[attr-defined]
+            )
+        )
+        db.session.commit()
+    _forget_current_session()

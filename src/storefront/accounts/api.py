@@ -1,17 +1,32 @@
-"""Accounts API: users, login, logout, the current user."""
+"""Accounts API: users, registration and confirmation, login, sessions, password reset."""
 
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import abort, current_app, session
+from flask import abort, g
 from sqlalchemy import select
 
-from ..apikit import PageQuery, created_headers, empty_response, page_headers, paginate
+from .. import sessions
+from ..apikit import ApiError, PageQuery, created_headers, empty_response, page_headers, paginate
 from ..auth import current_user, load_current_user, login_required, role_required
 from ..extensions import db
-from . import service
+from . import limits, service
 from .models import User
-from .schemas import LoginIn, LoginOut, MessageOut, UserCreate, UserOut, UserUpdate
+from .schemas import (
+    ConfirmOut,
+    EmailIn,
+    LoginIn,
+    LoginOut,
+    LogoutQuery,
+    MessageOut,
+    ResetConfirmIn,
+    SessionOut,
+    TokenIn,
+    UserCreate,
+    UserOut,
+    UserUpdate,
+)
+from .tokens import TokenError
 
 bp = APIBlueprint("accounts_api", __name__, url_prefix="/api", tag="Accounts")
 
@@ -26,11 +41,16 @@ def _visible_user(user_id: int) -> User:
     return user
 
 
+def _token_error(error: TokenError) -> ApiError:
+    return ApiError(error.reason, fields={"token": error.reason})
+
+
 @bp.post("/users")
+@limits.register_per_ip
 @bp.input(UserCreate, arg_name="body")
 @bp.output(UserOut, status_code=201)
 def register(body: UserCreate):
-    """Register a customer account."""
+    """Register a customer account; a confirmation link is mailed to it."""
     user = service.create_user(body.username, body.email, body.password)
     return user, 201, created_headers("accounts_api.get_user", user_id=user.id)
 
@@ -60,7 +80,12 @@ def get_user(user_id: int):
 def update_user(user_id: int, body: UserUpdate):
     """Change email or password (with `current_password`); admins may also change `role`."""
     user = _visible_user(user_id)
-    return service.update_user(user, acting=current_user, **body.model_dump(exclude_unset=True))
+    return service.update_user(
+        user,
+        acting=current_user,
+        keep_session_id=sessions.current_session_id(),
+        **body.model_dump(exclude_unset=True),
+    )
 
 
 @bp.delete("/users/<int:user_id>")
@@ -72,30 +97,111 @@ def delete_user(user_id: int):
     own = user.id == current_user.id
     service.delete_user(user)
     if own:
-        session.clear()
+        sessions.end_current_session()
     return empty_response()
 
 
 @bp.post("/login")
+@limits.login_per_ip
+@limits.login_per_account
 @bp.input(LoginIn, arg_name="body")
 @bp.output(LoginOut)
 def login(body: LoginIn):
-    """Log in with username (or email) and password; starts a fresh session."""
+    """Log in with username (or email) and password; starts a fresh session.
+
+    403 when the email address is not confirmed yet (the answer says how to resend).
+    """
     user = service.authenticate(body.username, body.password)
     if user is None:
+        g.setdefault(limits.LOGIN_FAILED, True)
         abort(401, description="Wrong username or password.")
-    session.clear()
-    session["user_id"] = user.id
-    current_app.session_interface.regenerate(session)
+    sessions.start_user_session(user.id)
     return {"message": "Login successful", "user": user}
 
 
 @bp.post("/logout")
+@bp.input(LogoutQuery, location="query", arg_name="query")
 @bp.output(MessageOut)
-def logout():
-    """End this session; its cookie is worthless afterwards."""
-    session.clear()
+def logout(query: LogoutQuery):
+    """End this session (`?all=1`: every session of the user); its cookie is worthless after."""
+    user = load_current_user()
+    if query.all and user is not None:
+        sessions.end_user_sessions(user.id)
+    sessions.end_current_session()
     return {"message": "Logged out"}
+
+
+@bp.get("/me/sessions")
+@login_required
+@bp.output(list[SessionOut])
+def my_sessions():
+    """Your active sessions, most recently used first; `current` marks this one."""
+    current = sessions.current_session_id()
+    return [
+        {
+            "id": row.id,
+            "created_at": row.created_at,
+            "last_seen_at": row.last_seen_at,
+            "user_agent": row.user_agent,
+            "current": row.id == current,
+        }
+        for row in sessions.list_user_sessions(current_user.id)
+    ]
+
+
+@bp.delete("/me/sessions/<int:session_id>")
+@login_required
+@bp.output({}, status_code=204)
+def end_my_session(session_id: int):
+    """End one of your sessions (another device, or this one)."""
+    if not sessions.end_user_session(current_user.id, session_id):
+        abort(404, description="No such session.")
+    return empty_response()
+
+
+@bp.post("/confirm")
+@bp.input(TokenIn, arg_name="body")
+@bp.output(ConfirmOut)
+def confirm(body: TokenIn):
+    """Confirm an email address with the token from the confirmation link."""
+    try:
+        user = service.confirm_email(body.token)
+    except TokenError as error:
+        raise _token_error(error) from None
+    return {"message": "Your email address is confirmed. You can log in now.", "user": user}
+
+
+@bp.post("/confirm/resend")
+@limits.resend_per_ip
+@bp.input(EmailIn, arg_name="body")
+@bp.output(MessageOut, status_code=202)
+def resend_confirmation(body: EmailIn):
+    """Mail a new confirmation link; the answer is the same whether the address exists."""
+    service.resend_confirmation(body.email)
+    return {"message": "If that address has an unconfirmed account, a new link is on its way."}
+
+
+@bp.post("/password-reset")
+@limits.reset_per_ip
+@bp.input(EmailIn, arg_name="body")
+@bp.output(MessageOut, status_code=202)
+def request_password_reset(body: EmailIn):
+    """Mail a password reset link; the answer is the same whether the address exists."""
+    service.request_password_reset(body.email)
+    return {"message": "If that address has an account, a reset link is on its way."}
+
+
+@bp.post("/password-reset/confirm")
+@limits.reset_per_ip
+@bp.input(ResetConfirmIn, arg_name="body")
+@bp.output(MessageOut)
+def confirm_password_reset(body: ResetConfirmIn):
+    """Set a new password with the token from the reset link; every session of the user ends."""
+    try:
+        service.reset_password(body.token, body.password)
+    except TokenError as error:
+        raise _token_error(error) from None
+    return {"message": "Your password has been changed. Log in with the new one."}
 
 
 @bp.get("/me")

@@ -22,6 +22,9 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default="customer")
     confirmed: Mapped[bool] = mapped_column(default=False)
+    #: Nonce of the one live confirmation / reset link; replaced when a link is sent or used.
+    confirm_nonce: Mapped[str | None] = mapped_column(String(32), default=None)
+    reset_nonce: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

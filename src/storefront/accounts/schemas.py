@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import EmailStr
+from pydantic import BaseModel, ConfigDict, EmailStr
 
 from ..apikit import InputModel, OutputModel, Text, Timestamp
 
@@ -47,3 +47,40 @@ class LoginOut(OutputModel):
 
 class MessageOut(OutputModel):
     message: str
+
+
+Token = Text(max_length=512, min_length=1)
+
+
+class TokenIn(InputModel):
+    token: Token  # type: ignore[valid-type]
+
+
+class EmailIn(InputModel):
+    email: EmailStr
+
+
+class ResetConfirmIn(InputModel):
+    token: Token  # type: ignore[valid-type]
+    password: Password  # type: ignore[valid-type]
+
+
+class ConfirmOut(OutputModel):
+    message: str
+    user: UserOut
+
+
+class SessionOut(OutputModel):
+    id: int
+    created_at: Timestamp
+    last_seen_at: Timestamp
+    user_agent: str
+    current: bool
+
+
+class LogoutQuery(BaseModel):
+    """`?all=1` ends every session of the user, not just this one."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    all: bool = False

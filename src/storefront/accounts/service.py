@@ -1,16 +1,23 @@
-"""Account rules: registration, credentials, profile changes. No `request` in here."""
+"""Account rules: registration, confirmation, credentials, reset, profile changes.
+
+No `request` in here: the routes pass plain values in and shape the answers.
+"""
 
 from __future__ import annotations
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
-from sqlalchemy import func, select
+from flask import current_app, render_template
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import mail
 from ..apikit import ApiError
 from ..extensions import db
+from ..sessions import end_user_sessions
 from .models import User
+from .passwords import check_password_policy
+from .tokens import Purpose, TokenError, make_token, new_nonce, read_token
 
 #: Stand-in verified against when the account does not exist, so timing reveals nothing.
 _DUMMY_PASSWORD = "not-a-real-password-only-for-timing"  # noqa: S105
@@ -18,6 +25,12 @@ _DUMMY_PASSWORD = "not-a-real-password-only-for-timing"  # noqa: S105
 
 class Conflict(ApiError):
     status = 409
+
+
+class NotConfirmed(ApiError):
+    """Right credentials, but the email address has not been confirmed yet."""
+
+    status = 403
 
 
 def password_hasher() -> PasswordHasher:
@@ -83,8 +96,12 @@ def _ensure_free(username: str | None = None, email: str | None = None) -> None:
 def create_user(
     username: str, email: str, password: str, *, role: str = "customer", confirmed: bool = False
 ) -> User:
-    """Create an account; 409 when the username or email is taken."""
+    """Create an account; 409 when taken, 400 when the password policy refuses it.
+
+    An unconfirmed account is sent a confirmation link right away.
+    """
     email = normalize_email(email)
+    check_password_policy(password, username=username, email=email)
     _ensure_free(username=username, email=email)
     user = User(
         username=username,
@@ -99,13 +116,119 @@ def create_user(
     except IntegrityError:
         db.session.rollback()
         raise Conflict("That username or email is taken.") from None
+    if not confirmed:
+        send_confirmation(user)
+    return user
+
+
+def _link(path: str, token: str) -> str:
+    """An absolute link built from `PUBLIC_BASE_URL`, never from the request's Host header."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/{path}/{token}"
+
+
+def _mail_link(user: User, template: str, subject: str, link: str) -> None:
+    hours = current_app.config["ACCOUNT_TOKEN_MAX_AGE_SECONDS"] // 3600
+    context = {"user": user, "link": link, "hours": hours}
+    mail.queue_email(
+        user.email,
+        subject,
+        render_template(f"mail/{template}.txt", **context),
+        render_template(f"mail/{template}.html", **context),
+    )
+
+
+def send_confirmation(user: User) -> None:
+    """Mail a fresh confirmation link; any earlier link stops working."""
+    user.confirm_nonce = new_nonce()
+    db.session.commit()
+    token = make_token(Purpose.CONFIRM, user.id, user.confirm_nonce)
+    _mail_link(user, "confirm", "Confirm your Storefront account", _link("confirm", token))
+
+
+def resend_confirmation(email: str) -> None:
+    """Send a new link if `email` belongs to an unconfirmed account; silent otherwise."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is not None and not user.confirmed:
+        send_confirmation(user)
+
+
+def _use_token(purpose: Purpose, token: str, nonce_column, **changes) -> User:
+    """Check `token` and apply `changes` to its user in one conditional UPDATE.
+
+    The UPDATE only matches while the user's nonce is still the token's, and clears it,
+    so of two concurrent uses exactly one succeeds and a used link never works again.
+    """
+    user_id, nonce = read_token(purpose, token)
+    result = db.session.execute(
+        update(User)
+        .where(User.id == user_id, nonce_column.is_not(None), nonce_column == nonce)
+        .values({nonce_column.key: None, **changes})
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        db.session.rollback()
+        raise TokenError("This link has already been used or a newer one was sent.")
+    db.session.commit()
+    user = db.session.get(User, user_id)
+    assert user is not None
+    db.session.refresh(user)
+    return user
+
+
+def confirm_email(token: str) -> User:
+    """Confirm the account a confirmation token was sent to; TokenError if it is no good."""
+    return _use_token(Purpose.CONFIRM, token, User.confirm_nonce, confirmed=True)
+
+
+def request_password_reset(email: str) -> None:
+    """Mail a reset link if `email` has an account; silent otherwise (no enumeration)."""
+    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    if user is None:
+        return
+    user.reset_nonce = new_nonce()
+    db.session.commit()
+    token = make_token(Purpose.RESET, user.id, user.reset_nonce)
+    _mail_link(user, "reset", "Reset your Storefront password", _link("reset", token))
+
+
+def reset_password(token: str, password: str) -> User:
+    """Set a new password through a reset link; every session of that user ends.
+
+    Following the link proves the mailbox is the user's, so it also confirms the account.
+    """
+    user_id, _nonce = read_token(Purpose.RESET, token)
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise TokenError("This link is invalid.")
+    check_password_policy(password, username=user.username, email=user.email)
+    user = _use_token(
+        Purpose.RESET,
+        token,
+        User.reset_nonce,
+        password_hash=hash_password(password),
+        confirmed=True,
+    )
+    end_user_sessions(user.id)
     return user
 
 
 def authenticate(login: str, password: str) -> User | None:
-    """The user these credentials belong to, or None (same cost either way)."""
+    """The user these credentials belong to, or None (same cost either way).
+
+    Raises NotConfirmed for right credentials of an unconfirmed account while
+    `REQUIRE_EMAIL_CONFIRMATION` is on; wrong credentials never reveal that state.
+    """
     user = find_by_login(login)
-    return user if check_password(user, password) else None
+    if not check_password(user, password):
+        return None
+    assert user is not None
+    if current_app.config["REQUIRE_EMAIL_CONFIRMATION"] and not user.confirmed:
+        raise NotConfirmed(
+            "Confirm your email address before logging in: follow the link we sent you, "
+            "or ask for a new one (POST /api/confirm/resend, or the page /confirm/resend).",
+            resend_url="/api/confirm/resend",
+        )
+    return user
 
 
 def update_user(
@@ -116,8 +239,12 @@ def update_user(
     password: str | None = None,
     current_password: str | None = None,
     role: str | None = None,
+    keep_session_id: int | None = None,
 ) -> User:
-    """Change email, password or role; only admins change roles or skip `current_password`."""
+    """Change email, password or role; only admins change roles or skip `current_password`.
+
+    A new password ends every session of the user except `keep_session_id` (the caller's).
+    """
     acting_is_admin = acting.role == "admin"
     if role is not None and not acting_is_admin:
         raise ApiError("Only an admin can change roles.", status=403)
@@ -132,8 +259,11 @@ def update_user(
         if email != user.email:
             _ensure_free(email=email)
             user.email = email
+            user.confirm_nonce = None
     if password is not None:
+        check_password_policy(password, username=user.username, email=user.email)
         user.password_hash = hash_password(password)
+        user.reset_nonce = None
     if role is not None:
         user.role = role
     try:
@@ -141,6 +271,8 @@ def update_user(
     except IntegrityError:
         db.session.rollback()
         raise Conflict("That email is already registered.") from None
+    if password is not None:
+        end_user_sessions(user.id, keep_session_id=keep_session_id)
     return user
 
 

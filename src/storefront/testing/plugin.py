@@ -27,11 +27,12 @@ from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import event, make_url
 from werkzeug.serving import make_server
 
-from storefront import create_app
+from storefront import create_app, init_rate_limits
 from storefront.extensions import db as _db
 from storefront.extensions import limiter
 
 from .factories import ProductFactory, UserFactory
+from .mail import MailOutbox, SmtpServer
 
 TEST_SECRET_KEY = "storefront-test-secret-key-not-for-production"  # noqa: S105
 _CSRF_INPUT = re.compile(
@@ -68,12 +69,20 @@ def make_database_url(tmp_dir: Path, label: str) -> str:
 
 
 def testing_config(database_url: str, upload_folder: Path, **overrides: Any) -> dict[str, Any]:
-    """Settings of a test app: cheap password hashing, a fixed secret, its own uploads."""
+    """Settings of a test app: cheap password hashing, a fixed secret, its own uploads.
+
+    Mail goes to an outbox folder beside the uploads unless a test uses `mail_outbox`, and
+    rate limits are off: a test of a limit switches them on with
+    `monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", True)`.
+    """
     return {
         "TESTING": True,
         "SECRET_KEY": TEST_SECRET_KEY,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "UPLOAD_FOLDER": str(upload_folder),
+        "MAIL_OUTBOX_DIR": str(upload_folder.parent / "outbox"),
+        "SMTP_HOST": None,
+        "RATELIMIT_ENABLED": False,
         "SERVER_NAME": None,
         **overrides,
     }
@@ -107,10 +116,12 @@ def app(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 
 
 @pytest.fixture
-def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
+def make_app(app: Flask, database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]]:
     """Build another app on the same (already migrated) database with extra settings.
 
-    Each app's connections are closed after the test.
+    Each app's connections are closed after the test. The rate limiter is one object per
+    process and follows the last app built, so afterwards it is bound back to the
+    session's `app` (with fresh, empty counters).
     """
     built: list[Flask] = []
 
@@ -123,6 +134,7 @@ def make_app(database_url: str, tmp_path: Path) -> Iterator[Callable[..., Flask]
     for application in built:
         with application.app_context():
             _db.engine.dispose()
+    init_rate_limits(app)
 
 
 class _ConnectionBoundSession(FlaskSQLAlchemySession):
@@ -326,6 +338,34 @@ def live_server(_live_server_session: LiveServer) -> LiveServer:
     """
     _live_server_session.clear_data()
     return _live_server_session
+
+
+@pytest.fixture(scope="session")
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free 127.0.0.1 port, shared by the run."""
+    server = SmtpServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_outbox(
+    app: Flask, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MailOutbox]:
+    """The mail the shop sends during this test, as received by a real SMTP server.
+
+    `app` is pointed at `smtp_server` for the test. `mail_outbox.messages` waits for mail
+    still being delivered in the background, then lists the received `EmailMessage`s;
+    `last_to(address)` and `link_in(message, "/confirm/")` pick out a mail and its link;
+    `stop()` / `start()` take the server down and back up on the same port; pass
+    `mail_outbox.settings` to `make_app(...)` to point another app at it.
+    """
+    outbox = MailOutbox(smtp_server)
+    for key, value in outbox.settings.items():
+        monkeypatch.setitem(app.config, key, value)
+    yield outbox
+    outbox.close()
 
 
 @pytest.fixture

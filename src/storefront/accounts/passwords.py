@@ -1,0 +1,46 @@
+"""The password policy: long enough, not the account's own name, not a well-known password.
+
+Used by registration, password change, reset and the CLI, so every way to set a password
+gets the same rule and the same field error.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from ..apikit import ApiError
+
+MIN_LENGTH = 10
+COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
+
+
+@cache
+def common_passwords() -> frozenset[str]:
+    """The shipped list of common passwords, lower-cased."""
+    lines = COMMON_PASSWORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def password_problem(password: str, *, username: str | None, email: str | None) -> str | None:
+    """Why `password` is refused for this account, or None when it is acceptable."""
+    if len(password) < MIN_LENGTH:
+        return f"must be at least {MIN_LENGTH} characters long"
+    lowered = password.casefold()
+    own_names = {n.casefold() for n in (username, email) if n}
+    if email:
+        own_names.add(email.split("@", 1)[0].casefold())
+    if lowered in own_names:
+        return "must not be your username or email address"
+    if lowered in common_passwords():
+        return "is too common; choose a less guessable password"
+    return None
+
+
+def check_password_policy(
+    password: str, *, username: str | None, email: str | None, field: str = "password"
+) -> None:
+    """Raise a 400 `ApiError` naming `field` when the policy refuses `password`."""
+    problem = password_problem(password, username=username, email=email)
+    if problem is not None:
+        raise ApiError(f"Invalid input: {field}: {problem}", fields={field: problem})

@@ -1,0 +1,109 @@
+"""Outgoing email: one `send_email()` over stdlib `smtplib`, or an outbox folder for local use.
+
+With `SMTP_HOST` set, mail goes to that server (STARTTLS and login when configured). Without
+it (the `make run` default) each message is written as an `.eml` file to `MAIL_OUTBOX_DIR`
+and a log line names the file, so a local user can still open a confirmation link. Delivery
+failures are logged and reported as `False`, never raised: callers keep their own work.
+
+`queue_email()` hands delivery to one background thread (mail leaves in order), so a request
+answers as fast whether or not it sent mail (no account enumeration by timing) and a slow
+SMTP server slows nobody.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate
+from pathlib import Path
+
+from flask import Flask, current_app
+
+log = logging.getLogger("storefront.mail")
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storefront-mail")
+_pending: set[Future] = set()
+_pending_lock = threading.Lock()
+
+
+def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
+    """A message with a plain-text body and, when given, an HTML alternative."""
+    message = EmailMessage()
+    message["From"] = current_app.config["MAIL_FROM"]
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    # Message-ID and MIME boundary from uuid4, not the stdlib's use of the global `random`
+    # (whose state a background thread must not disturb, e.g. under hypothesis).
+    message["Message-ID"] = f"<{uuid.uuid4().hex}@storefront.local>"
+    message.set_content(text)
+    if html is not None:
+        message.add_alternative(html, subtype="html")
+        message.set_boundary(f"=={uuid.uuid4().hex}==")
+    return message
+
+
+def _deliver_smtp(message: EmailMessage) -> None:
+    cfg = current_app.config
+    timeout = cfg["SMTP_TIMEOUT_SECONDS"]
+    with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=timeout) as smtp:
+        if cfg["SMTP_STARTTLS"]:
+            smtp.starttls()
+        if cfg["SMTP_USERNAME"]:
+            smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
+        smtp.send_message(message)
+
+
+def _write_outbox(message: EmailMessage) -> Path:
+    folder = Path(current_app.config["MAIL_OUTBOX_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
+    path.write_bytes(bytes(message))
+    return path
+
+
+def send_email(to: str, subject: str, text: str, html: str | None = None) -> bool:
+    """Send one message; True when the SMTP server (or the outbox folder) took it."""
+    message = build_message(to, subject, text, html)
+    if not current_app.config.get("SMTP_HOST"):
+        path = _write_outbox(message)
+        log.info("mail to=%s subject=%r written to %s (no SMTP_HOST set)", to, subject, path)
+        return True
+    try:
+        _deliver_smtp(message)
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("mail to=%s subject=%r not delivered: %s", to, subject, error)
+        return False
+    log.info("mail to=%s subject=%r sent", to, subject)
+    return True
+
+
+def _deliver_in_background(app: Flask, to: str, subject: str, text: str, html: str | None) -> bool:
+    with app.app_context():
+        return send_email(to, subject, text, html)
+
+
+def queue_email(to: str, subject: str, text: str, html: str | None = None) -> Future:
+    """Send one message from a background thread; the future tells whether it went out."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    future = _executor.submit(_deliver_in_background, app, to, subject, text, html)
+    with _pending_lock:
+        _pending.add(future)
+    future.add_done_callback(_forget)
+    return future
+
+
+def _forget(future: Future) -> None:
+    with _pending_lock:
+        _pending.discard(future)
+
+
+def wait_for_queued_mail(timeout: float = 30) -> None:
+    """Block until every queued message has been delivered or has failed (tests, shutdown)."""
+    with _pending_lock:
+        pending = list(_pending)
+    wait(pending, timeout=timeout)

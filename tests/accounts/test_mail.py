@@ -1,0 +1,62 @@
+"""`send_email()`: real SMTP delivery, the outbox folder without SMTP, and failures."""
+
+from __future__ import annotations
+
+import logging
+
+from storefront.mail import queue_email, send_email
+from storefront.testing.mail import html_of, text_of
+
+
+def test_mail_outbox_receives_text_and_html_over_smtp(app, mail_outbox):
+    with app.app_context():
+        assert send_email("ann@example.com", "Hello", "plain words", "<p>html words</p>")
+
+    message = mail_outbox.last_to("ann@example.com")
+    assert message["Subject"] == "Hello"
+    assert message["From"] == app.config["MAIL_FROM"]
+    assert "plain words" in text_of(message)
+    assert "<p>html words</p>" in html_of(message)
+
+
+def test_mail_outbox_waits_for_mail_sent_in_the_background(app, mail_outbox):
+    with app.app_context():
+        queue_email("bob@example.com", "Later", "sent from a thread")
+
+    assert [m["Subject"] for m in mail_outbox.to("bob@example.com")] == ["Later"]
+
+
+def test_mail_outbox_starts_empty_and_finds_links(app, mail_outbox):
+    assert mail_outbox.messages == []
+    with app.app_context():
+        send_email("cy@example.com", "Link", "Open http://shop.test/confirm/abc.def now.")
+
+    message = mail_outbox.last_to("cy@example.com")
+    assert mail_outbox.link_in(message, "/confirm/") == "http://shop.test/confirm/abc.def"
+    assert mail_outbox.token_in(message, "/confirm/") == "abc.def"
+
+
+def test_without_smtp_host_mail_is_written_to_the_outbox_folder_and_logged(
+    app, tmp_path, monkeypatch, caplog
+):
+    monkeypatch.setitem(app.config, "SMTP_HOST", None)
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    caplog.set_level(logging.INFO, logger="storefront.mail")
+    with app.app_context():
+        assert send_email("dee@example.com", "Local", "see the link", "<p>link</p>")
+
+    [eml] = (tmp_path / "outbox").glob("*.eml")
+    content = eml.read_text()
+    assert "To: dee@example.com" in content
+    assert "Subject: Local" in content
+    assert str(eml) in caplog.text
+
+
+def test_a_failed_delivery_is_logged_and_reported_not_raised(app, mail_outbox, caplog):
+    mail_outbox.stop()
+    with app.app_context():
+        assert send_email("eve@example.com", "Lost", "nobody listens") is False
+
+    assert "not delivered" in caplog.text
+    mail_outbox.start()
+    assert mail_outbox.messages == []

@@ -1,0 +1,70 @@
+"""The password policy, applied to registration, password change, reset and the CLI."""
+
+from __future__ import annotations
+
+import pytest
+
+from .helpers import register
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("nine-char", "at least 10 characters"),
+        ("carlotta99", "not be your username"),
+        ("Carlotta99@mail.example.com", "not be your username or email"),
+        ("qwertyuiop", "too common"),
+        ("Password123", "too common"),
+        ("1234567890", "too common"),
+    ],
+)
+def test_registration_refuses_weak_passwords(client, mail_outbox, password, reason):
+    response = register(client, "carlotta99", "carlotta99@mail.example.com", password=password)
+
+    assert response.status_code == 400
+    assert reason in response.json["fields"]["password"]
+    assert "password" in response.json["error"]
+
+
+def test_a_long_uncommon_password_is_accepted(client, mail_outbox):
+    assert register(client, "dora", password="tangerine-kettle-drum").status_code == 201
+
+
+def test_password_change_applies_the_policy(client, user, login_as):
+    login_as(client, user)
+
+    response = client.patch(
+        f"/api/users/{user.id}",
+        json={"password": user.email, "current_password": user.password},
+    )
+
+    assert response.status_code == 400
+    assert "username" in response.json["fields"]["password"]
+
+
+def test_password_change_needs_the_current_password(client, user, login_as):
+    login_as(client, user)
+
+    response = client.patch(f"/api/users/{user.id}", json={"password": "brand-new-secret-99"})
+
+    assert response.status_code == 400
+    assert "current_password" in response.json["fields"]
+
+
+def test_cli_create_user_applies_the_policy(run_cli):
+    result = run_cli("create-user", "cli-user", "cli@example.com", "--password", "letmein123")
+
+    assert result.exit_code == 1
+    assert "too common" in result.output
+
+
+def test_cli_create_user_makes_a_confirmed_user_who_can_log_in(run_cli, client):
+    result = run_cli(
+        "create-user", "cli-ok", "cliok@example.com", "--password", "sturdy-granite-path"
+    )
+    assert result.exit_code == 0, result.output
+
+    response = client.post(
+        "/api/login", json={"username": "cli-ok", "password": "sturdy-granite-path"}
+    )
+    assert response.status_code == 200

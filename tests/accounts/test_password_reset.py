@@ -1,0 +1,100 @@
+"""Password reset: no enumeration, a single-use link, every old session ends."""
+
+from __future__ import annotations
+
+from .helpers import login, reset_token
+
+NEW_PASSWORD = "violet-harbour-compass-7"
+
+
+def _reset(client, token, password=NEW_PASSWORD):
+    return client.post("/api/password-reset/confirm", json={"token": token, "password": password})
+
+
+def test_reset_request_does_not_reveal_whether_an_email_exists(client, mail_outbox, user):
+    known = client.post("/api/password-reset", json={"email": user.email})
+    unknown = client.post("/api/password-reset", json={"email": "ghost@example.com"})
+
+    assert known.status_code == unknown.status_code == 202
+    assert known.get_data() == unknown.get_data()
+    assert len(mail_outbox.to(user.email)) == 1
+    assert mail_outbox.to("ghost@example.com") == []
+
+
+def test_reset_link_sets_a_new_password_once(client, mail_outbox, user):
+    client.post("/api/password-reset", json={"email": user.email})
+    message = mail_outbox.last_to(user.email)
+    assert message["Subject"] == "Reset your Storefront password"
+    token = reset_token(mail_outbox, user.email)
+
+    assert _reset(client, token).status_code == 200
+    assert login(client, user.username, user.password).status_code == 401
+    assert login(client, user.username, NEW_PASSWORD).status_code == 200
+    reused = _reset(client, token, "another-fine-secret-9")
+    assert reused.status_code == 400
+    assert login(client, user.username, NEW_PASSWORD).status_code == 200
+
+
+def test_reset_ends_every_old_session(app, client, mail_outbox, user):
+    other_device = app.test_client()
+    assert login(other_device, user.username, user.password).status_code == 200
+    assert other_device.get("/api/me").status_code == 200
+
+    client.post("/api/password-reset", json={"email": user.email})
+    assert _reset(client, reset_token(mail_outbox, user.email)).status_code == 200
+
+    assert other_device.get("/api/me").status_code == 401
+
+
+def test_reset_ends_a_tutorial_style_session_too(app, client, mail_outbox, user, login_as):
+    other_device = app.test_client()
+    login_as(other_device, user)
+    assert other_device.get("/api/me").status_code == 200
+
+    client.post("/api/password-reset", json={"email": user.email})
+    assert _reset(client, reset_token(mail_outbox, user.email)).status_code == 200
+
+    assert other_device.get("/api/me").status_code == 401
+
+
+def test_a_newer_reset_link_supersedes_the_older(client, mail_outbox, user):
+    client.post("/api/password-reset", json={"email": user.email})
+    first = reset_token(mail_outbox, user.email)
+    client.post("/api/password-reset", json={"email": user.email})
+    second = reset_token(mail_outbox, user.email)
+
+    assert _reset(client, first).status_code == 400
+    assert _reset(client, second).status_code == 200
+
+
+def test_reset_applies_the_password_policy(client, mail_outbox, user):
+    client.post("/api/password-reset", json={"email": user.email})
+    token = reset_token(mail_outbox, user.email)
+
+    weak = _reset(client, token, "password123")
+    assert weak.status_code == 400
+    assert "too common" in weak.json["fields"]["password"]
+    assert _reset(client, token).status_code == 200
+
+
+def test_reset_confirms_an_unconfirmed_account(client, mail_outbox, user_factory):
+    pending = user_factory(confirmed=False)
+    client.post("/api/password-reset", json={"email": pending.email})
+
+    assert _reset(client, reset_token(mail_outbox, pending.email)).status_code == 200
+    assert login(client, pending.username, NEW_PASSWORD).status_code == 200
+
+
+def test_changing_the_password_makes_an_outstanding_reset_link_useless(
+    client, mail_outbox, user, login_as
+):
+    client.post("/api/password-reset", json={"email": user.email})
+    token = reset_token(mail_outbox, user.email)
+    login_as(client, user)
+    changed = client.patch(
+        f"/api/users/{user.id}",
+        json={"password": NEW_PASSWORD, "current_password": user.password},
+    )
+    assert changed.status_code == 200
+
+    assert _reset(client, token, "some-other-secret-55").status_code == 400

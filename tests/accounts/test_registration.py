@@ -1,0 +1,118 @@
+"""Registration with email confirmation, through the API and a real SMTP server."""
+
+from __future__ import annotations
+
+from .helpers import PASSWORD, confirm_token, login, register
+
+
+def test_signup_mail_link_confirm_then_login(client, mail_outbox):
+    response = register(client, "ann")
+    assert response.status_code == 201
+    assert response.json["confirmed"] is False
+
+    message = mail_outbox.last_to("ann@example.com")
+    assert message["Subject"] == "Confirm your Storefront account"
+    link = mail_outbox.link_in(message, "/confirm/")
+    assert link.startswith("http://127.0.0.1:5000/confirm/")
+    assert link in message.get_body(preferencelist=("html",)).get_content()
+
+    confirmed = client.post(
+        "/api/confirm", json={"token": confirm_token(mail_outbox, "ann@example.com")}
+    )
+    assert confirmed.status_code == 200
+    assert confirmed.json["user"]["confirmed"] is True
+
+    logged_in = login(client, "ann")
+    assert logged_in.status_code == 200
+    assert client.get("/api/me").json["username"] == "ann"
+
+
+def test_unconfirmed_user_cannot_log_in_and_is_told_how_to_resend(client, mail_outbox):
+    register(client, "cid")
+
+    response = login(client, "cid")
+
+    assert response.status_code == 403
+    assert "Confirm your email address" in response.json["error"]
+    assert response.json["resend_url"] == "/api/confirm/resend"
+    assert client.get("/api/me").status_code == 401
+
+
+def test_wrong_password_of_an_unconfirmed_user_is_a_plain_401(client, mail_outbox):
+    register(client, "dan")
+
+    response = login(client, "dan", "not-the-password-at-all")
+
+    assert response.status_code == 401
+    assert "confirm" not in response.json["error"].lower()
+
+
+def test_operator_can_switch_confirmation_off(client, mail_outbox, app, monkeypatch):
+    monkeypatch.setitem(app.config, "REQUIRE_EMAIL_CONFIRMATION", False)
+    register(client, "eve")
+
+    assert login(client, "eve").status_code == 200
+
+
+def test_resend_sends_a_new_link_and_the_old_one_is_superseded(client, mail_outbox):
+    register(client, "fay")
+    first = confirm_token(mail_outbox, "fay@example.com")
+
+    response = client.post("/api/confirm/resend", json={"email": "FAY@example.com"})
+    assert response.status_code == 202
+    second = confirm_token(mail_outbox, "fay@example.com")
+    assert second != first
+
+    stale = client.post("/api/confirm", json={"token": first})
+    assert stale.status_code == 400
+    assert client.post("/api/confirm", json={"token": second}).status_code == 200
+
+
+def test_resend_does_not_reveal_whether_an_email_exists(client, mail_outbox, user):
+    register(client, "gus")
+    answers = [
+        client.post("/api/confirm/resend", json={"email": email})
+        for email in ("gus@example.com", "nobody@example.com", user.email)
+    ]
+
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.get_data() for a in answers}) == 1
+    # Only the unconfirmed account gets mail: nothing for strangers or confirmed users.
+    assert len(mail_outbox.to("gus@example.com")) == 2
+    assert mail_outbox.to("nobody@example.com") == []
+    assert mail_outbox.to(user.email) == []
+
+
+def test_smtp_down_keeps_the_account_and_resend_works_once_it_is_back(client, mail_outbox, caplog):
+    mail_outbox.stop()
+    response = register(client, "ida")
+    assert response.status_code == 201
+    assert mail_outbox.messages == []
+    assert "not delivered" in caplog.text
+
+    mail_outbox.start()
+    assert client.post("/api/confirm/resend", json={"email": "ida@example.com"}).status_code == 202
+    token = confirm_token(mail_outbox, "ida@example.com")
+    assert client.post("/api/confirm", json={"token": token}).status_code == 200
+    assert login(client, "ida").status_code == 200
+
+
+def test_duplicate_username_or_email_is_409(client, mail_outbox, user):
+    assert register(client, user.username, "other@example.com").status_code == 409
+    assert register(client, "fresh", user.email).status_code == 409
+
+
+def test_registration_refuses_a_weak_password_with_a_field_error(client, mail_outbox):
+    response = register(client, "jon", password="short")
+
+    assert response.status_code == 400
+    assert "10 characters" in response.json["fields"]["password"]
+    assert mail_outbox.messages == []
+
+
+def test_no_password_or_hash_in_the_answer(client, mail_outbox):
+    body = register(client, "kim").get_data(as_text=True)
+
+    assert PASSWORD not in body
+    assert "argon2" not in body
+    assert "password" not in body

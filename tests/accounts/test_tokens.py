@@ -1,0 +1,95 @@
+"""Confirmation and reset tokens: signed, purpose-bound, expiring, single-use."""
+
+from __future__ import annotations
+
+import time
+from types import SimpleNamespace
+
+import pytest
+
+from .helpers import confirm_token, register, reset_token
+
+
+@pytest.fixture
+def unconfirmed(client, mail_outbox):
+    response = register(client, "tia")
+    assert response.status_code == 201, response.json
+    return "tia@example.com"
+
+
+def _confirm(client, token):
+    return client.post("/api/confirm", json={"token": token})
+
+
+def test_a_used_confirmation_token_is_refused(client, mail_outbox, unconfirmed):
+    token = confirm_token(mail_outbox, unconfirmed)
+    assert _confirm(client, token).status_code == 200
+
+    again = _confirm(client, token)
+
+    assert again.status_code == 400
+    assert "already been used" in again.json["error"]
+
+
+def test_a_tampered_token_is_refused(client, mail_outbox, unconfirmed):
+    token = confirm_token(mail_outbox, unconfirmed)
+    tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
+
+    response = _confirm(client, tampered)
+
+    assert response.status_code == 400
+    assert response.json["fields"]["token"] == "This link is invalid."
+    assert _confirm(client, "not-a-token").status_code == 400
+
+
+def test_an_expired_token_is_refused(client, mail_outbox, unconfirmed, monkeypatch):
+    max_age = client.application.config["ACCOUNT_TOKEN_MAX_AGE_SECONDS"]
+    past = SimpleNamespace(time=lambda: time.time() - max_age - 60)
+    with monkeypatch.context() as clock:
+        clock.setattr("itsdangerous.timed.time", past)
+        client.post("/api/confirm/resend", json={"email": unconfirmed})
+
+    response = _confirm(client, confirm_token(mail_outbox, unconfirmed))
+
+    assert response.status_code == 400
+    assert "expired" in response.json["error"]
+
+
+def test_token_lifetime_is_configurable(client, mail_outbox, unconfirmed, app, monkeypatch):
+    token = confirm_token(mail_outbox, unconfirmed)
+    later = SimpleNamespace(time=lambda: time.time() + 3 * 3600)
+    monkeypatch.setattr("itsdangerous.timed.time", later)
+    monkeypatch.setitem(app.config, "ACCOUNT_TOKEN_MAX_AGE_SECONDS", 2 * 3600)
+
+    assert _confirm(client, token).status_code == 400
+    monkeypatch.setitem(app.config, "ACCOUNT_TOKEN_MAX_AGE_SECONDS", 4 * 3600)
+    assert _confirm(client, token).status_code == 200
+
+
+def test_a_token_of_another_purpose_is_refused(client, mail_outbox, unconfirmed):
+    client.post("/api/password-reset", json={"email": unconfirmed})
+    reset = reset_token(mail_outbox, unconfirmed)
+    confirm = confirm_token(mail_outbox, unconfirmed)
+
+    assert _confirm(client, reset).status_code == 400
+    wrong = client.post(
+        "/api/password-reset/confirm", json={"token": confirm, "password": "a-new-long-secret-1"}
+    )
+    assert wrong.status_code == 400
+    assert _confirm(client, confirm).status_code == 200
+
+
+def test_a_token_signed_with_another_key_is_refused(client, mail_outbox, unconfirmed, app):
+    from itsdangerous import URLSafeTimedSerializer
+
+    forged = URLSafeTimedSerializer("another-key", salt="storefront.confirm-email").dumps(
+        [1, "guess"]
+    )
+
+    assert _confirm(client, forged).status_code == 400
+
+
+def test_a_token_field_must_be_a_string(client, mail_outbox):
+    assert client.post("/api/confirm", json={"token": 123}).status_code == 400
+    assert client.post("/api/confirm", json={}).status_code == 400
+    assert client.post("/api/confirm", json={"token": "a\x00b"}).status_code == 400
