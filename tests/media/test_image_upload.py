@@ -88,19 +88,28 @@ def test_webp_is_accepted_and_stays_webp(client, user, login_as, upload):
     assert client.get(body["url"]).headers["Content-Type"] == "image/webp"
 
 
-def test_animated_gif_keeps_its_first_frame_as_a_png(client, user, login_as, upload):
+def test_animated_gif_keeps_its_first_frame(client, user, login_as, upload):
     frames = [Image.new("RGB", (90, 60), colour) for colour in ("red", "lime", "blue")]
     buffer = io.BytesIO()
-    frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
+    frames[0].save(
+        buffer,
+        "GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=100,
+        loop=0,
+        comment=b"made-at-home",
+    )
     login_as(client, user)
 
     response = upload(client, buffer.getvalue(), "dance.gif")
 
     assert response.status_code == 201
     body = response.get_json()
-    assert body["content_type"] == "image/png"
+    assert body["content_type"] == "image/gif"
     image = fetch(client, body["url"])
-    assert image.size == (90, 60)
+    assert (image.format, image.size) == ("GIF", (90, 60))
+    assert b"made-at-home" not in client.get(body["url"]).data
     assert getattr(image, "n_frames", 1) == 1
     assert image.convert("RGB").getpixel((45, 30)) == (255, 0, 0)
 
@@ -199,6 +208,24 @@ def test_hostile_file_names_never_reach_the_disk(client, user, login_as, upload,
     keys = stored_keys(upload_folder)
     assert len(keys) == len(names)  # small images: the thumbnail is the same bytes
     assert all(len(key.split("/")) == 3 and len(key.split("/")[2]) == 64 for key in keys)
+
+
+def test_one_pixel_image_is_fine(client, user, login_as, upload):
+    login_as(client, user)
+    body = upload(client, make_image("PNG", (1, 1))).get_json()
+
+    assert (body["width"], body["height"]) == (1, 1)
+    assert fetch(client, body["thumbnail_url"]).size == (1, 1)
+
+
+def test_file_over_the_size_limit_is_413(app, client, user, login_as, upload, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 10_000)
+    login_as(client, user)
+
+    response = upload(client, make_image("BMP", (200, 200)), "huge.bmp")
+
+    assert response.status_code == 413
+    assert response.is_json
 
 
 def test_upload_needs_a_file_and_a_login(client, user, login_as, upload):

@@ -43,8 +43,11 @@ def upload(body: UploadIn):
 @bp.output(ImageOut, status_code=201)
 @bp.doc(responses={400: "Damaged image", 413: "Too large or too many pixels", 415: "No image"})
 def upload_image(body: UploadIn):
-    """Upload an image (multipart field `file`): verified, turned upright, stripped of
-    metadata, stored at display size with a thumbnail."""
+    """Upload an image (multipart field `file`).
+
+    The content must be a JPEG, PNG, WebP or GIF (first frame); it is verified, turned
+    upright, stripped of metadata and stored at display size with a thumbnail.
+    """
     record = service.store_image(current_user, body.file)
     return record, 201, created_headers("media_api.get_file", file_id=record.id)
 
@@ -55,8 +58,11 @@ def upload_image(body: UploadIn):
 @bp.output(ProductOut)
 @bp.doc(tags=["Catalogue"], responses={404: "No such product", 413: "Too many pixels"})
 def put_product_image(product_id: int, body: UploadIn):
-    """Set a product's picture from an uploaded image (staff, admin); it becomes public
-    and replaces the previous picture. The product is answered with `image_url`."""
+    """Set a product's picture from an uploaded image (staff, admin).
+
+    The image is checked as by `POST /api/images`, becomes public and replaces the
+    previous picture; the answer is the product with its `image_url`.
+    """
     product = catalog_service.get_product(product_id, include_inactive=True)
     return service.set_product_image(product, current_user, body.file)
 

@@ -25,13 +25,14 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "JPEG": ("JPEG", "image/jpeg", "jpg"),
     "PNG": ("PNG", "image/png", "png"),
     "WEBP": ("WEBP", "image/webp", "webp"),
-    "GIF": ("PNG", "image/png", "png"),  # first frame, kept lossless
+    "GIF": ("GIF", "image/gif", "gif"),  # the first frame only
 }
 KEPT_MODES = frozenset({"RGB", "RGBA", "L", "LA"})
 SAVE_OPTIONS: dict[str, dict[str, object]] = {
     "JPEG": {"quality": 85},
     "WEBP": {"quality": 85},
     "PNG": {},
+    "GIF": {},
 }
 
 
