@@ -97,6 +97,22 @@ class World:
         return ProductFactory()
 
     @cached_property
+    def product_in_my_cart(self) -> Any:
+        """A product in the cart of `me` (just a product when nobody is logged in)."""
+        if self.me is not None:
+            from storefront.orders.service import add_to_cart
+
+            add_to_cart(self.me, self.product.id, 1)
+        return self.product
+
+    @cached_property
+    def someones_order(self) -> Any:
+        from storefront.orders.service import add_to_cart, checkout
+
+        add_to_cart(self.someone, self.product.id, 1)
+        return checkout(self.someone)[0]
+
+    @cached_property
     def someones_file(self) -> Any:
         from storefront.media.service import store_upload
 
@@ -274,6 +290,45 @@ ROUTES = [
         "/api/products/<int:product_id>",
         staff_only(204),
         lambda w: {"values": {"product_id": w.product.id}},
+    ),
+    # Cart, checkout, orders
+    Route("GET", "/api/cart", logged_in(200)),
+    Route(
+        "POST",
+        "/api/cart/items",
+        logged_in(200),
+        lambda w: {"json": {"product_id": w.product.id, "quantity": 1}},
+    ),
+    Route(
+        "PATCH",
+        "/api/cart/items/<int:product_id>",
+        logged_in(200),
+        lambda w: {"values": {"product_id": w.product_in_my_cart.id}, "json": {"quantity": 2}},
+    ),
+    Route(
+        "DELETE",
+        "/api/cart/items/<int:product_id>",
+        logged_in(200),
+        lambda w: {"values": {"product_id": w.product_in_my_cart.id}},
+    ),
+    Route(
+        "POST",
+        "/api/cart/checkout",
+        logged_in(201),
+        lambda w: {"headers": {"Idempotency-Key": f"perm-{w.product_in_my_cart.id}"}},
+    ),
+    Route("GET", "/api/orders", logged_in(200)),
+    Route(
+        "GET",
+        "/api/orders/<int:order_id>",
+        others_record_for_staff(200),
+        lambda w: {"values": {"order_id": w.someones_order.id}},
+    ),
+    Route(
+        "POST",
+        "/api/orders/<int:order_id>/cancel",
+        others_record_for_staff(200),
+        lambda w: {"values": {"order_id": w.someones_order.id}},
     ),
 ]
 

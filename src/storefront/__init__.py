@@ -105,9 +105,14 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
-    """Start SQLite transactions explicitly, reads included, as PostgreSQL does."""
+    """Start SQLite transactions explicitly, reads included, as PostgreSQL does.
+
+    A connection given the execution option `sqlite_begin="IMMEDIATE"` (see
+    `extensions.begin_write_transaction`) takes the write lock at once.
+    """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        mode = connection.get_execution_options().get("sqlite_begin")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
 
 
 def _init_database(app: APIFlask) -> None:
@@ -143,9 +148,10 @@ def _register_blueprints(app: APIFlask) -> None:
     from .accounts.api import bp as accounts_api
     from .catalog.api import bp as catalog_api
     from .media.api import bp as media_api
+    from .orders.api import bp as orders_api
     from .pages.views import bp as pages
 
-    for api_bp in (accounts_api, catalog_api, media_api, ops.bp):
+    for api_bp in (accounts_api, catalog_api, orders_api, media_api, ops.bp):
         csrf.exempt(api_bp)
         app.register_blueprint(api_bp)
     app.register_blueprint(pages)

@@ -60,6 +60,23 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+
+
+def begin_write_transaction() -> None:
+    """End the session's current transaction and start one that may write without failing.
+
+    SQLite cannot turn a transaction that has already read into one that writes while
+    another connection is writing: it answers "database is locked" at once, without
+    waiting for the busy timeout. So on SQLite a unit of work that writes starts with
+    BEGIN IMMEDIATE, which waits its turn for the write lock. Call this before reading
+    what you are about to change; anything pending in the session is committed first.
+    PostgreSQL needs no such thing: there it only ends the current transaction.
+    """
+    db.session.commit()
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
 migrate = Migrate()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address)

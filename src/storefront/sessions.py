@@ -23,7 +23,7 @@ from flask_session.redis import RedisSessionInterface
 from sqlalchemy import ForeignKey, LargeBinary, String, and_, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .extensions import Base, db, utcnow
+from .extensions import Base, begin_write_transaction, db, utcnow
 
 USER_KEY = "user_id"
 #: Set on sessions that have a `user_sessions` row, so an ended one cannot be re-adopted.
@@ -79,6 +79,7 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
         return self.serializer.decode(row.data)
 
     def _delete_session(self, store_id: str) -> None:
+        begin_write_transaction()
         db.session.execute(delete(StoredSession).where(StoredSession.session_id == store_id))
         db.session.commit()
 
@@ -87,6 +88,7 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
     ) -> None:
         data = self.serializer.encode(session)
         expiry = utcnow() + session_lifetime
+        begin_write_transaction()
         row = db.session.execute(
             select(StoredSession).where(StoredSession.session_id == store_id)
         ).scalar_one_or_none()

@@ -12,7 +12,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from ..apikit import ApiError
-from ..extensions import db
+from ..extensions import begin_write_transaction, db
 from .models import Product
 
 SORT_ORDERS = {
@@ -97,6 +97,7 @@ def create_product(
 ) -> Product:
     """Add a product to the catalogue; 409 when the SKU is taken."""
     currency = _check_currency(currency)
+    begin_write_transaction()
     _ensure_sku_free(sku)
     product = Product(
         sku=sku,
@@ -113,6 +114,7 @@ def create_product(
 
 def update_product(product: Product, **changes: Any) -> Product:
     """Change the given fields of `product`; 409 when the new SKU is taken."""
+    begin_write_transaction()
     if "currency" in changes:
         _check_currency(changes["currency"])
     if "sku" in changes:
@@ -129,6 +131,7 @@ def delete_product(product: Product) -> bool:
     ordered at the same moment is still kept.
     """
     product_id = product.id
+    begin_write_transaction()
     db.session.delete(product)
     try:
         db.session.commit()

@@ -1,0 +1,91 @@
+"""Cart, checkout and orders API, for logged-in users."""
+
+from __future__ import annotations
+
+from apiflask import APIBlueprint
+from flask import request
+
+from ..apikit import PageQuery, created_headers, page_headers, paginate
+from ..auth import current_user, login_required
+from . import service
+from .schemas import CartItemIn, CartOut, CartQuantityIn, OrderOut
+
+bp = APIBlueprint("orders_api", __name__, url_prefix="/api", tag="Cart and orders")
+
+
+@bp.get("/cart")
+@login_required
+@bp.output(CartOut)
+def view_cart():
+    """Your cart, with line totals and a total at current prices."""
+    return service.view_cart(current_user)
+
+
+@bp.post("/cart/items")
+@login_required
+@bp.input(CartItemIn, arg_name="body")
+@bp.output(CartOut)
+def add_to_cart(body: CartItemIn):
+    """Add a product to your cart (added to its line if already there)."""
+    return service.add_to_cart(current_user, body.product_id, body.quantity)
+
+
+@bp.patch("/cart/items/<int:product_id>")
+@login_required
+@bp.input(CartQuantityIn, arg_name="body")
+@bp.output(CartOut)
+def set_cart_quantity(product_id: int, body: CartQuantityIn):
+    """Set the quantity of a line of your cart; 0 removes it."""
+    return service.set_cart_quantity(current_user, product_id, body.quantity)
+
+
+@bp.delete("/cart/items/<int:product_id>")
+@login_required
+@bp.output(CartOut)
+def remove_from_cart(product_id: int):
+    """Take a product out of your cart."""
+    return service.remove_from_cart(current_user, product_id)
+
+
+@bp.post("/cart/checkout")
+@login_required
+@bp.output(OrderOut, status_code=201)
+@bp.doc(
+    responses={
+        400: "Empty cart or bad Idempotency-Key",
+        409: "Not enough stock (`items` names the lines); nothing changed",
+    }
+)
+def checkout():
+    """Place an order from your cart. Send an `Idempotency-Key` header to retry safely."""
+    order, placed = service.checkout(current_user, request.headers.get("Idempotency-Key"))
+    headers = created_headers("orders_api.get_order", order_id=order.id)
+    if not placed:
+        headers["Idempotent-Replayed"] = "true"
+    return order, 201, headers
+
+
+@bp.get("/orders")
+@login_required
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(list[OrderOut])
+def list_orders(query: PageQuery):
+    """Your orders, newest first (staff and admins: everyone's)."""
+    orders, total = paginate(service.orders_visible_to(current_user), query)
+    return orders, 200, page_headers(total, query)
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+@bp.output(OrderOut)
+def get_order(order_id: int):
+    """One of your orders (staff and admins: any order)."""
+    return service.get_order(current_user, order_id)
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@login_required
+@bp.output(OrderOut)
+def cancel_order(order_id: int):
+    """Cancel a placed order; its items go back in stock."""
+    return service.cancel_order(current_user, order_id)

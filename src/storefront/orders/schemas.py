@@ -1,0 +1,53 @@
+"""Request and response shapes of the cart and orders API."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ..apikit import MAX_ID, InputModel, OutputModel, Timestamp
+from .service import MAX_QUANTITY
+
+
+class CartItemIn(InputModel):
+    product_id: int = Field(ge=1, le=MAX_ID)
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class CartQuantityIn(InputModel):
+    """A line's new quantity; 0 takes the line out of the cart."""
+
+    quantity: int = Field(ge=0, le=MAX_QUANTITY)
+
+
+class CartLineOut(OutputModel):
+    product_id: int
+    name: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class CartOut(OutputModel):
+    items: list[CartLineOut]
+    total_cents: int
+    currency: str
+
+
+class OrderLineOut(OutputModel):
+    product_id: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+class OrderOut(OutputModel):
+    id: int
+    user_id: int | None
+    status: str
+    items: list[OrderLineOut]
+    total_cents: int
+    currency: str
+    created_at: Timestamp
+    updated_at: Timestamp

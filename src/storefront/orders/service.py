@@ -1,0 +1,348 @@
+"""Cart, checkout and order rules. Plain functions taking a user, so pages and API share them.
+
+Checkout never oversells: stock is taken with a conditional `UPDATE … WHERE stock >= :q`
+whose row count is checked, all lines in one transaction. An idempotency key is stored
+with the order under a unique constraint, so a retried checkout finds the first order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+
+from sqlalchemy import Select, delete, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from werkzeug.exceptions import ServiceUnavailable
+
+from ..accounts.models import User
+from ..apikit import ApiError
+from ..auth import is_staff
+from ..catalog import service as catalog
+from ..catalog.models import Product
+from ..extensions import begin_write_transaction, db, utcnow
+from .models import CartItem, Order, OrderItem
+
+MAX_QUANTITY = 999
+MAX_IDEMPOTENCY_KEY_LENGTH = 255
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+@dataclass
+class CartLine:
+    product_id: int
+    name: str
+    quantity: int
+    unit_price_cents: int
+    line_total_cents: int
+
+
+@dataclass
+class Cart:
+    """A cart priced at the products' current prices."""
+
+    items: list[CartLine] = field(default_factory=list)
+    total_cents: int = 0
+    currency: str = ""
+
+
+@dataclass
+class ShortLine:
+    product_id: int
+    name: str
+    requested: int
+    available: int
+
+
+# --- the database's locks ----------------------------------------------------------------
+
+
+@contextmanager
+def _write_transaction() -> Iterator[None]:
+    """A unit of work that writes: SQLite's write lock first, "database is locked" a 503.
+
+    With BEGIN IMMEDIATE a writer waits its turn (up to the busy timeout); should even
+    that run out, the buyer is told to retry rather than shown a 500.
+    """
+    try:
+        begin_write_transaction()
+        yield
+    except OperationalError as error:
+        db.session.rollback()
+        if "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower():
+            raise ServiceUnavailable(
+                description="The shop is busy; try again in a moment.", retry_after=1
+            ) from None
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+
+
+# --- cart --------------------------------------------------------------------------------
+
+
+def _cart_items(user: User, *, lock: bool = False) -> list[CartItem]:
+    """The user's cart lines with their products, oldest line first (one SQL statement).
+
+    `lock` holds the lines (PostgreSQL `FOR UPDATE`) until the transaction ends, so two
+    checkouts of one cart run one after the other and the second finds it empty.
+    """
+    statement = (
+        select(CartItem)
+        .where(CartItem.user_id == user.id)
+        .order_by(CartItem.added_at, CartItem.product_id)
+    )
+    if lock:
+        statement = statement.with_for_update(of=CartItem)
+    return list(db.session.scalars(statement).unique())
+
+
+def view_cart(user: User) -> Cart:
+    """The user's cart with line totals and a total at current prices."""
+    cart = Cart(currency=catalog.shop_currency())
+    for item in _cart_items(user):
+        line_total = item.quantity * item.product.price_cents
+        cart.items.append(
+            CartLine(
+                product_id=item.product_id,
+                name=item.product.name,
+                quantity=item.quantity,
+                unit_price_cents=item.product.price_cents,
+                line_total_cents=line_total,
+            )
+        )
+        cart.total_cents += line_total
+    return cart
+
+
+def _check_quantity(quantity: int) -> None:
+    if quantity > MAX_QUANTITY:
+        raise ApiError(
+            f"A cart line holds at most {MAX_QUANTITY} items.",
+            fields={"quantity": f"at most {MAX_QUANTITY} in one line"},
+        )
+
+
+def _check_stock(product: Product, quantity: int) -> None:
+    if quantity > product.stock:
+        raise Conflict(
+            f"Only {product.stock} of {product.name!r} in stock.",
+            items=[asdict(ShortLine(product.id, product.name, quantity, product.stock))],
+        )
+
+
+def _cart_item(user: User, product_id: int) -> CartItem:
+    item = db.session.get(CartItem, (user.id, product_id))
+    if item is None:
+        raise ApiError("That product is not in your cart.", status=404)
+    return item
+
+
+def _save_cart() -> None:
+    """Commit a cart change; losing a race with the same user's other tab is a 409."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("Your cart changed at the same time; try again.") from None
+
+
+def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
+    """Put `quantity` more of a product in the cart (added to a line already there)."""
+    with _write_transaction():
+        product = catalog.get_product(product_id)
+        item = db.session.get(CartItem, (user.id, product_id))
+        total = quantity + (item.quantity if item else 0)
+        _check_quantity(total)
+        _check_stock(product, total)
+        if item is None:
+            db.session.add(CartItem(user_id=user.id, product_id=product_id, quantity=total))
+        else:
+            item.quantity = total
+        _save_cart()
+    return view_cart(user)
+
+
+def set_cart_quantity(user: User, product_id: int, quantity: int) -> Cart:
+    """Set a line's quantity; 0 removes the line."""
+    with _write_transaction():
+        item = _cart_item(user, product_id)
+        if quantity == 0:
+            db.session.delete(item)
+        else:
+            _check_quantity(quantity)
+            _check_stock(catalog.get_product(product_id), quantity)
+            item.quantity = quantity
+        _save_cart()
+    return view_cart(user)
+
+
+def remove_from_cart(user: User, product_id: int) -> Cart:
+    """Take a line out of the cart; 404 when it is not there."""
+    with _write_transaction():
+        db.session.delete(_cart_item(user, product_id))
+        _save_cart()
+    return view_cart(user)
+
+
+# --- checkout ----------------------------------------------------------------------------
+
+
+def check_idempotency_key(key: str | None) -> str | None:
+    """The key as given, or a 400 when it is empty, too long or not printable ASCII."""
+    if key is None:
+        return None
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isascii():
+        raise ApiError(
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} ASCII characters."
+        )
+    if not key.isprintable():
+        raise ApiError("Idempotency-Key must be printable.")
+    return key
+
+
+def _order_for_key(user: User, key: str | None) -> Order | None:
+    if key is None:
+        return None
+    return db.session.scalar(
+        select(Order).where(Order.user_id == user.id, Order.idempotency_key == key)
+    )
+
+
+def _take_stock(items: list[CartItem]) -> list[ShortLine]:
+    """Decrement stock line by line, in product order (no deadlocks); return short lines."""
+    short = []
+    for item in sorted(items, key=lambda i: i.product_id):
+        taken = db.session.execute(
+            update(Product)
+            .where(
+                Product.id == item.product_id,
+                Product.active.is_(True),
+                Product.stock >= item.quantity,
+            )
+            .values(stock=Product.stock - item.quantity)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount != 1:
+            short.append(ShortLine(item.product_id, item.product.name, item.quantity, 0))
+    return short
+
+
+def _refuse_short(short: list[ShortLine]) -> None:
+    """Undo everything, then say which lines could not be served and what is left."""
+    db.session.rollback()
+    ids = [line.product_id for line in short]
+    rows = db.session.execute(
+        select(Product.id, Product.stock).where(Product.id.in_(ids), Product.active.is_(True))
+    )
+    left = {product_id: stock for product_id, stock in rows}
+    for line in short:
+        line.available = left.get(line.product_id, 0)
+    names = ", ".join(line.name for line in short)
+    raise Conflict(f"Not enough stock for: {names}.", items=[asdict(line) for line in short])
+
+
+def _place_order(user: User, items: list[CartItem], key: str | None) -> Order:
+    order = Order(
+        user_id=user.id,
+        status="placed",
+        currency=catalog.shop_currency(),
+        idempotency_key=key,
+        total_cents=sum(i.quantity * i.product.price_cents for i in items),
+    )
+    for item in items:
+        order.items.append(
+            OrderItem(
+                product_id=item.product_id,
+                sku=item.product.sku,
+                name=item.product.name,
+                quantity=item.quantity,
+                unit_price_cents=item.product.price_cents,
+                line_total_cents=item.quantity * item.product.price_cents,
+            )
+        )
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def checkout(user: User, idempotency_key: str | None = None) -> tuple[Order, bool]:
+    """Turn the cart into an order in one transaction; returns (order, newly placed).
+
+    With an idempotency key already used by this user, the first order is returned and
+    nothing else happens. Short stock anywhere is a 409 naming the lines, and nothing
+    changes. A concurrent retry with the same key loses on the unique constraint and
+    gets the first order too.
+    """
+    key = check_idempotency_key(idempotency_key)
+    with _write_transaction():
+        items = _cart_items(user, lock=True)
+        existing = _order_for_key(user, key)
+        if existing is not None:
+            db.session.rollback()
+            return existing, False
+        if not items:
+            db.session.rollback()
+            raise ApiError("Your cart is empty.")
+        try:
+            order = _place_order(user, items, key)
+        except IntegrityError:
+            db.session.rollback()
+            first = _order_for_key(user, key)
+            if first is None:
+                raise Conflict("The order could not be placed; try again.") from None
+            return first, False
+        short = _take_stock(items)
+        if short:
+            _refuse_short(short)
+        db.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
+        db.session.commit()
+    return order, True
+
+
+# --- orders ------------------------------------------------------------------------------
+
+
+def orders_visible_to(user: User) -> Select:
+    """Newest first: the user's own orders, or everyone's for staff and admins."""
+    statement = select(Order).order_by(Order.created_at.desc(), Order.id.desc())
+    if not is_staff(user):
+        statement = statement.where(Order.user_id == user.id)
+    return statement
+
+
+def get_order(user: User, order_id: int) -> Order:
+    """An order the user may see; someone else's is a 404 so its existence does not leak."""
+    order = db.session.get(Order, order_id)
+    if order is None or (order.user_id != user.id and not is_staff(user)):
+        raise ApiError("No such order.", status=404)
+    return order
+
+
+def cancel_order(user: User, order_id: int) -> Order:
+    """Cancel a placed order and put its items back in stock, in one transaction."""
+    order = get_order(user, order_id)
+    with _write_transaction():
+        cancelled = db.session.execute(
+            update(Order)
+            .where(Order.id == order.id, Order.status == "placed")
+            .values(status="cancelled", updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        if cancelled.rowcount != 1:
+            db.session.rollback()
+            raise Conflict("Only a placed order can be cancelled.", order_status=order.status)
+        for item in order.items:
+            db.session.execute(
+                update(Product)
+                .where(Product.id == item.product_id)
+                .values(stock=Product.stock + item.quantity)
+                .execution_options(synchronize_session=False)
+            )
+        db.session.commit()
+    db.session.refresh(order)
+    return order
