@@ -146,6 +146,7 @@ def _alive_clause(now: datetime):
 
 
 def _register(user_id: int) -> UserSession:
+    begin_write_transaction()
     now = utcnow()
     row = UserSession(
         user_id=user_id,
@@ -181,6 +182,7 @@ def _touch(row: UserSession, now: datetime) -> None:
     """Record activity, at most about once a minute, so reads stay reads."""
     idle, _absolute = _lifetimes()
     if now - row.last_seen_at > min(timedelta(minutes=1), idle / 10):
+        begin_write_transaction()
         row.last_seen_at = now
         db.session.commit()
 
@@ -219,12 +221,14 @@ def resolve_session_user():
         return _adopt(user_id)
     row, user = found
     if row.user_id != user_id:  # `user_id` was rewritten directly: a new login
+        begin_write_transaction()
         db.session.delete(row)
         db.session.commit()
         return _adopt(user_id)
     now = utcnow()
     idle, absolute = _lifetimes()
     if now - row.last_seen_at > idle or now - row.created_at > absolute:
+        begin_write_transaction()
         db.session.delete(row)
         db.session.commit()
         _forget_current_session()
@@ -252,6 +256,7 @@ def list_user_sessions(user_id: int) -> list[UserSession]:
 
 def end_user_session(user_id: int, session_id: int) -> bool:
     """End one of the user's sessions; False when it has no such session."""
+    begin_write_transaction()
     result = db.session.execute(
         delete(UserSession).where(UserSession.id == session_id, UserSession.user_id == user_id)
     )
@@ -263,6 +268,7 @@ def end_user_session(user_id: int, session_id: int) -> bool:
 
 def end_user_sessions(user_id: int, *, keep_session_id: int | None = None) -> None:
     """End every session of the user, except `keep_session_id` when given."""
+    begin_write_transaction()
     statement = delete(UserSession).where(UserSession.user_id == user_id)
     if keep_session_id is not None:
         statement = statement.where(UserSession.id != keep_session_id)
@@ -276,6 +282,7 @@ def end_user_sessions(user_id: int, *, keep_session_id: int | None = None) -> No
 def end_current_session() -> None:
     """Log out this request's session: its row goes and its stored data is deleted."""
     if session.get(USER_KEY) is not None:
+        begin_write_transaction()
         db.session.execute(
             delete(UserSession).where(
                 UserSession.sid_hash == _sid_hash(session.sid)  # type: ignore[attr-defined]
