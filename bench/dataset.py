@@ -18,6 +18,7 @@ from sqlalchemy import func, select, text
 from storefront import create_app
 from storefront.accounts.service import hash_password
 from storefront.extensions import db, utcnow
+from storefront.sessions import DatabaseSessionInterface, StoredSession
 
 USERNAME_PATTERN = "bench%d"
 PASSWORD = "bench-password-of-every-user"  # noqa: S105 - a benchmark fixture, not a secret
@@ -111,29 +112,50 @@ def product_name(rng: random.Random, n: int) -> str:
     return " ".join(words).title() + f" {n}"
 
 
-def analyze() -> None:
-    """Refresh the planner's statistics after a bulk load, as a deploy script would."""
-    with db.engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+def vacuum_analyze() -> None:
+    """PostgreSQL: VACUUM ANALYZE after a bulk load, as a deploy script (or autovacuum) would.
+
+    Without it the planner has no statistics yet and autovacuum starts in the middle of
+    the measurements.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
 
 
 def log_in_directly(app: Flask, user_ids: list[int]) -> list[str]:
-    """A live session per user, made the way tests do (`session_transaction`), skipping argon2.
+    """A live session per user, written straight into the app's session store (no argon2).
 
-    Returns `name=value` cookie strings. The sessions land in the app's real session store
-    (the database, or Redis with `REDIS_URL`), so the served shop accepts them.
+    Each session holds only `session["user_id"]`, as one made by a test with
+    `client.session_transaction()`. The database store gets one bulk insert; another store
+    (Redis) gets Flask-Session's own write per session. Returns `name=value` cookies.
     """
-    cookie_name = app.config["SESSION_COOKIE_NAME"]
-    cookies = []
+    interface = app.session_interface
+    lifetime = app.permanent_session_lifetime
+    made = []
     for user_id in user_ids:
-        client = app.test_client()
-        with client.session_transaction() as session:
-            session["user_id"] = user_id
-        cookie = client.get_cookie(cookie_name)
-        if cookie is None:
-            raise RuntimeError("the session store set no cookie")
-        cookies.append(f"{cookie_name}={cookie.value}")
-    return cookies
+        sid = interface._generate_sid(interface.sid_length)
+        made.append((sid, interface.session_class({"user_id": user_id}, sid=sid, permanent=True)))
+    with app.app_context():
+        if isinstance(interface, DatabaseSessionInterface):
+            expiry = utcnow() + lifetime
+            insert_rows(
+                StoredSession.__tablename__,
+                (
+                    {
+                        "session_id": interface._get_store_id(sid),
+                        "data": interface.serializer.encode(session),
+                        "expiry": expiry,
+                    }
+                    for sid, session in made
+                ),
+            )
+        else:
+            for sid, session in made:
+                interface._upsert_session(lifetime, session, interface._get_store_id(sid))
+    name = app.config["SESSION_COOKIE_NAME"]
+    return [
+        f"{name}={interface._sign(app, sid) if interface.use_signer else sid}" for sid, _ in made
+    ]
 
 
 def add_products(count: int) -> tuple[int, int]:
@@ -162,3 +184,79 @@ def set_stock(product_id: int, stock: int) -> None:
     table = db.metadata.tables["products"]
     with db.engine.begin() as conn:
         conn.execute(table.update().where(table.c.id == product_id).values(stock=stock))
+
+
+def insert_rows(table_name: str, rows: Iterator[dict[str, Any]]) -> None:
+    """Insert rows in batches into a table whose rows need no ids back."""
+    table = db.metadata.tables[table_name]
+    with db.engine.begin() as conn:
+        for batch in _chunks(rows):
+            conn.execute(table.insert(), batch)
+
+
+def fill_carts(user_ids: list[int], products: tuple[int, int], lines: int = 3) -> None:
+    """Put `lines` different products, one of each, into every given user's cart."""
+    rng = random.Random(len(user_ids))
+    now = utcnow()
+    first, last = products
+    insert_rows(
+        "cart_items",
+        (
+            {"user_id": user_id, "product_id": product_id, "quantity": 1, "added_at": now}
+            for user_id in user_ids
+            for product_id in rng.sample(range(first, last + 1), lines)
+        ),
+    )
+
+
+def add_orders(user_ids: list[int], products: tuple[int, int], per_user: int = 2) -> int:
+    """Past orders of two lines each for every given user; returns how many were placed."""
+    table = db.metadata.tables["products"]
+    with db.engine.connect() as conn:
+        catalogue = conn.execute(
+            select(table.c.id, table.c.sku, table.c.name, table.c.price_cents)
+            .where(table.c.id.between(*products))
+            .limit(1000)
+        ).all()
+    rng = random.Random(len(user_ids))
+    now = utcnow()
+    baskets = [rng.sample(catalogue, 2) for _ in range(len(user_ids) * per_user)]
+    buyers = [user_id for user_id in user_ids for _ in range(per_user)]
+    first, _ = bulk_insert(
+        "orders",
+        len(baskets),
+        lambda n: {
+            "user_id": buyers[n % len(buyers)],
+            "status": "placed",
+            "total_cents": 0,
+            "currency": "EUR",
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    insert_rows(
+        "order_items",
+        (
+            {
+                "order_id": first + index,
+                "product_id": product.id,
+                "sku": product.sku,
+                "name": product.name,
+                "quantity": 1,
+                "unit_price_cents": product.price_cents,
+                "line_total_cents": product.price_cents,
+            }
+            for index, basket in enumerate(baskets)
+            for product in basket
+        ),
+    )
+    orders = db.metadata.tables["orders"]
+    items = db.metadata.tables["order_items"]
+    totals = (
+        select(func.sum(items.c.line_total_cents))
+        .where(items.c.order_id == orders.c.id)
+        .scalar_subquery()
+    )
+    with db.engine.begin() as conn:
+        conn.execute(orders.update().where(orders.c.id >= first).values(total_cents=totals))
+    return len(baskets)
