@@ -15,10 +15,9 @@ from flask import Flask
 from flask_migrate import upgrade
 from sqlalchemy import func, select, text
 
-from storefront import create_app
+from storefront import create_app, sessions
 from storefront.accounts.service import hash_password
 from storefront.extensions import db, utcnow
-from storefront.sessions import DatabaseSessionInterface, StoredSession
 
 USERNAME_PATTERN = "bench%d"
 PASSWORD = "bench-password-of-every-user"  # noqa: S105 - a benchmark fixture, not a secret
@@ -123,28 +122,30 @@ def vacuum_analyze() -> None:
 
 
 def log_in_directly(app: Flask, user_ids: list[int]) -> list[str]:
-    """A live session per user, written straight into the app's session store (no argon2).
+    """A live, registered session per user, written straight into the stores (no argon2).
 
-    Each session holds only `session["user_id"]`, as one made by a test with
-    `client.session_transaction()`. The database store gets one bulk insert; another store
-    (Redis) gets Flask-Session's own write per session. Returns `name=value` cookies.
+    What `/api/login` leaves behind, made in bulk: the session data (`user_id`, marked as
+    registered) in the app's session store — one bulk insert for the database store,
+    Flask-Session's own write per session for Redis — and a `user_sessions` row each.
+    Returns `name=value` cookies.
     """
     interface = app.session_interface
     lifetime = app.permanent_session_lifetime
     made = []
     for user_id in user_ids:
         sid = interface._generate_sid(interface.sid_length)
-        made.append((sid, interface.session_class({"user_id": user_id}, sid=sid, permanent=True)))
+        data = {sessions.USER_KEY: user_id, sessions.REGISTERED_KEY: True}
+        made.append((sid, interface.session_class(data, sid=sid, permanent=True)))
+    now = utcnow()
     with app.app_context():
-        if isinstance(interface, DatabaseSessionInterface):
-            expiry = utcnow() + lifetime
+        if isinstance(interface, sessions.DatabaseSessionInterface):
             insert_rows(
-                StoredSession.__tablename__,
+                sessions.StoredSession.__tablename__,
                 (
                     {
                         "session_id": interface._get_store_id(sid),
                         "data": interface.serializer.encode(session),
-                        "expiry": expiry,
+                        "expiry": now + lifetime,
                     }
                     for sid, session in made
                 ),
@@ -152,6 +153,19 @@ def log_in_directly(app: Flask, user_ids: list[int]) -> list[str]:
         else:
             for sid, session in made:
                 interface._upsert_session(lifetime, session, interface._get_store_id(sid))
+        insert_rows(
+            sessions.UserSession.__tablename__,
+            (
+                {
+                    "user_id": session[sessions.USER_KEY],
+                    "sid_hash": sessions._sid_hash(sid),
+                    "user_agent": "wrk",
+                    "created_at": now,
+                    "last_seen_at": now,
+                }
+                for sid, session in made
+            ),
+        )
     name = app.config["SESSION_COOKIE_NAME"]
     return [
         f"{name}={interface._sign(app, sid) if interface.use_signer else sid}" for sid, _ in made
