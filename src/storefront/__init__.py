@@ -149,12 +149,14 @@ def _register_blueprints(app: APIFlask) -> None:
     from .catalog.api import bp as catalog_api
     from .media.api import bp as media_api
     from .orders.api import bp as orders_api
+    from .pages import catalogue, shopping, staff
     from .pages.views import bp as pages
 
     for api_bp in (accounts_api, catalog_api, orders_api, media_api, ops.bp):
         csrf.exempt(api_bp)
         app.register_blueprint(api_bp)
-    app.register_blueprint(pages)
+    for page_bp in (pages, catalogue.bp, shopping.bp, staff.bp):
+        app.register_blueprint(page_bp)
 
 
 def _register_request_hooks(app: APIFlask) -> None:

@@ -77,3 +77,16 @@ def test_the_audit_finds_unlabelled_inputs_missing_alt_text_low_contrast_and_ove
     assert "has no alt text" in problems
     assert "low contrast" in problems and "faint text" in problems
     assert "page scrolls sideways" in problems
+
+
+def test_mail_from_the_live_server_reaches_the_outbox_with_links_to_it(
+    page, live_server, live_mail_outbox
+):
+    response = page.request.post(
+        "/api/users",
+        data={"username": "ada", "email": "ada@example.com", "password": "a long passphrase 42"},
+    )
+
+    assert response.status == 201
+    link = live_mail_outbox.link_in(live_mail_outbox.last_to("ada@example.com"), "/confirm/")
+    assert link.startswith(f"{live_server.url}/confirm/")

@@ -1,10 +1,42 @@
-"""HTML forms (Flask-WTF: every form carries a CSRF token)."""
+"""HTML forms (Flask-WTF: every form that changes something carries a CSRF token)."""
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, ValidationError
+from flask_wtf.file import FileField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    SearchField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    Regexp,
+    ValidationError,
+)
+
+from ..catalog.schemas import MAX_PRICE_CENTS, MAX_STOCK
+
+MAX_QUANTITY = 999
+SORT_CHOICES = [
+    SelectChoice("name", "Name"),
+    SelectChoice("price", "Price: low to high"),
+    SelectChoice("-price", "Price: high to low"),
+    SelectChoice("newest", "Newest"),
+]
 
 
 def no_nul(form: FlaskForm, field: StringField) -> None:
@@ -16,3 +48,77 @@ class ContactForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100), no_nul])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])
     message = TextAreaField("Message", validators=[Length(max=5000), no_nul])
+
+
+class CatalogueQueryForm(FlaskForm):
+    """The catalogue's search box, sort order and page, read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    q = SearchField("Search products", validators=[Optional(), Length(max=200), no_nul])
+    sort = SelectField("Sort by", choices=SORT_CHOICES, default="name")
+    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 1_000_000)])
+
+
+class QuantityForm(FlaskForm):
+    """How many of a product: adding to the cart or changing a cart line."""
+
+    quantity = IntegerField(
+        "Quantity",
+        default=1,
+        validators=[InputRequired(), NumberRange(0, MAX_QUANTITY, "Choose 0 to 999.")],
+    )
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (remove, cancel): only the CSRF token."""
+
+
+class CheckoutForm(FlaskForm):
+    """Place the order; the key makes a second submit of the same page find the first order."""
+
+    idempotency_key = HiddenField(validators=[DataRequired(), Length(max=255)])
+
+
+class PriceField(StringField):
+    """A price typed as `12.50`, kept as integer cents in `cents`."""
+
+    cents: int | None = None
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        self.cents = None
+        text = (self.data or "").strip().replace(",", ".")
+        if not text:
+            return
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValueError("Enter a price such as 12.50.") from None
+        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise ValueError("Enter a price of zero or more with at most two decimals.")
+        if amount * 100 > MAX_PRICE_CENTS:
+            raise ValueError("That price is too high.")
+        self.cents = int(amount * 100)
+
+
+class ProductForm(FlaskForm):
+    """Staff create and edit products here; the picture is optional."""
+
+    sku = StringField(
+        "SKU",
+        validators=[
+            DataRequired(),
+            Length(max=64),
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", message="Letters, digits, '.', '_', '-'."),
+        ],
+    )
+    name = StringField("Name", validators=[DataRequired(), Length(max=200), no_nul])
+    description = TextAreaField("Description", validators=[Length(max=5000), no_nul])
+    price = PriceField("Price", validators=[DataRequired()])
+    stock = IntegerField(
+        "Stock", default=0, validators=[InputRequired(), NumberRange(0, MAX_STOCK)]
+    )
+    active = BooleanField("On sale", default=True)
+    picture = FileField("Picture", validators=[Optional()])

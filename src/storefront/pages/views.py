@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from ..auth import is_staff, load_current_user
+from ..catalog.service import shop_currency
 from . import service
+from .display import money, stock_label
 from .forms import ContactForm
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -14,7 +16,11 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 @bp.app_context_processor
 def layout_context() -> dict[str, object]:
     """What the layout needs on every page: who is logged in and whether they are staff."""
-    return {"current_user": load_current_user(), "is_staff": is_staff}
+    return {"current_user": load_current_user(), "is_staff": is_staff, "currency": shop_currency()}
+
+
+bp.add_app_template_filter(money, "money")
+bp.add_app_template_filter(stock_label, "stock_label")
 
 
 @bp.route("/form", methods=["GET", "POST"])
@@ -23,6 +29,7 @@ def contact():
     form = ContactForm()
     if form.validate_on_submit():
         service.save_contact_message(form.name.data, form.email.data, form.message.data)
+        flash("Your message was sent.", "success")
         return redirect(url_for("pages.contact_thanks"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("contact.html", form=form), status

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ..extensions import db as _db
+from .mail import MailOutbox, SmtpServer
 from .plugin import LiveServer
 
 CHROMIUM_ARGS = [
@@ -73,6 +75,8 @@ class BrowserWatch:
         self.console_errors.append(f"{message.text} ({source})")
 
     def _on_request_failed(self, request: Any) -> None:
+        if request.failure == "net::ERR_ABORTED":
+            return  # the browser dropped it for a newer navigation: nothing went wrong
         self.failed_requests.append(f"{request.method} {request.url}: {request.failure}")
 
     def _on_response(self, response: Any) -> None:
@@ -182,3 +186,44 @@ def audit_page(page: Any) -> list[str]:
     images without alt text or that did not load, and text below WCAG AA contrast.
     """
     return page.evaluate(_AUDIT_SCRIPT)
+
+
+@pytest.fixture
+def live_data(live_server: LiveServer) -> Callable[..., Any]:
+    """`live_data(ProductFactory, name=...)`: a row committed to the live server's database.
+
+    The object comes back loaded and detached, so a test can read its fields afterwards.
+    """
+
+    def create(factory: Any, **fields: Any) -> Any:
+        with live_server.app.app_context():
+            row = factory(**fields)
+            _db.session.refresh(row)
+            _db.session.expunge(row)
+        return row
+
+    return create
+
+
+def log_in(page: Any, user: Any) -> None:
+    """Log `user` in on the browser's cookies through `POST /api/login` (faster than the form)."""
+    response = page.request.post(
+        "/api/login", data={"username": user.username, "password": user.password}
+    )
+    assert response.ok, f"login of {user.username} failed: {response.status} {response.text()}"
+
+
+@pytest.fixture
+def live_mail_outbox(
+    live_server: LiveServer, smtp_server: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MailOutbox]:
+    """The mail the live server sends during this test, received by a real SMTP server.
+
+    Links in the mail point at the live server, so a browser can follow them.
+    """
+    outbox = MailOutbox(smtp_server)
+    settings = {**outbox.settings, "PUBLIC_BASE_URL": live_server.url}
+    for key, value in settings.items():
+        monkeypatch.setitem(live_server.app.config, key, value)
+    yield outbox
+    outbox.close()

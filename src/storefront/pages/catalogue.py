@@ -1,0 +1,46 @@
+"""The shop window: the catalogue with search, sort and pages, and one page per product."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from ..apikit import PageQuery, paginate
+from ..auth import is_staff, load_current_user
+from ..catalog import service as catalog
+from .display import PageOfResults
+from .forms import CatalogueQueryForm, QuantityForm
+
+bp = Blueprint("catalogue", __name__, template_folder="templates")
+
+PER_PAGE = 12
+
+
+def _read_query() -> CatalogueQueryForm:
+    """The search form filled from `?q=&sort=&page=`; what does not validate falls back."""
+    form = CatalogueQueryForm(request.args)
+    if not form.validate():
+        if form.q.errors:
+            form.q.data = ""
+        if form.sort.errors:
+            form.sort.data = "name"
+        if form.page.errors:
+            form.page.data = 1
+    return form
+
+
+@bp.get("/")
+def index():
+    """Active products, searched by name or description, sorted, twelve to a page."""
+    form = _read_query()
+    query = PageQuery(page=form.page.data or 1, per_page=PER_PAGE)
+    statement = catalog.active_products(form.q.data, form.sort.data)
+    products, total = paginate(statement, query)
+    results = PageOfResults(products, query.page, PER_PAGE, total)
+    return render_template("catalogue.html", form=form, results=results)
+
+
+@bp.get("/products/<int:product_id>")
+def product(product_id: int):
+    """A product's picture, price, stock and the add-to-cart form; 404 if not on sale."""
+    item = catalog.get_product(product_id, include_inactive=is_staff(load_current_user()))
+    return render_template("product.html", product=item, form=QuantityForm())

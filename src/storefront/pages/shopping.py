@@ -1,0 +1,168 @@
+"""Cart, checkout and orders for a logged-in shopper, on top of the orders service.
+
+Every action answers with a redirect and a flash message (post/redirect/get), so a
+reload never repeats it; a refusal from the service becomes an error message.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..apikit import ApiError, PageQuery, paginate
+from ..auth import load_current_user, login_required
+from ..extensions import db
+from ..orders import service as orders
+from .display import PageOfResults
+from .forms import ActionForm, CheckoutForm, QuantityForm
+
+bp = Blueprint("shopping", __name__, template_folder="templates")
+
+PER_PAGE = 20
+
+
+def _refused(refusal: ApiError) -> None:
+    db.session.rollback()
+    flash(refusal.message, "error")
+
+
+def _form_problem(form: QuantityForm | ActionForm) -> str:
+    """What is wrong with a posted form, as a sentence for a flash message.
+
+    A missing or forged CSRF token never gets here: CSRFProtect refuses it with a 400 first.
+    """
+    return " ".join(message for messages in form.errors.values() for message in messages)
+
+
+@bp.post("/cart/add/<int:product_id>")
+@login_required
+def add_to_cart(product_id: int):
+    """Add some of a product to the cart, then show the cart."""
+    form = QuantityForm()
+    if not form.validate_on_submit() or form.quantity.data < 1:
+        flash(_form_problem(form) or "Choose at least one.", "error")
+        return redirect(url_for("catalogue.product", product_id=product_id), code=303)
+    try:
+        cart = orders.add_to_cart(load_current_user(), product_id, form.quantity.data)
+    except ApiError as refusal:
+        if refusal.status == 404:
+            raise
+        _refused(refusal)
+        return redirect(url_for("catalogue.product", product_id=product_id), code=303)
+    name = next(line.name for line in cart.items if line.product_id == product_id)
+    flash(f"Added {form.quantity.data} × {name} to your cart.", "success")
+    return redirect(url_for("shopping.cart"), code=303)
+
+
+@bp.get("/cart")
+@login_required
+def cart():
+    """The cart at today's prices, a quantity box and a remove button per line."""
+    return render_template(
+        "cart.html", cart=orders.view_cart(load_current_user()), form=ActionForm()
+    )
+
+
+@bp.post("/cart/items/<int:product_id>")
+@login_required
+def update_cart_line(product_id: int):
+    """Set a line's quantity (0 removes it)."""
+    form = QuantityForm()
+    if not form.validate_on_submit():
+        flash(_form_problem(form), "error")
+        return redirect(url_for("shopping.cart"), code=303)
+    try:
+        orders.set_cart_quantity(load_current_user(), product_id, form.quantity.data)
+    except ApiError as refusal:
+        _refused(refusal)
+    else:
+        flash("Your cart was updated.", "success")
+    return redirect(url_for("shopping.cart"), code=303)
+
+
+@bp.post("/cart/items/<int:product_id>/remove")
+@login_required
+def remove_cart_line(product_id: int):
+    """Take a line out of the cart."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_form_problem(form), "error")
+        return redirect(url_for("shopping.cart"), code=303)
+    try:
+        orders.remove_from_cart(load_current_user(), product_id)
+    except ApiError as refusal:
+        _refused(refusal)
+    else:
+        flash("The item was removed from your cart.", "success")
+    return redirect(url_for("shopping.cart"), code=303)
+
+
+@bp.get("/checkout")
+@login_required
+def checkout():
+    """The order summary and the place-order button, with a fresh idempotency key."""
+    cart = orders.view_cart(load_current_user())
+    if not cart.items:
+        flash("Your cart is empty: add something first.", "error")
+        return redirect(url_for("shopping.cart"), code=303)
+    form = CheckoutForm(idempotency_key=uuid.uuid4().hex)
+    return render_template("checkout.html", cart=cart, form=form)
+
+
+@bp.post("/checkout")
+@login_required
+def place_order():
+    """Place the order; posting the same page twice finds the first order, never a second."""
+    form = CheckoutForm()
+    if not form.validate_on_submit():
+        flash(_form_problem(form), "error")
+        return redirect(url_for("shopping.checkout"), code=303)
+    try:
+        order, placed = orders.checkout(load_current_user(), form.idempotency_key.data)
+    except ApiError as refusal:
+        _refused(refusal)
+        return redirect(url_for("shopping.cart"), code=303)
+    if placed:
+        flash(f"Thank you! Order #{order.id} is placed.", "success")
+    else:
+        flash(f"Order #{order.id} was already placed; here it is.", "info")
+    return redirect(url_for("shopping.order", order_id=order.id), code=303)
+
+
+@bp.get("/orders")
+@login_required
+def order_list():
+    """The shopper's orders, newest first (staff see everyone's)."""
+    page = request.args.get("page", 1, type=int)
+    query = PageQuery(page=max(1, min(page, 1_000_000)), per_page=PER_PAGE)
+    items, total = paginate(orders.orders_visible_to(load_current_user()), query)
+    results = PageOfResults(items, query.page, PER_PAGE, total)
+    return render_template("orders.html", results=results)
+
+
+@bp.get("/orders/<int:order_id>")
+@login_required
+def order(order_id: int):
+    """One order with its lines; a placed order has a cancel button."""
+    found = orders.get_order(load_current_user(), order_id)
+    return render_template("order.html", order=found, form=ActionForm())
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@login_required
+def cancel_order(order_id: int):
+    """Cancel a placed order; its items go back on the shelf."""
+    form = ActionForm()
+    if not form.validate_on_submit():
+        flash(_form_problem(form), "error")
+    else:
+        try:
+            orders.cancel_order(load_current_user(), order_id)
+        except ApiError as refusal:
+            if refusal.status == 404:
+                raise
+            _refused(refusal)
+        else:
+            flash(f"Order #{order_id} is cancelled.", "success")
+    return redirect(url_for("shopping.order", order_id=order_id), code=303)

@@ -1,0 +1,112 @@
+"""Staff pages: every product (on sale or not), and forms to create and edit them."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..apikit import ApiError, PageQuery, paginate
+from ..auth import load_current_user, role_required
+from ..catalog import service as catalog
+from ..catalog.models import Product
+from ..extensions import db
+from ..media import service as media
+from .display import PageOfResults
+from .forms import ProductForm
+
+bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
+
+PER_PAGE = 25
+
+
+def _product_fields(form: ProductForm) -> dict[str, object]:
+    return {
+        "sku": form.sku.data.strip(),
+        "name": form.name.data.strip(),
+        "description": form.description.data or "",
+        "price_cents": form.price.cents,
+        "stock": form.stock.data,
+        "active": form.active.data,
+    }
+
+
+def _show_refusal(form: ProductForm, refusal: ApiError) -> None:
+    """Put a service's field errors next to their inputs; anything else goes on top."""
+    db.session.rollback()
+    names = {"price_cents": "price", "file": "picture"}
+    fields = refusal.extra.get("fields") or {}
+    for name, why in fields.items():
+        target = getattr(form, names.get(name, name), None)
+        if target is not None:
+            target.errors = [*target.errors, why]
+    if not fields:
+        flash(refusal.message, "error")
+
+
+def _save_picture(form: ProductForm, product: Product) -> bool:
+    """Store an uploaded picture for `product` (the media service checks the bytes).
+
+    A refused file becomes an error on the picture field; no upload is nothing to do.
+    """
+    upload = form.picture.data
+    if not upload or not upload.filename:
+        return True
+    try:
+        media.set_product_image(product, load_current_user(), upload)
+    except ApiError as refusal:
+        db.session.rollback()
+        form.picture.errors = [*form.picture.errors, refusal.message]
+        return False
+    return True
+
+
+@bp.get("/products")
+@role_required("staff", "admin")
+def products():
+    """Every product, newest first, with a link to edit each."""
+    page = request.args.get("page", 1, type=int)
+    query = PageQuery(page=max(1, min(page, 1_000_000)), per_page=PER_PAGE)
+    statement = select(Product).order_by(Product.created_at.desc(), Product.id.desc())
+    items, total = paginate(statement, query)
+    results = PageOfResults(items, query.page, PER_PAGE, total)
+    return render_template("staff_products.html", results=results)
+
+
+@bp.route("/products/new", methods=["GET", "POST"])
+@role_required("staff", "admin")
+def new_product():
+    """Create a product; field errors show next to their inputs."""
+    form = ProductForm()
+    if form.validate_on_submit():
+        try:
+            product = catalog.create_product(**_product_fields(form))
+        except ApiError as refusal:
+            _show_refusal(form, refusal)
+        else:
+            flash(f"“{product.name}” was added to the catalogue.", "success")
+            if _save_picture(form, product):
+                return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
+            return render_template("staff_product_form.html", form=form, product=product), 400
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff_product_form.html", form=form, product=None), status
+
+
+@bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
+@role_required("staff", "admin")
+def edit_product(product_id: int):
+    """Change a product; the form starts with what is stored."""
+    product = catalog.get_product(product_id, include_inactive=True)
+    form = ProductForm(obj=product)
+    if request.method == "GET":
+        form.price.data = f"{product.price_cents // 100}.{product.price_cents % 100:02d}"
+    if form.validate_on_submit():
+        try:
+            catalog.update_product(product, **_product_fields(form))
+        except ApiError as refusal:
+            _show_refusal(form, refusal)
+        else:
+            if _save_picture(form, product):
+                flash(f"“{product.name}” was saved.", "success")
+                return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("staff_product_form.html", form=form, product=product), status

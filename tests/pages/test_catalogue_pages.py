@@ -1,0 +1,96 @@
+"""The catalogue and product pages, as a visitor sees them."""
+
+from __future__ import annotations
+
+import pytest
+
+from storefront.pages.display import money
+
+
+def test_the_catalogue_lists_active_products_with_price_and_stock(client, product_factory):
+    product_factory(name="Blue Kettle", price_cents=2450, stock=2)
+    product_factory(name="Red Kettle", price_cents=1999, stock=0)
+    product_factory(name="Hidden Kettle", active=False)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert "Blue Kettle" in html and "€24.50" in html and "Only 2 left" in html
+    assert "Red Kettle" in html and "Sold out" in html
+    assert "Hidden Kettle" not in html
+    assert "2 products" in html
+
+
+def test_search_and_sort_narrow_and_order_the_list(client, product_factory):
+    product_factory(name="Cheap Mug", price_cents=500)
+    product_factory(name="Dear Mug", price_cents=9000)
+    product_factory(name="Teapot", price_cents=3000)
+
+    html = client.get("/?q=mug&sort=-price").get_data(as_text=True)
+
+    assert "Teapot" not in html
+    assert html.index("Dear Mug") < html.index("Cheap Mug")
+    assert 'value="mug"' in html
+    assert '<option selected value="-price">' in html
+
+
+def test_the_catalogue_is_paginated_twelve_to_a_page(client, product_factory):
+    for number in range(30):
+        product_factory(name=f"Item {number:02d}")
+
+    first = client.get("/").get_data(as_text=True)
+    last = client.get("/?page=3").get_data(as_text=True)
+
+    assert "Item 11" in first and "Item 12" not in first
+    assert "page 1 of 3" in first and 'rel="next"' in first
+    assert "Item 24" in last and "Item 29" in last and 'rel="next"' not in last
+
+
+@pytest.mark.parametrize(
+    "query", ["?sort=bogus", "?page=abc", "?page=0", "?q=%00", "?q=" + "x" * 300]
+)
+def test_odd_query_strings_show_the_catalogue_instead_of_failing(client, product_factory, query):
+    product_factory(name="Lamp")
+
+    response = client.get("/" + query)
+
+    assert response.status_code == 200
+    assert "Lamp" in response.get_data(as_text=True)
+
+
+def test_the_product_page_shows_details_and_an_add_to_cart_form(client, product_factory):
+    product = product_factory(name="Lamp", description="Warm light.", price_cents=123456)
+
+    html = client.get(f"/products/{product.id}").get_data(as_text=True)
+
+    assert "<h1>Lamp</h1>" in html and "Warm light." in html and "€1,234.56" in html
+    assert f'action="/cart/add/{product.id}"' in html
+    assert 'name="csrf_token"' in html
+
+
+def test_a_sold_out_product_has_no_add_to_cart_button(client, product_factory):
+    product = product_factory(stock=0)
+
+    html = client.get(f"/products/{product.id}").get_data(as_text=True)
+
+    assert "Sold out" in html and "Add to cart" not in html
+
+
+def test_unknown_and_inactive_products_are_a_404_page(client, product_factory):
+    hidden = product_factory(active=False)
+
+    assert client.get(f"/products/{hidden.id}").status_code == 404
+    assert client.get("/products/999999").status_code == 404
+    assert client.get(f"/products/{2**64}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("cents", "currency", "shown"),
+    [
+        (0, "EUR", "€0.00"),
+        (5, "USD", "$0.05"),
+        (123456789, "GBP", "£1,234,567.89"),
+        (1250, "CHF", "12.50 CHF"),
+    ],
+)
+def test_prices_are_shown_with_their_currency(cents, currency, shown):
+    assert money(cents, currency) == shown

@@ -1,0 +1,159 @@
+"""Cart, checkout and orders through the HTML forms, as a logged-in shopper."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from storefront.catalog.models import Product
+from storefront.orders.models import Order
+
+
+@pytest.fixture
+def shopper(client, user, login_as):
+    login_as(client, user)
+    return user
+
+
+def post(client, csrf_token, page_url, action, **data):
+    """Submit a form the way a browser would: with the CSRF token of the page it is on."""
+    data["csrf_token"] = csrf_token(client, page_url)
+    return client.post(action, data=data, follow_redirects=True)
+
+
+def add(client, csrf_token, product, quantity):
+    return post(
+        client, csrf_token, f"/products/{product.id}", f"/cart/add/{product.id}", quantity=quantity
+    )
+
+
+def checkout_key(client) -> str:
+    html = client.get("/checkout").get_data(as_text=True)
+    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def test_visitors_are_sent_to_log_in_before_the_cart(client):
+    for path in ("/cart", "/checkout", "/orders", "/orders/1"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response.headers["Location"] == f"/login?next={path}"
+
+
+def test_adding_to_the_cart_shows_the_cart_with_a_message(
+    client, shopper, csrf_token, product_factory
+):
+    kettle = product_factory(name="Kettle", price_cents=2500)
+
+    response = add(client, csrf_token, kettle, 2)
+
+    html = response.get_data(as_text=True)
+    assert response.request.path == "/cart"
+    assert "Added 2 × Kettle to your cart." in html
+    assert "€50.00" in html
+
+
+def test_more_than_in_stock_is_refused_with_a_message(client, shopper, csrf_token, product_factory):
+    lamp = product_factory(name="Lamp", stock=1)
+
+    response = add(client, csrf_token, lamp, 3)
+
+    assert response.request.path == f"/products/{lamp.id}"
+    assert "Only 1 of &#39;Lamp&#39; in stock." in response.get_data(as_text=True)
+    assert client.get("/cart").get_data(as_text=True).count("Lamp") == 0
+
+
+def test_a_quantity_can_be_changed_and_a_line_removed(client, shopper, csrf_token, product_factory):
+    kettle, lamp = product_factory(name="Kettle", price_cents=1000), product_factory(name="Lamp")
+    add(client, csrf_token, kettle, 1)
+    add(client, csrf_token, lamp, 1)
+
+    changed = post(client, csrf_token, "/cart", f"/cart/items/{kettle.id}", quantity=3)
+    assert "Your cart was updated." in changed.get_data(as_text=True)
+    quantity_box = f'id="quantity-{kettle.id}" name="quantity" type="number" min="0" max="999"'
+    assert f'{quantity_box} value="3"' in changed.get_data(as_text=True)
+
+    removed = post(client, csrf_token, "/cart", f"/cart/items/{lamp.id}/remove")
+    html = removed.get_data(as_text=True)
+    assert "The item was removed from your cart." in html
+    assert "Lamp" not in html and "€30.00" in html
+
+
+def test_a_bad_quantity_is_reported_and_changes_nothing(
+    client, shopper, csrf_token, product_factory
+):
+    kettle = product_factory(name="Kettle")
+    add(client, csrf_token, kettle, 1)
+
+    response = post(client, csrf_token, "/cart", f"/cart/items/{kettle.id}", quantity="lots")
+
+    assert "Not a valid integer value." in response.get_data(as_text=True)
+    assert 'value="1"' in client.get("/cart").get_data(as_text=True)
+
+
+def test_a_cart_post_without_its_csrf_token_is_refused(client, shopper, product_factory):
+    kettle = product_factory()
+
+    response = client.post(f"/cart/add/{kettle.id}", data={"quantity": 1})
+
+    assert response.status_code == 400
+    assert "The CSRF token is missing." in response.get_data(as_text=True)
+
+
+def test_checkout_places_one_order_even_when_submitted_twice(
+    client, shopper, csrf_token, product_factory, db
+):
+    kettle = product_factory(name="Kettle", price_cents=2500, stock=5)
+    add(client, csrf_token, kettle, 2)
+    key = checkout_key(client)
+
+    first = post(client, csrf_token, "/cart", "/checkout", idempotency_key=key)
+    second = post(client, csrf_token, "/cart", "/checkout", idempotency_key=key)
+
+    assert re.fullmatch(r"/orders/\d+", first.request.path)
+    assert second.request.path == first.request.path
+    assert "is placed." in first.get_data(as_text=True)
+    assert "was already placed" in second.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+    assert db.session.get(Product, kettle.id).stock == 3
+    assert "Your cart is empty" in client.get("/cart").get_data(as_text=True)
+
+
+def test_checkout_of_an_empty_cart_sends_the_shopper_back(client, shopper):
+    response = client.get("/checkout", follow_redirects=True)
+
+    assert response.request.path == "/cart"
+    assert "Your cart is empty: add something first." in response.get_data(as_text=True)
+
+
+def test_the_shopper_sees_and_cancels_an_order(client, shopper, csrf_token, product_factory, db):
+    kettle = product_factory(name="Kettle", price_cents=2500, stock=5)
+    add(client, csrf_token, kettle, 2)
+    placed = post(client, csrf_token, "/cart", "/checkout", idempotency_key=checkout_key(client))
+    order_path = placed.request.path
+
+    listing = client.get("/orders").get_data(as_text=True)
+    assert f'href="{order_path}"' in listing and "Placed" in listing and "€50.00" in listing
+
+    cancelled = post(client, csrf_token, order_path, f"{order_path}/cancel")
+    html = cancelled.get_data(as_text=True)
+    assert "is cancelled." in html and "Cancelled" in html
+    assert "Cancel this order" not in html
+    assert db.session.get(Product, kettle.id).stock == 5
+
+
+def test_another_shoppers_order_is_a_404(
+    client, csrf_token, user_factory, login_as, product_factory
+):
+    owner, other = user_factory(), user_factory()
+    kettle = product_factory()
+    login_as(client, owner)
+    add(client, csrf_token, kettle, 1)
+    order_path = post(client, csrf_token, "/cart", "/checkout", idempotency_key="k1").request.path
+
+    login_as(client, other)
+
+    assert client.get(order_path).status_code == 404
+    token = csrf_token(client, "/orders")
+    assert client.post(f"{order_path}/cancel", data={"csrf_token": token}).status_code == 404

@@ -1,0 +1,159 @@
+"""Staff create and edit products through the HTML forms."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from sqlalchemy import select
+
+from storefront.catalog.models import Product
+
+NEW_PRODUCT = {
+    "sku": "TEA-01",
+    "name": "Green Tea",
+    "description": "Loose leaf.",
+    "price": "7.90",
+    "stock": "12",
+    "active": "y",
+}
+
+
+def test_only_staff_may_open_the_staff_pages(client, user, login_as):
+    assert client.get("/staff/products").headers["Location"] == "/login?next=/staff/products"
+    login_as(client, user)
+    response = client.get("/staff/products/new")
+    assert response.status_code == 403
+    assert "This page is not open to you" in response.get_data(as_text=True)
+
+
+def test_staff_see_every_product_including_those_not_on_sale(
+    client, staff, login_as, product_factory
+):
+    product_factory(name="Old Teapot", active=False)
+    login_as(client, staff)
+
+    html = client.get("/staff/products").get_data(as_text=True)
+
+    assert "Old Teapot" in html and "Manage products" in html
+
+
+def test_staff_create_a_product_that_then_appears_in_the_shop(
+    client, staff, login_as, csrf_token, db
+):
+    login_as(client, staff)
+    token = csrf_token(client, "/staff/products/new")
+
+    response = client.post(
+        "/staff/products/new", data={**NEW_PRODUCT, "csrf_token": token}, follow_redirects=True
+    )
+
+    product = db.session.scalar(select(Product).where(Product.sku == "TEA-01"))
+    assert (product.name, product.price_cents, product.stock, product.active) == (
+        "Green Tea",
+        790,
+        12,
+        True,
+    )
+    assert response.request.path == f"/staff/products/{product.id}/edit"
+    assert "“Green Tea” was added to the catalogue." in response.get_data(as_text=True)
+    assert "Green Tea" in client.get("/").get_data(as_text=True)
+
+
+def test_field_errors_are_shown_next_to_their_fields(
+    client, staff, login_as, csrf_token, product_factory
+):
+    product_factory(sku="TEA-01")
+    login_as(client, staff)
+    token = csrf_token(client, "/staff/products/new")
+
+    bad_price = client.post(
+        "/staff/products/new",
+        data={**NEW_PRODUCT, "sku": "TEA-02", "price": "7.999", "csrf_token": token},
+    )
+    taken_sku = client.post("/staff/products/new", data={**NEW_PRODUCT, "csrf_token": token})
+
+    assert bad_price.status_code == 400
+    html = bad_price.get_data(as_text=True)
+    assert 'aria-describedby="price-hint price-error"' in html
+    assert 'id="price-error">Enter a price of zero or more with at most two decimals.' in html
+    assert taken_sku.status_code == 400
+    assert 'id="sku-error">already used' in taken_sku.get_data(as_text=True)
+
+
+def test_staff_edit_a_product(client, staff, login_as, csrf_token, product_factory, db):
+    product = product_factory(name="Mug", price_cents=1200, stock=4)
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    form = client.get(edit_url).get_data(as_text=True)
+    assert 'value="12.00"' in form and 'value="Mug"' in form
+
+    response = client.post(
+        edit_url,
+        data={
+            **NEW_PRODUCT,
+            "sku": product.sku,
+            "name": "Big Mug",
+            "price": "15",
+            "stock": "0",
+            "active": "",
+            "csrf_token": csrf_token(client, edit_url),
+        },
+        follow_redirects=True,
+    )
+
+    assert "“Big Mug” was saved." in response.get_data(as_text=True)
+    db.session.refresh(product)
+    assert (product.name, product.price_cents, product.stock, product.active) == (
+        "Big Mug",
+        1500,
+        0,
+        False,
+    )
+    assert "Big Mug" not in client.get("/").get_data(as_text=True)
+
+
+def png_bytes(width: int = 40, height: int = 30) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def test_staff_add_a_picture_that_the_shop_then_shows(client, staff, login_as, csrf_token):
+    login_as(client, staff)
+    data = {
+        **NEW_PRODUCT,
+        "csrf_token": csrf_token(client, "/staff/products/new"),
+        "picture": (io.BytesIO(png_bytes()), "teapot.png"),
+    }
+
+    response = client.post("/staff/products/new", data=data, follow_redirects=True)
+
+    assert 'alt="Current picture of Green Tea"' in response.get_data(as_text=True)
+    catalogue = client.get("/").get_data(as_text=True)
+    thumbnail = re.search(r'<img src="([^"]+)" alt="Green Tea"', catalogue).group(1)
+    with client.get(thumbnail) as picture:
+        assert picture.status_code == 200 and picture.mimetype.startswith("image/")
+
+
+def test_a_file_that_is_not_an_image_is_refused_next_to_the_picture_field(
+    client, staff, login_as, csrf_token, product_factory
+):
+    product = product_factory()
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    data = {
+        **NEW_PRODUCT,
+        "sku": product.sku,
+        "csrf_token": csrf_token(client, edit_url),
+        "picture": (io.BytesIO(b"#!/bin/sh\necho not a picture\n"), "photo.png"),
+    }
+
+    response = client.post(edit_url, data=data)
+
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert 'aria-describedby="picture-hint picture-error"' in html
+    assert 'id="picture-error">' in html
