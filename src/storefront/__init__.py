@@ -146,6 +146,7 @@ def init_rate_limits(app: APIFlask) -> None:
 def _register_blueprints(app: APIFlask) -> None:
     from . import ops
     from .accounts.api import bp as accounts_api
+    from .accounts.views import bp as accounts_pages
     from .catalog.api import bp as catalog_api
     from .media.api import bp as media_api
     from .orders.api import bp as orders_api
@@ -155,7 +156,7 @@ def _register_blueprints(app: APIFlask) -> None:
     for api_bp in (accounts_api, catalog_api, orders_api, media_api, ops.bp):
         csrf.exempt(api_bp)
         app.register_blueprint(api_bp)
-    for page_bp in (pages, catalogue.bp, shopping.bp, staff.bp):
+    for page_bp in (pages, catalogue.bp, shopping.bp, staff.bp, accounts_pages):
         app.register_blueprint(page_bp)
 
 
@@ -164,6 +165,7 @@ def _register_request_hooks(app: APIFlask) -> None:
     def start_request() -> None:
         g.pop("current_user", None)  # tests may reuse one app context for many requests
         g.pop("user_session_id", None)
+        g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's cache
         g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
         g.started = time.perf_counter()
         guard_api_request()

@@ -2,9 +2,10 @@
 
 Each limit reads its value (`"5 per 15 minutes"`) from the app's config at request time,
 so an operator sets them through the environment and a test through `app.config`. Limits
-are shared by scope, so `/api/login` and the `/login` page spend one budget. The per-account
-login limit counts only failed attempts: a streak of wrong passwords slows that account,
-not the whole site, and not a user who types the right one.
+are shared by scope, so `/api/login` and the `/login` page spend one budget; only POSTs
+count (showing a form is free). The per-account login limit counts only failed attempts:
+a streak of wrong passwords slows that account, not the whole site, and not a user who
+types the right one.
 """
 
 from __future__ import annotations
@@ -41,11 +42,13 @@ def _login_failed(_response) -> bool:
 login_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_LOGIN_PER_IP"),
     scope="login-ip",
+    methods=["POST"],
     error_message="Too many login attempts from your address. Try again later.",
 )
 login_per_account = limiter.shared_limit(
     _setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
     scope="login-account",
+    methods=["POST"],
     key_func=_login_name,
     deduct_when=_login_failed,
     error_message="Too many failed logins for this account. Try again later.",
@@ -53,15 +56,18 @@ login_per_account = limiter.shared_limit(
 register_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_REGISTER_PER_IP"),
     scope="register-ip",
+    methods=["POST"],
     error_message="Too many registrations from your address. Try again later.",
 )
 reset_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_RESET_PER_IP"),
     scope="reset-ip",
+    methods=["POST"],
     error_message="Too many password reset requests. Try again later.",
 )
 resend_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_RESEND_PER_IP"),
     scope="resend-ip",
+    methods=["POST"],
     error_message="Too many confirmation requests. Try again later.",
 )

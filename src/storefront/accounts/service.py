@@ -191,6 +191,15 @@ def request_password_reset(email: str) -> None:
     _mail_link(user, "reset", "Reset your Storefront password", _link("reset", token))
 
 
+def user_of_reset_token(token: str) -> User:
+    """The user a still-usable reset token belongs to (the token is not used up)."""
+    user_id, nonce = read_token(Purpose.RESET, token)
+    user = db.session.get(User, user_id)
+    if user is None or user.reset_nonce is None or user.reset_nonce != nonce:
+        raise TokenError("This link has already been used or a newer one was sent.")
+    return user
+
+
 def reset_password(token: str, password: str) -> User:
     """Set a new password through a reset link; every session of that user ends.
 

@@ -341,6 +341,24 @@ def live_server(_live_server_session: LiveServer) -> LiveServer:
 
 
 @pytest.fixture(scope="session")
+def redis_url() -> str:
+    """URL of the Redis server for tests of the Redis-backed features (`TEST_REDIS_URL`,
+    default `redis://127.0.0.1:6379/0`); fails loudly when it does not answer.
+
+    Tests share it with other runs: use unique key prefixes, never flush it.
+    """
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        Redis.from_url(url, socket_connect_timeout=2).ping()
+    except RedisError as error:
+        pytest.fail(f"Redis at {url} does not answer ({error}); start it (see .ci/run)")
+    return url
+
+
+@pytest.fixture(scope="session")
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on a free 127.0.0.1 port, shared by the run."""
     server = SmtpServer()

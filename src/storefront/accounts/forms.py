@@ -1,0 +1,59 @@
+"""Account page forms (Flask-WTF, so each carries a CSRF token).
+
+They check shape only; the rules (password policy, duplicates, credentials) stay in the
+service, whose field errors the views copy onto these forms.
+"""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+
+from ..pages.forms import no_nul
+
+_REPEAT = "The two passwords differ."
+
+
+class RegisterForm(FlaskForm):
+    username = StringField(
+        "Username",
+        validators=[
+            DataRequired(),
+            Length(min=3, max=64),
+            Regexp(r"^[A-Za-z0-9_.-]+$", message="Letters, digits, dot, dash and underscore."),
+        ],
+    )
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256), no_nul])
+    password_repeat = PasswordField(
+        "Repeat the password", validators=[DataRequired(), EqualTo("password", _REPEAT)]
+    )
+
+
+class LoginForm(FlaskForm):
+    username = StringField(
+        "Username or email", validators=[DataRequired(), Length(max=254), no_nul]
+    )
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=256), no_nul])
+
+
+class EmailForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])
+
+
+class NewPasswordForm(FlaskForm):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=256), no_nul])
+    password_repeat = PasswordField(
+        "Repeat the new password", validators=[DataRequired(), EqualTo("password", _REPEAT)]
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=256), no_nul]
+    )
+
+
+class ButtonForm(FlaskForm):
+    """A form that is only a button: it carries the CSRF token and nothing else."""

@@ -1,0 +1,248 @@
+"""Account pages: register, confirm, log in and out, reset a password, manage the account.
+
+Plain HTML forms with CSRF tokens and server-side messages; no JavaScript needed. The rules
+live in `service`; a refused value comes back as an `ApiError` whose field errors are shown
+next to the fields.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask_wtf import FlaskForm
+
+from .. import sessions
+from ..apikit import ApiError
+from ..auth import current_user, load_current_user, login_required
+from . import limits, service
+from .forms import (
+    ButtonForm,
+    EmailForm,
+    LoginForm,
+    NewPasswordForm,
+    PasswordChangeForm,
+    RegisterForm,
+)
+from .tokens import TokenError
+
+bp = Blueprint("accounts_pages", __name__)
+
+RESET_SENT = "If that address has an account, a reset link is on its way. Check your inbox."
+RESEND_SENT = "If that address has an unconfirmed account, a new link is on its way."
+
+
+def _show_refusal(form: FlaskForm, error: ApiError) -> None:
+    """Put a service's field errors next to the form's fields, or flash its message."""
+    placed = False
+    for name, why in (error.extra.get("fields") or {}).items():
+        field = getattr(form, name, None)
+        if field is not None:
+            field.errors = [*field.errors, f"{field.label.text} {why}."]
+            placed = True
+    if not placed:
+        flash(error.message, "error")
+
+
+def _page(template: str, form: FlaskForm, status: int | None = None, **context):
+    """Render a form page: 200 when shown, 400 when a submission was refused."""
+    if status is None:
+        status = 400 if form.is_submitted() else 200
+    return render_template(template, form=form, **context), status
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limits.register_per_ip
+def register():
+    """Create an account; the confirmation link goes to the given email address."""
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            user = service.create_user(form.username.data, form.email.data, form.password.data)
+        except ApiError as error:
+            _show_refusal(form, error)
+        else:
+            flash(
+                f"Almost done: we sent a confirmation link to {user.email}. "
+                "Follow it, then log in.",
+                "info",
+            )
+            return redirect(url_for("accounts_pages.login"), code=303)
+    return _page("accounts/register.html", form)
+
+
+@bp.get("/confirm/<token>")
+def confirm(token: str):
+    """The link from the confirmation email: confirms the account at once."""
+    try:
+        service.confirm_email(token)
+    except TokenError as error:
+        return render_template("accounts/confirm.html", problem=error.reason), 400
+    return render_template("accounts/confirm.html", problem=None)
+
+
+@bp.route("/confirm/resend", methods=["GET", "POST"])
+@limits.resend_per_ip
+def resend_confirmation():
+    """Ask for a new confirmation link (the answer never says whether the address exists)."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        service.resend_confirmation(form.email.data)
+        flash(RESEND_SENT, "info")
+        return redirect(url_for("accounts_pages.login"), code=303)
+    return _page("accounts/confirm_resend.html", form)
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limits.login_per_ip
+@limits.login_per_account
+def login():
+    """Log in with username or email; unconfirmed accounts are told how to get a new link."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.username.data, form.password.data)
+        except service.NotConfirmed:
+            return _page("accounts/login.html", form, 403, unconfirmed=True)
+        if user is not None:
+            sessions.start_user_session(user.id)
+            flash(f"Welcome back, {user.username}!", "info")
+            return redirect("/", code=303)
+        g.setdefault(limits.LOGIN_FAILED, True)
+        flash("Wrong username or password.", "error")
+        return _page("accounts/login.html", form, 401)
+    return _page("accounts/login.html", form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    """GET asks (a link must not log anyone out); POST, with its CSRF token, logs out."""
+    form = ButtonForm()
+    if form.validate_on_submit():
+        sessions.end_current_session()
+        flash("You are logged out.", "info")
+        return redirect("/", code=303)
+    return _page("accounts/logout.html", form)
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limits.reset_per_ip
+def reset_request():
+    """Ask for a password reset link (same answer whether the address exists or not)."""
+    form = EmailForm()
+    if form.validate_on_submit():
+        service.request_password_reset(form.email.data)
+        flash(RESET_SENT, "info")
+        return redirect(url_for("accounts_pages.reset_request"), code=303)
+    return _page("accounts/reset_request.html", form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limits.reset_per_ip
+def reset_confirm(token: str):
+    """The link from the reset email: choose a new password; every session then ends."""
+    try:
+        service.user_of_reset_token(token)
+    except TokenError as error:
+        return render_template("accounts/reset_confirm.html", problem=error.reason), 400
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        try:
+            service.reset_password(token, form.password.data)
+        except TokenError as error:
+            return render_template("accounts/reset_confirm.html", problem=error.reason), 400
+        except ApiError as error:
+            _show_refusal(form, error)
+        else:
+            flash("Your password has been changed. Log in with the new one.", "info")
+            return redirect(url_for("accounts_pages.login"), code=303)
+    return _page("accounts/reset_confirm.html", form, problem=None)
+
+
+def _account_page(
+    email_form: EmailForm | None = None,
+    password_form: PasswordChangeForm | None = None,
+    status: int = 200,
+):
+    user = current_user._get_current_object()  # type: ignore[union-attr]
+    email_form = email_form or EmailForm(formdata=None, data={"email": user.email})
+    current = sessions.current_session_id()
+    return (
+        render_template(
+            "accounts/account.html",
+            user=user,
+            email_form=email_form,
+            password_form=password_form or PasswordChangeForm(formdata=None),
+            button=ButtonForm(),
+            user_sessions=sessions.list_user_sessions(user.id),
+            current_session_id=current,
+        ),
+        status,
+    )
+
+
+@bp.get("/account")
+def account():
+    """Your email, a password change, and your active sessions with a sign-out for each."""
+    if load_current_user() is None:
+        return redirect(url_for("accounts_pages.login"), code=303)
+    return _account_page()
+
+
+@bp.post("/account/email")
+@login_required
+def change_email():
+    form = EmailForm()
+    if form.validate_on_submit():
+        try:
+            service.update_user(current_user, acting=current_user, email=form.email.data)
+        except ApiError as error:
+            _show_refusal(form, error)
+        else:
+            flash("Your email address has been changed.", "info")
+            return redirect(url_for("accounts_pages.account"), code=303)
+    return _account_page(email_form=form, status=400)
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    """A new password (with the current one); every other session of yours ends."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        try:
+            service.update_user(
+                current_user,
+                acting=current_user,
+                password=form.password.data,
+                current_password=form.current_password.data,
+                keep_session_id=sessions.current_session_id(),
+            )
+        except ApiError as error:
+            _show_refusal(form, error)
+        else:
+            flash("Your password has been changed; your other sessions are logged out.", "info")
+            return redirect(url_for("accounts_pages.account"), code=303)
+    return _account_page(password_form=form, status=400)
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """Sign one of your sessions out (this one too, if you pick it)."""
+    if not ButtonForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    was_current = session_id == sessions.current_session_id()
+    if not sessions.end_user_session(current_user.id, session_id):
+        abort(404, description="No such session.")
+    flash("That session is signed out.", "info")
+    return redirect("/" if was_current else url_for("accounts_pages.account"), code=303)
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    """Sign out everywhere but here."""
+    if not ButtonForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    sessions.end_user_sessions(current_user.id, keep_session_id=sessions.current_session_id())
+    flash("All your other sessions are signed out.", "info")
+    return redirect(url_for("accounts_pages.account"), code=303)

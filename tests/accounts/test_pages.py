@@ -1,0 +1,246 @@
+"""The account pages, driven through the test client with real CSRF tokens."""
+
+from __future__ import annotations
+
+import re
+
+from .helpers import PASSWORD, login
+
+
+def _post(client, url, csrf_token, form_url=None, **data):
+    token = csrf_token(client, form_url or url)
+    return client.post(url, data={**data, "csrf_token": token})
+
+
+def _page_login(client, csrf_token, username, password):
+    return _post(client, "/login", csrf_token, username=username, password=password)
+
+
+def _path(link: str) -> str:
+    return re.sub(r"^https?://[^/]+", "", link)
+
+
+def test_register_confirm_and_log_in_through_the_pages(client, mail_outbox, csrf_token):
+    registered = _post(
+        client,
+        "/register",
+        csrf_token,
+        username="pia",
+        email="pia@example.com",
+        password=PASSWORD,
+        password_repeat=PASSWORD,
+    )
+    assert registered.status_code == 303
+    assert registered.headers["Location"].endswith("/login")
+    assert "pia@example.com" in client.get("/login").get_data(as_text=True)
+
+    link = mail_outbox.link_in(mail_outbox.last_to("pia@example.com"), "/confirm/")
+    confirmed = client.get(_path(link))
+    assert confirmed.status_code == 200
+    assert "Your email address is confirmed" in confirmed.get_data(as_text=True)
+
+    logged_in = _page_login(client, csrf_token, "pia", PASSWORD)
+    assert logged_in.status_code == 303
+    page = client.get("/account").get_data(as_text=True)
+    assert "Logged in as <strong>pia</strong>" in page
+    assert "(this session)" in page
+
+
+def test_a_form_post_without_a_csrf_token_is_refused(client, user):
+    response = client.post("/login", data={"username": user.username, "password": user.password})
+
+    assert response.status_code == 400
+    assert client.get("/api/me").status_code == 401
+
+
+def test_register_page_shows_field_errors(client, mail_outbox, csrf_token):
+    weak = _post(
+        client,
+        "/register",
+        csrf_token,
+        username="quin",
+        email="quin@example.com",
+        password="letmein123",
+        password_repeat="letmein123",
+    )
+    assert weak.status_code == 400
+    assert "Password is too common" in weak.get_data(as_text=True)
+
+    mismatch = _post(
+        client,
+        "/register",
+        csrf_token,
+        username="quin",
+        email="quin@example.com",
+        password=PASSWORD,
+        password_repeat=PASSWORD + "x",
+    )
+    assert mismatch.status_code == 400
+    assert "The two passwords differ." in mismatch.get_data(as_text=True)
+    assert mail_outbox.messages == []
+
+
+def test_register_page_reports_a_taken_username(client, mail_outbox, csrf_token, user):
+    response = _post(
+        client,
+        "/register",
+        csrf_token,
+        username=user.username,
+        email="else@example.com",
+        password=PASSWORD,
+        password_repeat=PASSWORD,
+    )
+
+    assert response.status_code == 400
+    assert "Username already taken." in response.get_data(as_text=True)
+
+
+def test_login_page_tells_an_unconfirmed_user_how_to_resend(client, csrf_token, user_factory):
+    pending = user_factory(confirmed=False)
+
+    response = _page_login(client, csrf_token, pending.username, pending.password)
+
+    assert response.status_code == 403
+    body = response.get_data(as_text=True)
+    assert "not confirmed yet" in body
+    assert 'href="/confirm/resend"' in body
+
+
+def test_login_page_refuses_wrong_credentials(client, csrf_token, user):
+    response = _page_login(client, csrf_token, user.username, "wrong-password-000")
+
+    assert response.status_code == 401
+    assert "Wrong username or password." in response.get_data(as_text=True)
+
+
+def test_resend_page_mails_a_new_link(client, mail_outbox, csrf_token, user_factory):
+    pending = user_factory(confirmed=False)
+
+    response = _post(client, "/confirm/resend", csrf_token, email=pending.email)
+
+    assert response.status_code == 303
+    token = mail_outbox.last_token(pending.email, "/confirm/")
+    assert client.get(f"/confirm/{token}").status_code == 200
+
+
+def test_a_bad_confirmation_link_says_so(client):
+    response = client.get("/confirm/nonsense")
+
+    assert response.status_code == 400
+    assert "This link is invalid." in response.get_data(as_text=True)
+
+
+def test_logout_page_asks_then_logs_out_on_post(client, csrf_token, user):
+    _page_login(client, csrf_token, user.username, user.password)
+    assert client.get("/logout").status_code == 200
+    assert client.get("/api/me").status_code == 200
+
+    assert _post(client, "/logout", csrf_token).status_code == 303
+    assert client.get("/api/me").status_code == 401
+
+
+def test_reset_through_the_pages_ends_old_sessions(app, client, mail_outbox, csrf_token, user):
+    phone = app.test_client()
+    login(phone, user.username, user.password)
+
+    requested = _post(client, "/reset", csrf_token, email=user.email)
+    assert requested.status_code == 303
+    assert "reset link is on its way" in client.get("/reset").get_data(as_text=True)
+    reset_path = _path(mail_outbox.link_in(mail_outbox.last_to(user.email), "/reset/"))
+    assert client.get(reset_path).status_code == 200
+
+    done = _post(
+        client,
+        reset_path,
+        csrf_token,
+        password="granite-sparrow-meadow",
+        password_repeat="granite-sparrow-meadow",
+    )
+
+    assert done.status_code == 303
+    assert phone.get("/api/me").status_code == 401
+    assert login(client, user.username, "granite-sparrow-meadow").status_code == 200
+    assert client.get(reset_path).status_code == 400
+
+
+def test_reset_page_answers_the_same_for_unknown_addresses(client, mail_outbox, csrf_token, user):
+    known = _post(client, "/reset", csrf_token, email=user.email)
+    unknown = _post(client, "/reset", csrf_token, email="ghost@example.com")
+
+    assert known.status_code == unknown.status_code == 303
+    assert known.headers["Location"] == unknown.headers["Location"]
+
+
+def test_account_page_changes_the_password_and_ends_other_sessions(app, client, csrf_token, user):
+    phone = app.test_client()
+    login(phone, user.username, user.password, **{"User-Agent": "Phone/2.0"})
+    _page_login(client, csrf_token, user.username, user.password)
+    assert "Phone/2.0" in client.get("/account").get_data(as_text=True)
+
+    changed = _post(
+        client,
+        "/account/password",
+        csrf_token,
+        form_url="/account",
+        current_password=user.password,
+        password="copper-kettle-lighthouse",
+        password_repeat="copper-kettle-lighthouse",
+    )
+
+    assert changed.status_code == 303
+    assert phone.get("/api/me").status_code == 401
+    assert client.get("/api/me").status_code == 200
+    assert "Phone/2.0" not in client.get("/account").get_data(as_text=True)
+
+
+def test_account_page_refuses_a_wrong_current_password(client, csrf_token, user, login_as):
+    login_as(client, user)
+
+    response = _post(
+        client,
+        "/account/password",
+        csrf_token,
+        form_url="/account",
+        current_password="not-my-password",
+        password="copper-kettle-lighthouse",
+        password_repeat="copper-kettle-lighthouse",
+    )
+
+    assert response.status_code == 400
+    assert "Current password does not match your password." in response.get_data(as_text=True)
+
+
+def test_account_page_signs_out_one_or_all_other_sessions(app, client, csrf_token, user):
+    phone, tablet = app.test_client(), app.test_client()
+    login(phone, user.username, user.password, **{"User-Agent": "Phone/2.0"})
+    login(tablet, user.username, user.password, **{"User-Agent": "Tablet/3.0"})
+    _page_login(client, csrf_token, user.username, user.password)
+    phone_id = next(s["id"] for s in phone.get("/api/me/sessions").json if s["current"])
+
+    one = _post(client, f"/account/sessions/{phone_id}/end", csrf_token, form_url="/account")
+    assert one.status_code == 303
+    assert phone.get("/api/me").status_code == 401
+    assert tablet.get("/api/me").status_code == 200
+
+    others = _post(client, "/account/sessions/end-others", csrf_token, form_url="/account")
+    assert others.status_code == 303
+    assert tablet.get("/api/me").status_code == 401
+    assert client.get("/api/me").status_code == 200
+
+
+def test_account_page_changes_the_email(client, csrf_token, user, login_as):
+    login_as(client, user)
+
+    response = _post(
+        client, "/account/email", csrf_token, form_url="/account", email="n@example.com"
+    )
+
+    assert response.status_code == 303
+    assert client.get("/api/me").json["email"] == "n@example.com"
+
+
+def test_account_page_sends_anonymous_visitors_to_login(client):
+    response = client.get("/account")
+
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/login")

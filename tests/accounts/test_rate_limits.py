@@ -1,0 +1,155 @@
+"""Rate limits: they trip at the configured count, answer 429 JSON with Retry-After, reset
+after their window, slow one account rather than the site, and are shared through Redis."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+
+import pytest
+
+from .helpers import PASSWORD, login, register
+
+
+@pytest.fixture
+def limits_on(app, monkeypatch):
+    """Switch the limits on with small, test-sized values."""
+
+    def configure(**values: str) -> None:
+        monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", True)
+        for key, value in values.items():
+            monkeypatch.setitem(app.config, key, value)
+
+    return configure
+
+
+def _assert_limited(response):
+    assert response.status_code == 429
+    assert response.is_json
+    assert "Try again later" in response.json["error"]
+    assert int(response.headers["Retry-After"]) > 0
+
+
+def test_failed_logins_slow_that_account_only(client, user, user_factory, limits_on):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+    other = user_factory()
+
+    for _ in range(3):
+        assert login(client, user.username, "wrong-password-000").status_code == 401
+    _assert_limited(login(client, user.username, user.password))
+    _assert_limited(login(client, user.username.upper(), user.password))
+
+    assert login(client, other.username, other.password).status_code == 200
+
+
+def test_successful_logins_do_not_use_up_the_account_limit(client, user, limits_on):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+
+    for _ in range(4):
+        assert login(client, user.username, user.password).status_code == 200
+
+
+def test_logins_per_address_trip_at_the_configured_count(client, limits_on):
+    limits_on(RATELIMIT_LOGIN_PER_IP="4 per minute")
+
+    for n in range(4):
+        assert login(client, f"nobody{n}", "wrong-password-000").status_code == 401
+    _assert_limited(login(client, "nobody-else", "wrong-password-000"))
+
+
+def test_login_page_and_api_share_one_account_budget(client, user, limits_on, csrf_token):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+    assert login(client, user.username, "wrong-password-000").status_code == 401
+    token = csrf_token(client, "/login")
+    page = client.post(
+        "/login",
+        data={"username": user.username, "password": "nope-nope-nope", "csrf_token": token},
+    )
+    assert page.status_code == 401
+
+    _assert_limited(login(client, user.username, user.password))
+
+
+def test_registration_per_address(client, mail_outbox, limits_on):
+    limits_on(RATELIMIT_REGISTER_PER_IP="2 per hour")
+
+    assert register(client, "reg1").status_code == 201
+    assert register(client, "reg2").status_code == 201
+    _assert_limited(register(client, "reg3"))
+
+
+@pytest.mark.parametrize("path", ["/api/password-reset", "/api/confirm/resend"])
+def test_reset_and_resend_per_address(client, mail_outbox, limits_on, path):
+    limits_on(RATELIMIT_RESET_PER_IP="2 per hour", RATELIMIT_RESEND_PER_IP="2 per hour")
+
+    for _ in range(2):
+        assert client.post(path, json={"email": "someone@example.com"}).status_code == 202
+    _assert_limited(client.post(path, json={"email": "someone@example.com"}))
+
+
+def test_limits_reset_after_their_window(client, user, limits_on, monkeypatch):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+    for _ in range(2):
+        login(client, user.username, "wrong-password-000")
+    _assert_limited(login(client, user.username, user.password))
+
+    later = time.time() + 61
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: later)
+
+    assert login(client, user.username, user.password).status_code == 200
+
+
+def test_limits_are_off_unless_enabled(client, user):
+    for _ in range(12):
+        assert login(client, user.username, "wrong-password-000").status_code == 401
+    assert login(client, user.username, user.password).status_code == 200
+
+
+_OTHER_PROCESS = textwrap.dedent(
+    """
+    import json, sys
+    from pathlib import Path
+    from storefront import create_app
+    from storefront.testing.plugin import testing_config
+
+    settings = json.loads(sys.argv[1])
+    uploads = Path(settings.pop("uploads"))
+    app = create_app(testing_config(settings.pop("database_url"), uploads, **settings))
+    with app.test_client() as client:
+        body = {"username": "ghost", "password": "wrong-pass-00"}
+        response = client.post("/api/login", json=body)
+    print(response.status_code)
+    """
+)
+
+
+def test_two_server_processes_share_the_login_limit_through_redis(
+    make_app, database_url, redis_url, tmp_path, db
+):
+    settings = {
+        "REDIS_URL": redis_url,
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": f"test-limits-{uuid.uuid4().hex}"},
+        "RATELIMIT_LOGIN_PER_ACCOUNT": "2 per minute",
+    }
+    here = make_app(**settings).test_client()
+
+    def login_elsewhere() -> int:
+        payload = {**settings, "database_url": database_url, "uploads": str(tmp_path / "up")}
+        result = subprocess.run(  # noqa: S603 - our own interpreter and script
+            [sys.executable, "-c", _OTHER_PROCESS, json.dumps(payload)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return int(result.stdout.strip().splitlines()[-1])
+
+    assert login(here, "ghost", "wrong-pass-00").status_code == 401
+    assert login_elsewhere() == 401
+    _assert_limited(login(here, "ghost", PASSWORD))
+    assert login_elsewhere() == 429

@@ -1,0 +1,198 @@
+"""Sessions you can see and end: listing, ending one or all, lifetimes, both stores."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from storefront.extensions import utcnow
+from storefront.sessions import UserSession
+
+from .helpers import login
+
+
+def _device(app, user, agent):
+    device = app.test_client()
+    response = login(device, user.username, user.password, **{"User-Agent": agent})
+    assert response.status_code == 200
+    return device
+
+
+def test_sessions_are_listed_with_their_details(app, client, user):
+    login(client, user.username, user.password, **{"User-Agent": "Laptop/1.0"})
+    _device(app, user, "Phone/2.0")
+
+    sessions = client.get("/api/me/sessions").json
+
+    assert sorted(s["user_agent"] for s in sessions) == ["Laptop/1.0", "Phone/2.0"]
+    current = [s for s in sessions if s["current"]]
+    assert len(current) == 1 and current[0]["user_agent"] == "Laptop/1.0"
+    for entry in sessions:
+        assert set(entry) == {"id", "created_at", "last_seen_at", "user_agent", "current"}
+        assert entry["created_at"].endswith("Z")
+
+
+def test_ending_another_session_logs_that_device_out(app, client, user):
+    login(client, user.username, user.password)
+    phone = _device(app, user, "Phone/2.0")
+    [other] = [s for s in client.get("/api/me/sessions").json if not s["current"]]
+
+    assert client.delete(f"/api/me/sessions/{other['id']}").status_code == 204
+
+    assert phone.get("/api/me").status_code == 401
+    assert client.get("/api/me").status_code == 200
+    assert len(client.get("/api/me/sessions").json) == 1
+
+
+def test_ending_the_current_session_logs_out(client, user):
+    login(client, user.username, user.password)
+    [mine] = client.get("/api/me/sessions").json
+
+    assert client.delete(f"/api/me/sessions/{mine['id']}").status_code == 204
+    assert client.get("/api/me").status_code == 401
+
+
+def test_someone_elses_session_is_404(app, client, user, user_factory):
+    stranger = user_factory()
+    stranger_device = _device(app, stranger, "Other/1.0")
+    [theirs] = stranger_device.get("/api/me/sessions").json
+    login(client, user.username, user.password)
+
+    assert client.delete(f"/api/me/sessions/{theirs['id']}").status_code == 404
+    assert client.delete("/api/me/sessions/999999").status_code == 404
+    assert stranger_device.get("/api/me").status_code == 200
+
+
+def test_logout_voids_the_cookie_even_when_replayed(app, client, user):
+    login(client, user.username, user.password)
+    cookie = client.get_cookie("storefront_session").value
+
+    assert client.post("/api/logout").json == {"message": "Logged out"}
+
+    replay = app.test_client()
+    replay.set_cookie("storefront_session", cookie)
+    assert replay.get("/api/me").status_code == 401
+
+
+def test_logout_all_ends_every_session(app, client, user):
+    login(client, user.username, user.password)
+    phone = _device(app, user, "Phone/2.0")
+
+    assert client.post("/api/logout?all=1").status_code == 200
+
+    assert client.get("/api/me").status_code == 401
+    assert phone.get("/api/me").status_code == 401
+
+
+def test_password_change_ends_the_other_sessions_only(app, client, user):
+    login(client, user.username, user.password)
+    phone = _device(app, user, "Phone/2.0")
+
+    changed = client.patch(
+        f"/api/users/{user.id}",
+        json={"password": "fresh-meadow-lantern-3", "current_password": user.password},
+    )
+
+    assert changed.status_code == 200
+    assert client.get("/api/me").status_code == 200
+    assert phone.get("/api/me").status_code == 401
+
+
+def test_a_tutorial_style_login_works_and_is_listed(client, user, login_as):
+    login_as(client, user)
+
+    assert client.get("/api/protected").json == {"message": f"Hello, {user.username}!"}
+    [entry] = client.get("/api/me/sessions").json
+    assert entry["current"] is True
+
+
+def test_login_as_another_user_on_the_same_client_switches_user(client, user, admin, login_as):
+    login_as(client, user)
+    assert client.get("/api/me").json["id"] == user.id
+
+    login_as(client, admin)
+
+    assert client.get("/api/me").json["id"] == admin.id
+
+
+def test_login_starts_a_new_session_id(client, user):
+    client.get("/form")  # an anonymous session (CSRF token) gets a cookie
+    before = client.get_cookie("storefront_session").value
+
+    login(client, user.username, user.password)
+
+    assert client.get_cookie("storefront_session").value != before
+
+
+def _age_sessions(db, **fields):
+    db.session.execute(update(UserSession).values(**fields))
+    db.session.commit()
+
+
+def test_idle_session_expires(app, client, db, user, monkeypatch):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_TIMEOUT_SECONDS", 600)
+    login(client, user.username, user.password)
+    _age_sessions(db, last_seen_at=utcnow() - timedelta(seconds=599))
+    assert client.get("/api/me").status_code == 200  # activity moves last_seen on
+
+    _age_sessions(db, last_seen_at=utcnow() - timedelta(seconds=601))
+
+    assert client.get("/api/me").status_code == 401
+
+
+def test_session_expires_after_its_absolute_lifetime_despite_activity(
+    app, client, db, user, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SESSION_LIFETIME_SECONDS", 3600)
+    login(client, user.username, user.password)
+    _age_sessions(db, created_at=utcnow() - timedelta(seconds=3601))
+
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/api/me/sessions").status_code == 401
+
+
+def test_anonymous_requests_do_not_touch_the_session_store(client, assert_max_queries):
+    with assert_max_queries(0):
+        response = client.get("/api/me")
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers
+
+
+def test_a_logged_in_request_costs_one_query_for_session_and_user(client, user, assert_max_queries):
+    login(client, user.username, user.password)
+    client.get("/api/me")
+
+    with assert_max_queries(10) as log:
+        client.get("/api/me")
+    own = [s for s in log.statements if "user_sessions" in s or "FROM users" in s]
+    assert len(own) == 1, log.statements
+
+
+@pytest.fixture
+def redis_app(make_app, redis_url):
+    """An app whose sessions live in Redis (same database as the rest of the test)."""
+    return make_app(REDIS_URL=redis_url)
+
+
+def test_redis_store_lists_and_ends_sessions(redis_app, db, user):
+    laptop, phone = redis_app.test_client(), redis_app.test_client()
+    assert login(laptop, user.username, user.password, **{"User-Agent": "L"}).status_code == 200
+    assert login(phone, user.username, user.password, **{"User-Agent": "P"}).status_code == 200
+    sessions = laptop.get("/api/me/sessions").json
+    assert len(sessions) == 2
+    [other] = [s for s in sessions if not s["current"]]
+
+    assert laptop.delete(f"/api/me/sessions/{other['id']}").status_code == 204
+    assert phone.get("/api/me").status_code == 401
+    assert laptop.post("/api/logout").status_code == 200
+    assert laptop.get("/api/me").status_code == 401
+
+
+def test_redis_store_keeps_a_tutorial_style_login(redis_app, db, user, login_as):
+    client = redis_app.test_client()
+    login_as(client, user)
+
+    assert client.get("/api/me").json["id"] == user.id
+    assert len(client.get("/api/me/sessions").json) == 1
