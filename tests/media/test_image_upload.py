@@ -114,6 +114,21 @@ def test_animated_gif_keeps_its_first_frame(client, user, login_as, upload):
     assert image.convert("RGB").getpixel((45, 30)) == (255, 0, 0)
 
 
+def test_multi_picture_jpeg_from_a_phone_keeps_its_first_picture(client, user, login_as, upload):
+    buffer = io.BytesIO()
+    first, second = Image.new("RGB", (300, 200), "red"), Image.new("RGB", (300, 200), "blue")
+    first.save(buffer, "MPO", save_all=True, append_images=[second])
+    login_as(client, user)
+
+    response = upload(client, buffer.getvalue(), "IMG_0002.JPG")
+
+    assert response.status_code == 201
+    assert response.get_json()["content_type"] == "image/jpeg"
+    image = fetch(client, response.get_json()["url"])
+    assert (image.format, image.size) == ("JPEG", (300, 200))
+    assert image.getpixel((150, 100))[0] > 200
+
+
 def test_png_named_jpg_is_stored_as_the_png_it_is(client, user, login_as, upload):
     login_as(client, user)
     response = upload(client, make_image("PNG"), "holiday.jpg", content_type="image/jpeg")

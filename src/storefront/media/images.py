@@ -1,9 +1,9 @@
 """Turn an untrusted upload into clean images: verified, upright, metadata-free, resized.
 
-Pillow decides what the bytes are (never the name or declared type). Only the first frame
-of JPEG, PNG, WebP and GIF is accepted. The pixel count is checked from the header, before
-anything is decoded, so a small file declaring a huge image costs no memory. Re-encoding
-drops EXIF (GPS included), XMP and comments; only the colour profile is kept.
+Pillow decides what the bytes are (never the name or declared type); JPEG, PNG, WebP and
+GIF are accepted, and only their first frame is kept. The pixel count is checked from the
+header, before anything is decoded, so a small file declaring a huge image costs no memory.
+Re-encoding drops EXIF (GPS included), XMP and comments; only the colour profile is kept.
 """
 
 from __future__ import annotations
@@ -20,9 +20,13 @@ from PIL import Image, ImageOps
 
 log = logging.getLogger("storefront.media")
 
-#: Accepted input format → (output format, content type, file extension).
+#: The Pillow readers tried on an upload; no other parser ever sees its bytes.
+OPENERS = ("JPEG", "PNG", "WEBP", "GIF")
+#: Format Pillow reports → (output format, content type, file extension). The JPEG
+#: reader reports phone photos carrying several pictures as MPO.
 FORMATS: dict[str, tuple[str, str, str]] = {
     "JPEG": ("JPEG", "image/jpeg", "jpg"),
+    "MPO": ("JPEG", "image/jpeg", "jpg"),  # a JPEG with more pictures, as phones take
     "PNG": ("PNG", "image/png", "png"),
     "WEBP": ("WEBP", "image/webp", "webp"),
     "GIF": ("GIF", "image/gif", "gif"),  # the first frame only
@@ -79,7 +83,7 @@ def process_image(
         _verify(probe)
     stream.seek(0)
     with _opened(stream, max_pixels) as source:
-        output_format, content_type, extension = FORMATS[source.format or ""]
+        output_format, content_type, extension = _output_for(source.format)
         icc_profile = source.info.get("icc_profile")
         upright = _decoded_upright(source, display_size)
     display = _fit(upright, display_size)
@@ -101,13 +105,11 @@ def _opened(stream: BinaryIO, max_pixels: int) -> Iterator[Image.Image]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(stream, formats=list(FORMATS))
+            image = Image.open(stream, formats=OPENERS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(max_pixels) from None
     except Image.UnidentifiedImageError:
-        raise ImageRejected(
-            "This is not an image we accept: send a JPEG, PNG, WebP or GIF file.", 415
-        ) from None
+        raise _not_accepted() from None
     except Exception as error:  # a damaged header can raise many things
         log.info("unreadable image header: %r", error)
         raise _damaged() from None
@@ -129,7 +131,7 @@ def _verify(image: Image.Image) -> None:
 
 def _decoded_upright(source: Image.Image, display_size: int) -> Image.Image:
     """Decode the first frame (JPEGs straight at a reduced scale) and apply EXIF orientation."""
-    if source.format == "JPEG":
+    if source.format in ("JPEG", "MPO"):
         source.draft(None, (display_size, display_size))
     try:
         source.load()
@@ -166,6 +168,18 @@ def _encode(image: Image.Image, output_format: str, icc_profile: bytes | None) -
     buffer = io.BytesIO()
     image.save(buffer, format=output_format, **options)
     return Rendition(data=buffer.getvalue(), width=image.width, height=image.height)
+
+
+def _output_for(source_format: str | None) -> tuple[str, str, str]:
+    """How to store an image Pillow read as `source_format`; 415 for any other format."""
+    output = FORMATS.get(source_format or "")
+    if output is None:
+        raise _not_accepted()
+    return output
+
+
+def _not_accepted() -> ImageRejected:
+    return ImageRejected("This is not an image we accept: send a JPEG, PNG, WebP or GIF file.", 415)
 
 
 def _too_many_pixels(max_pixels: int) -> ImageRejected:
