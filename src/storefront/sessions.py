@@ -107,8 +107,13 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
 
 
 def init_sessions(app: Flask) -> None:
-    """Choose the session store: Redis when `REDIS_URL` is set, else the database."""
-    app.config.setdefault("SESSION_REFRESH_EACH_REQUEST", False)
+    """Choose the session store: Redis when `REDIS_URL` is set, else the database.
+
+    Flask's own default refreshes a permanent session on every request: each logged-in read
+    would rewrite the stored session and send its cookie again. Activity is recorded in
+    `user_sessions` instead, so the stored session changes only when its data does.
+    """
+    app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     if app.config.get("REDIS_URL"):
         from redis import Redis
 

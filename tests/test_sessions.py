@@ -1,0 +1,17 @@
+"""The session store as a logged-in visitor meets it across requests."""
+
+from __future__ import annotations
+
+
+def test_reads_after_login_neither_rewrite_the_session_nor_resend_its_cookie(
+    client, user, assert_max_queries
+):
+    login = client.post("/api/login", json={"username": user.username, "password": user.password})
+    assert "storefront_session=" in login.headers["Set-Cookie"]
+    client.get("/api/me")  # the first request after login may record activity
+
+    with assert_max_queries(2):  # load the session, then its user_sessions row and user
+        answer = client.get("/api/me")
+
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
