@@ -57,8 +57,20 @@ def test_odd_query_strings_show_the_catalogue_instead_of_failing(client, product
     assert "Lamp" in response.get_data(as_text=True)
 
 
-def test_the_product_page_shows_details_and_an_add_to_cart_form(client, product_factory):
+def test_a_visitor_is_asked_to_log_in_before_buying(client, product_factory):
+    product = product_factory()
+
+    html = client.get(f"/products/{product.id}").get_data(as_text=True)
+
+    assert f'href="/login?next=/products/{product.id}">Log in to buy</a>' in html
+    assert "Add to cart" not in html
+
+
+def test_the_product_page_shows_details_and_an_add_to_cart_form(
+    client, product_factory, user, login_as
+):
     product = product_factory(name="Lamp", description="Warm light.", price_cents=123456)
+    login_as(client, user)
 
     html = client.get(f"/products/{product.id}").get_data(as_text=True)
 
