@@ -67,11 +67,14 @@ def create_user_command(username: str, email: str, password: str, role: str) -> 
 @click.command("sessions-cleanup")
 @with_appcontext
 def sessions_cleanup_command() -> None:
-    """Delete expired sessions from the database session store."""
+    """Delete expired sessions: the database store's, and logins past their lifetimes."""
+    from .sessions import delete_dead_user_sessions
+
     interface = current_app.session_interface
     if hasattr(interface, "_delete_expired_sessions"):
         interface._delete_expired_sessions()
-    click.echo("Expired sessions removed.")
+    ended = delete_dead_user_sessions()
+    click.echo(f"Expired sessions removed ({ended} logins past their idle or absolute lifetime).")
 
 
 @click.command("demo")

@@ -295,3 +295,10 @@ def end_current_session() -> None:
         )
         db.session.commit()
     _forget_current_session()
+
+
+def delete_dead_user_sessions() -> int:
+    """Remove the rows of sessions past their idle or absolute lifetime; returns how many."""
+    result = db.session.execute(delete(UserSession).where(~_alive_clause(utcnow())))
+    db.session.commit()
+    return result.rowcount

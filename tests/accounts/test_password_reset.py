@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import threading
+
+from storefront.mail import wait_for_queued_mail
+
 from .helpers import login, reset_token
 
 NEW_PASSWORD = "violet-harbour-compass-7"
@@ -98,3 +102,40 @@ def test_changing_the_password_makes_an_outstanding_reset_link_useless(
     assert changed.status_code == 200
 
     assert _reset(client, token, "some-other-secret-55").status_code == 400
+
+
+def test_reset_link_ignores_the_request_host_header(client, mail_outbox, user, app):
+    client.post("/api/password-reset", json={"email": user.email}, headers={"Host": "evil.example"})
+
+    link = mail_outbox.link_in(mail_outbox.last_to(user.email), "/reset/")
+    assert link.startswith(app.config["PUBLIC_BASE_URL"] + "/reset/")
+    assert "evil.example" not in link
+
+
+def test_tokens_and_passwords_stay_out_of_the_logs(client, mail_outbox, user, caplog):
+    caplog.set_level("DEBUG")
+    client.post("/api/password-reset", json={"email": user.email})
+    token = reset_token(mail_outbox, user.email)
+    _reset(client, token)
+    login(client, user.username, NEW_PASSWORD)
+
+    assert token not in caplog.text
+    assert NEW_PASSWORD not in caplog.text
+    assert user.password not in caplog.text
+
+
+def test_the_answer_does_not_wait_for_mail_delivery(client, mail_outbox, user, monkeypatch):
+    """Known and unknown addresses answer alike in time too: SMTP work is never awaited."""
+    answered = threading.Event()
+    delivered_after_answer = []
+
+    def slow_delivery(message):
+        delivered_after_answer.append(answered.wait(timeout=10))
+
+    monkeypatch.setattr("storefront.mail._deliver_smtp", slow_delivery)
+    response = client.post("/api/password-reset", json={"email": user.email})
+    answered.set()
+    assert response.status_code == 202
+
+    wait_for_queued_mail()
+    assert delivered_after_answer == [True]

@@ -116,3 +116,10 @@ def test_no_password_or_hash_in_the_answer(client, mail_outbox):
     assert PASSWORD not in body
     assert "argon2" not in body
     assert "password" not in body
+
+
+def test_emails_are_compared_case_insensitively(client, mail_outbox, user):
+    assert register(client, "mia", user.email.upper()).status_code == 409
+
+    response = register(client, "noa", "Noa.Mixed@Example.COM")
+    assert response.json["email"] == "noa.mixed@example.com"

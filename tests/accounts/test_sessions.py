@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import func, select, update
 
 from storefront.extensions import utcnow
 from storefront.sessions import UserSession
@@ -196,3 +196,14 @@ def test_redis_store_keeps_a_tutorial_style_login(redis_app, db, user, login_as)
 
     assert client.get("/api/me").json["id"] == user.id
     assert len(client.get("/api/me/sessions").json) == 1
+
+
+def test_sessions_cleanup_removes_logins_past_their_lifetime(client, db, user, run_cli):
+    login(client, user.username, user.password)
+    _age_sessions(db, created_at=utcnow() - timedelta(days=400))
+
+    result = run_cli("sessions-cleanup")
+
+    assert result.exit_code == 0
+    assert "1 logins past" in result.output
+    assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
