@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from apiflask import APIBlueprint
 
-from ..apikit import created_headers, empty_response, page_headers, paginate
+from ..apikit import created_headers, empty_response, page_headers
 from ..auth import is_staff, load_current_user, role_required
 from . import service
 from .schemas import ProductCreate, ProductOut, ProductQuery, ProductUpdate
@@ -17,7 +17,7 @@ bp = APIBlueprint("catalog_api", __name__, url_prefix="/api", tag="Catalogue")
 @bp.output(list[ProductOut])
 def list_products(query: ProductQuery):
     """Active products, searched with `q` (name, description) and ordered by `sort`."""
-    products, total = paginate(service.active_products(query.q, query.sort), query)
+    products, total = service.catalogue_page(query.q, query.sort, query.page, query.per_page)
     return products, 200, page_headers(total, query)
 
 

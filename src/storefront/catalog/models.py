@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Base, utcnow
@@ -26,13 +26,13 @@ class Product(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200), index=True)
+    name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
     price_cents: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
     stock: Mapped[int] = mapped_column(default=0)
-    active: Mapped[bool] = mapped_column(default=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     #: The picture, kept by the media package (`PUT /api/products/<id>/image`); loaded
     #: with the product in the same query.
@@ -55,3 +55,10 @@ class Product(Base):
 
     def __repr__(self) -> str:
         return f"<Product {self.id} {self.sku!r} stock={self.stock}>"
+
+
+# One index per catalogue order, led by `active`: a page of the list is read from the index
+# in order, whatever the size of the table (see `catalog.service.SORT_ORDERS`).
+Index("ix_products_listing_name", Product.active, Product.name, Product.id)
+Index("ix_products_listing_price", Product.active, Product.price_cents, Product.id)
+Index("ix_products_listing_newest", Product.active, Product.created_at, Product.id)

@@ -5,22 +5,29 @@ Plain functions with plain arguments, so the JSON API and the HTML pages share t
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from ..apikit import ApiError
 from ..extensions import begin_write_transaction, db
 from .models import Product
 
+#: Each order matches an index of `catalog.models` (read forwards or backwards).
 SORT_ORDERS = {
-    "name": (func.lower(Product.name), Product.id),
+    "name": (Product.name, Product.id),
     "price": (Product.price_cents, Product.id),
-    "-price": (Product.price_cents.desc(), Product.id),
+    "-price": (Product.price_cents.desc(), Product.id.desc()),
     "newest": (Product.created_at.desc(), Product.id.desc()),
 }
+
+
+#: See `count_active_products`.
+EXACT_COUNT_LIMIT = 1000
+COUNT_TTL_SECONDS = 10.0
 
 
 class Conflict(ApiError):
@@ -38,18 +45,61 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
-def active_products(q: str | None = None, sort: str = "name") -> Select:
-    """The active products whose name or description contains `q`, in `sort` order."""
-    statement = select(Product).where(Product.active.is_(True))
+def _active_matching(q: str | None) -> list[Any]:
+    """WHERE terms: active, and `q` (if any) in the name or description."""
+    terms: list[Any] = [Product.active == true()]
     if q and q.strip():
         pattern = _like_pattern(q.strip())
-        statement = statement.where(
+        terms.append(
             or_(
                 Product.name.ilike(pattern, escape="\\"),
                 Product.description.ilike(pattern, escape="\\"),
             )
         )
-    return statement.order_by(*SORT_ORDERS[sort])
+    return terms
+
+
+def active_products(q: str | None = None, sort: str = "name") -> Select:
+    """The active products whose name or description contains `q`, in `sort` order."""
+    return select(Product).where(*_active_matching(q)).order_by(*SORT_ORDERS[sort])
+
+
+def count_active_products(q: str | None = None) -> int:
+    """How many active products match `q`, without scanning a large catalogue each time.
+
+    Up to `EXACT_COUNT_LIMIT` matches the count is exact on every call, and cheap: it reads
+    at most that many index entries. Above it, the exact count is kept per search for
+    `COUNT_TTL_SECONDS` (in this process; catalogue changes made here forget it at once).
+    """
+    terms = _active_matching(q)
+    probe = select(Product.id).where(*terms).limit(EXACT_COUNT_LIMIT + 1).subquery()
+    seen = db.session.scalar(select(func.count()).select_from(probe)) or 0
+    if seen <= EXACT_COUNT_LIMIT:
+        return seen
+    cache = current_app.extensions.setdefault("catalog.large_counts", {})
+    key = (q or "").strip()
+    now = time.monotonic()
+    cached = cache.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    total = db.session.scalar(select(func.count()).select_from(Product).where(*terms)) or 0
+    cache[key] = (now + COUNT_TTL_SECONDS, total)
+    return total
+
+
+def _forget_counts() -> None:
+    current_app.extensions.pop("catalog.large_counts", None)
+
+
+def catalogue_page(q: str | None, sort: str, page: int, per_page: int) -> tuple[list[Product], int]:
+    """One page of the active products matching `q` in `sort` order, and their number.
+
+    The page is read from the index of its order, so its cost hardly grows with the
+    catalogue; see `count_active_products` for the total.
+    """
+    statement = active_products(q, sort).limit(per_page).offset((page - 1) * per_page)
+    products = list(db.session.scalars(statement).unique())
+    return products, count_active_products(q)
 
 
 def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
@@ -77,6 +127,7 @@ def _ensure_sku_free(sku: str, product_id: int | None = None) -> None:
 
 def _commit_product(product: Product) -> Product:
     """Commit; a unique-SKU race lost to another writer is a 409, not a 500."""
+    _forget_counts()
     try:
         db.session.commit()
     except IntegrityError:
@@ -132,6 +183,7 @@ def delete_product(product: Product) -> bool:
     """
     product_id = product.id
     begin_write_transaction()
+    _forget_counts()
     db.session.delete(product)
     try:
         db.session.commit()
