@@ -207,3 +207,33 @@ def test_sessions_cleanup_removes_logins_past_their_lifetime(client, db, user, r
     assert result.exit_code == 0
     assert "1 logins past" in result.output
     assert db.session.scalar(select(func.count()).select_from(UserSession)) == 0
+
+
+def test_redis_store_sessions_end_on_password_reset(redis_app, db, user, mail_outbox):
+    for key, value in mail_outbox.settings.items():
+        redis_app.config[key] = value
+    phone, laptop = redis_app.test_client(), redis_app.test_client()
+    assert login(phone, user.username, user.password).status_code == 200
+
+    laptop.post("/api/password-reset", json={"email": user.email})
+    token = mail_outbox.last_token(user.email, "/reset/")
+    reset = laptop.post(
+        "/api/password-reset/confirm", json={"token": token, "password": "harbour-lamp-quill-5"}
+    )
+
+    assert reset.status_code == 200
+    assert phone.get("/api/me").status_code == 401
+
+
+def test_a_deleted_account_logs_its_sessions_out(app, client, user, admin, login_as):
+    phone = app.test_client()
+    assert login(phone, user.username, user.password).status_code == 200
+    login_as(client, admin)
+
+    assert client.delete(f"/api/users/{user.id}").status_code == 204
+
+    assert phone.get("/api/me").status_code == 401
+
+
+def test_anonymous_logout_all_is_harmless(client):
+    assert client.post("/api/logout?all=1").json == {"message": "Logged out"}
