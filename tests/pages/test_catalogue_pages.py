@@ -106,3 +106,15 @@ def test_unknown_and_inactive_products_are_a_404_page(client, product_factory):
 )
 def test_prices_are_shown_with_their_currency(cents, currency, shown):
     assert money(cents, currency) == shown
+
+
+def test_a_catalogue_page_costs_two_queries_however_many_products(
+    client, product_factory, assert_max_queries
+):
+    for number in range(40):
+        product_factory(name=f"Item {number:02d}")
+
+    with assert_max_queries(2):
+        html = client.get("/?page=2&sort=-price").get_data(as_text=True)
+
+    assert html.count('class="product-card"') == 12
