@@ -9,6 +9,7 @@ import sys
 import textwrap
 import time
 import uuid
+from types import SimpleNamespace
 
 import pytest
 
@@ -98,7 +99,7 @@ def test_limits_reset_after_their_window(client, user, limits_on, monkeypatch):
     _assert_limited(login(client, user.username, user.password))
 
     later = time.time() + 61
-    monkeypatch.setattr("limits.storage.memory.time.time", lambda: later)
+    monkeypatch.setattr("limits.storage.memory.time", SimpleNamespace(time=lambda: later))
 
     assert login(client, user.username, user.password).status_code == 200
 
