@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask
 from flask_migrate import upgrade
-from sqlalchemy import func, select, text
+from sqlalchemy import Connection, func, select, text
 
 from storefront import create_app, sessions
 from storefront.accounts.service import hash_password
@@ -61,6 +62,17 @@ def _chunks(rows: Iterator[dict[str, Any]], size: int = CHUNK) -> Iterator[list[
         yield batch
 
 
+@contextmanager
+def writing() -> Iterator[Connection]:
+    """A transaction holding the write lock from its start (BEGIN IMMEDIATE on SQLite).
+
+    The served shop may still be writing when data is added between scenarios; on SQLite a
+    transaction that read first would then fail at once instead of waiting its turn.
+    """
+    with db.engine.connect().execution_options(sqlite_begin="IMMEDIATE") as conn, conn.begin():
+        yield conn
+
+
 def bulk_insert(
     table_name: str, count: int, make_row: Callable[[int], dict[str, Any]]
 ) -> tuple[int, int]:
@@ -69,7 +81,7 @@ def bulk_insert(
     `n` runs on from the table's highest id, so names made from it stay unique.
     """
     table = db.metadata.tables[table_name]
-    with db.engine.begin() as conn:
+    with writing() as conn:
         before = conn.scalar(select(func.max(table.c.id))) or 0
         numbers = range(before + 1, before + 1 + count)
         for batch in _chunks(make_row(n) for n in numbers):
@@ -196,14 +208,14 @@ def add_products(count: int) -> tuple[int, int]:
 def set_stock(product_id: int, stock: int) -> None:
     """Leave exactly `stock` units of one product."""
     table = db.metadata.tables["products"]
-    with db.engine.begin() as conn:
+    with writing() as conn:
         conn.execute(table.update().where(table.c.id == product_id).values(stock=stock))
 
 
 def insert_rows(table_name: str, rows: Iterator[dict[str, Any]]) -> None:
     """Insert rows in batches into a table whose rows need no ids back."""
     table = db.metadata.tables[table_name]
-    with db.engine.begin() as conn:
+    with writing() as conn:
         for batch in _chunks(rows):
             conn.execute(table.insert(), batch)
 
@@ -271,6 +283,6 @@ def add_orders(user_ids: list[int], products: tuple[int, int], per_user: int = 2
         .where(items.c.order_id == orders.c.id)
         .scalar_subquery()
     )
-    with db.engine.begin() as conn:
+    with writing() as conn:
         conn.execute(orders.update().where(orders.c.id >= first).values(total_cents=totals))
     return len(baskets)
