@@ -11,13 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from apiflask import APIFlask
-from flask import g, request
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
-from .apikit import MAX_ID, guard_api_request
+from .apikit import MAX_ID, UNSAFE_METHODS, guard_api_request
 from .errors import init_errors
 from .extensions import csrf, db, limiter, migrate
 from .sessions import init_sessions
@@ -107,12 +107,18 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
 def _sqlite_begin(connection: Any) -> None:
     """Start SQLite transactions explicitly, reads included, as PostgreSQL does.
 
-    A connection given the execution option `sqlite_begin="IMMEDIATE"` (see
-    `extensions.begin_write_transaction`) takes the write lock at once.
+    A transaction that reads and then writes fails at once with "database is locked" when
+    another connection wrote in between, so transactions that may write take the write lock
+    up front (BEGIN IMMEDIATE waits for it up to the busy timeout): those of requests with an
+    unsafe method, and those asked for with the execution option `sqlite_begin="IMMEDIATE"`
+    (see `extensions.begin_write_transaction`). Reads of safe requests stay concurrent.
     """
     if connection.dialect.name == "sqlite":
         mode = connection.get_execution_options().get("sqlite_begin")
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+        writing = mode == "IMMEDIATE" or (
+            has_request_context() and request.method in UNSAFE_METHODS
+        )
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 def _init_database(app: APIFlask) -> None:

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, g, jsonify, redirect, render_template, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .apikit import ApiError
@@ -97,6 +98,22 @@ def handle_api_error(error: ApiError) -> Response:
     return _page_error(error.status, "Request refused", error.message)
 
 
+def handle_database_busy(error: OperationalError) -> Response:
+    """SQLite's single writer stayed busy past the timeout: ask the client to retry.
+
+    Any other operational error is a real failure and answers as a bug does.
+    """
+    if "database is locked" not in str(error.orig):
+        return handle_unexpected(error)
+    db.session.rollback()
+    log.warning("database busy (request_id=%s)", getattr(g, "request_id", None))
+    headers = [("Retry-After", "1")]
+    message = "The shop is busy right now; please try again in a moment."
+    if wants_json():
+        return _json_error(503, message, headers)
+    return _page_error(503, "Busy", message, headers)
+
+
 def handle_unexpected(error: Exception) -> Response:
     """A bug: log it with the request id, answer without any detail of it."""
     db.session.rollback()
@@ -113,4 +130,5 @@ def init_errors(app: APIFlask) -> None:
     app.error_processor(handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ApiError, handle_api_error)
+    app.register_error_handler(OperationalError, handle_database_busy)
     app.register_error_handler(Exception, handle_unexpected)

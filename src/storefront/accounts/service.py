@@ -55,10 +55,13 @@ def hash_password(password: str) -> str:
 def check_password(user: User | None, password: str) -> bool:
     """True when `password` is the user's; costs one argon2 verify even without a user.
 
-    A hash made with older cost parameters is upgraded on a successful check.
+    A hash made with older cost parameters is upgraded on a successful check. The open
+    transaction is ended before the deliberately slow verify, so no database lock (SQLite's
+    single writer above all) is held while it runs.
     """
     hasher = password_hasher()
     stored = user.password_hash if user else current_app.extensions["storefront.dummy_hash"]
+    db.session.commit()
     try:
         hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
@@ -102,11 +105,12 @@ def create_user(
     """
     email = normalize_email(email)
     check_password_policy(password, username=username, email=email)
+    password_hash = hash_password(password)  # before any query: not inside a write lock
     _ensure_free(username=username, email=email)
     user = User(
         username=username,
         email=email,
-        password_hash=hash_password(password),
+        password_hash=password_hash,
         role=role,
         confirmed=confirmed,
     )
