@@ -244,3 +244,23 @@ def test_account_page_sends_anonymous_visitors_to_login(client):
 
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/login")
+
+
+def test_login_page_returns_to_the_page_that_asked_for_it(client, csrf_token, user):
+    assert client.get("/orders").headers["Location"] == "/login?next=/orders"
+    token = csrf_token(client, "/login?next=/orders")
+    data = {"csrf_token": token, "username": user.username, "password": user.password}
+
+    response = client.post("/login?next=/orders", data=data)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/orders"
+
+
+def test_login_page_never_sends_anyone_off_site(client, csrf_token, user):
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        token = csrf_token(client, "/login")
+        data = {"csrf_token": token, "username": user.username, "password": user.password}
+        response = client.post(f"/login?next={target}", data=data)
+        assert response.headers["Location"] == "/", target
+        client.post("/api/logout")

@@ -7,7 +7,7 @@ next to the fields.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from .. import sessions
@@ -105,11 +105,18 @@ def login():
         if user is not None:
             sessions.start_user_session(user.id)
             flash(f"Welcome back, {user.username}!", "info")
-            return redirect("/", code=303)
+            return redirect(_local_target(request.args.get("next")), code=303)
         g.setdefault(limits.LOGIN_FAILED, True)
         flash("Wrong username or password.", "error")
         return _page("accounts/login.html", form, 401)
     return _page("accounts/login.html", form)
+
+
+def _local_target(target: str | None) -> str:
+    """Where to go after login: the page asked for, if it is on this site; else the shop."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
 
 
 @bp.route("/logout", methods=["GET", "POST"])
