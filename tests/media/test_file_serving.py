@@ -132,3 +132,14 @@ def test_id_beyond_the_id_column_is_404(client, user, login_as, file_id):
 
     assert client.get(f"/api/files/{file_id}").status_code == 404
     assert client.get(f"/api/files/{file_id}/thumbnail").status_code == 404
+
+
+def test_unicode_name_is_offered_in_ascii_and_in_full(client, user, login_as, upload):
+    login_as(client, user)
+    body = upload(client, make_image("PNG"), "café menü.png").get_json()
+
+    disposition = client.get(body["url"]).headers["Content-Disposition"]
+
+    assert disposition == (
+        "inline; filename=\"cafe menu.png\"; filename*=UTF-8''caf%C3%A9%20men%C3%BC.png"
+    )
