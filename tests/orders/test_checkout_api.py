@@ -210,3 +210,9 @@ def test_a_locked_database_is_a_503_to_retry_not_a_500(
     assert response.headers["Retry-After"] == "1"
     assert "busy" in response.get_json()["error"]
     assert stock_of(db, mug) == 5
+
+
+def test_the_idempotency_key_is_documented_in_the_openapi_spec(client):
+    spec = client.get("/api/openapi.json").get_json()
+    parameters = spec["paths"]["/api/cart/checkout"]["post"]["parameters"]
+    assert any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in parameters)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import request
 
 from ..apikit import PageQuery, created_headers, page_headers, paginate
 from ..auth import current_user, login_required
 from . import service
-from .schemas import CartItemIn, CartOut, CartQuantityIn, OrderOut
+from .schemas import CartItemIn, CartOut, CartQuantityIn, CheckoutHeaders, OrderOut
 
 bp = APIBlueprint("orders_api", __name__, url_prefix="/api", tag="Cart and orders")
 
@@ -49,6 +48,7 @@ def remove_from_cart(product_id: int):
 
 @bp.post("/cart/checkout")
 @login_required
+@bp.input(CheckoutHeaders, location="headers", arg_name="headers")
 @bp.output(OrderOut, status_code=201)
 @bp.doc(
     responses={
@@ -56,9 +56,9 @@ def remove_from_cart(product_id: int):
         409: "Not enough stock (`items` names the lines); nothing changed",
     }
 )
-def checkout():
+def checkout(headers: CheckoutHeaders):
     """Place an order from your cart. Send an `Idempotency-Key` header to retry safely."""
-    order, placed = service.checkout(current_user, request.headers.get("Idempotency-Key"))
+    order, placed = service.checkout(current_user, headers.idempotency_key)
     headers = created_headers("orders_api.get_order", order_id=order.id)
     if not placed:
         headers["Idempotent-Replayed"] = "true"

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ..apikit import MAX_ID, InputModel, OutputModel, Timestamp
-from .service import MAX_QUANTITY
+from .service import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_QUANTITY
 
 
 class CartItemIn(InputModel):
@@ -17,6 +17,20 @@ class CartQuantityIn(InputModel):
     """A line's new quantity; 0 takes the line out of the cart."""
 
     quantity: int = Field(ge=0, le=MAX_QUANTITY)
+
+
+class CheckoutHeaders(BaseModel):
+    """`Idempotency-Key`: the same key again returns the order it placed, never a second one."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    idempotency_key: str | None = Field(
+        None,
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_IDEMPOTENCY_KEY_LENGTH,
+        pattern=r"^[ -~]+$",
+    )
 
 
 class CartLineOut(OutputModel):

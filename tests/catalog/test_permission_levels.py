@@ -1,0 +1,31 @@
+"""Permission levels end to end: an admin's role change is what lets a user manage products."""
+
+from __future__ import annotations
+
+PRODUCT = {"sku": "ROLE-1", "name": "Role mug", "price_cents": 100}
+
+
+def test_an_admin_promotes_and_demotes_a_catalogue_manager(client, login_as, user, admin):
+    login_as(client, user)
+    assert client.post("/api/products", json=PRODUCT).status_code == 403
+
+    login_as(client, admin)
+    response = client.patch(f"/api/users/{user.id}", json={"role": "staff"})
+    assert response.status_code == 200
+    assert response.get_json()["role"] == "staff"
+
+    login_as(client, user)
+    assert client.post("/api/products", json=PRODUCT).status_code == 201
+
+    login_as(client, admin)
+    client.patch(f"/api/users/{user.id}", json={"role": "customer"})
+    login_as(client, user)
+    assert client.patch("/api/products/1", json={"stock": 1}).status_code == 403
+
+
+def test_only_admins_change_roles(client, login_as, user, staff):
+    login_as(client, staff)
+    assert client.patch(f"/api/users/{user.id}", json={"role": "admin"}).status_code in (403, 404)
+    login_as(client, user)
+    assert client.patch(f"/api/users/{user.id}", json={"role": "admin"}).status_code == 403
+    assert client.get("/api/me").get_json()["role"] == "customer"
