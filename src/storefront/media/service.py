@@ -125,6 +125,12 @@ def _new_image(owner: User, upload: FileStorage, *, public: bool) -> StoredFile:
 
 
 def _processed(upload: FileStorage) -> ProcessedImage:
+    """The checked image, decoded outside any database transaction.
+
+    The request's transaction ends first: on SQLite an unsafe request's transaction holds
+    the write lock, and no other writer should wait while an image is decoded.
+    """
+    db.session.commit()
     config = current_app.config
     try:
         return process_image(
