@@ -31,6 +31,8 @@ COUNT_TTL_SECONDS = 10.0
 
 
 class Conflict(ApiError):
+    """A duplicate SKU (409)."""
+
     status = 409
 
 

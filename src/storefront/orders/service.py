@@ -12,8 +12,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Select, delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import ServiceUnavailable
+from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..apikit import ApiError
@@ -28,11 +27,15 @@ MAX_IDEMPOTENCY_KEY_LENGTH = 255
 
 
 class Conflict(ApiError):
+    """Not enough stock, or a state that does not allow the change (409)."""
+
     status = 409
 
 
 @dataclass
 class CartLine:
+    """A line of a cart at the product's current price."""
+
     product_id: int
     name: str
     quantity: int
@@ -51,6 +54,8 @@ class Cart:
 
 @dataclass
 class ShortLine:
+    """A line that cannot be served: how many were asked for, how many are left."""
+
     product_id: int
     name: str
     requested: int
@@ -62,21 +67,15 @@ class ShortLine:
 
 @contextmanager
 def _write_transaction() -> Iterator[None]:
-    """A unit of work that writes: SQLite's write lock first, "database is locked" a 503.
+    """A unit of work that writes, holding SQLite's write lock from its first read.
 
-    With BEGIN IMMEDIATE a writer waits its turn (up to the busy timeout); should even
-    that run out, the buyer is told to retry rather than shown a 500.
+    BEGIN IMMEDIATE makes a writer wait its turn (up to the busy timeout) instead of
+    failing; should even that run out, errors.py answers 503 with Retry-After. Any failure
+    undoes the unit of work and frees the lock before the error travels on.
     """
     try:
         begin_write_transaction()
         yield
-    except OperationalError as error:
-        db.session.rollback()
-        if "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower():
-            raise ServiceUnavailable(
-                description="The shop is busy; try again in a moment.", retry_after=1
-            ) from None
-        raise
     except BaseException:
         db.session.rollback()
         raise
