@@ -70,10 +70,13 @@ def test_wrong_method_is_json_405_with_allow(client):
     assert "POST" in response.headers["Allow"]
 
 
-def test_id_too_big_for_the_database_is_404(client, admin, login_as):
+@pytest.mark.parametrize("user_id", [2**31, 2**64, -1])
+def test_id_too_big_for_the_database_is_404_for_every_method(client, admin, login_as, user_id):
     login_as(client, admin)
-    assert client.get(f"/api/users/{2**64}").status_code == 404
-    assert client.get("/api/users/-1").status_code == 404
+    for method in (client.get, client.delete, client.patch):
+        response = method(f"/api/users/{user_id}", json={})
+        assert response.status_code == 404, method
+        assert response.is_json
 
 
 def test_body_over_the_size_limit_is_json_413(client, app, user, login_as, monkeypatch):
