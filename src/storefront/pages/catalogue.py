@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from ..apikit import PageQuery, paginate
 from ..auth import is_staff, load_current_user
 from ..catalog import service as catalog
 from .display import PageOfResults
@@ -32,10 +31,9 @@ def _read_query() -> CatalogueQueryForm:
 def index():
     """Active products, searched by name or description, sorted, twelve to a page."""
     form = _read_query()
-    query = PageQuery(page=form.page.data or 1, per_page=PER_PAGE)
-    statement = catalog.active_products(form.q.data, form.sort.data)
-    products, total = paginate(statement, query)
-    results = PageOfResults(products, query.page, PER_PAGE, total)
+    page = form.page.data or 1
+    products, total = catalog.catalogue_page(form.q.data, form.sort.data, page, PER_PAGE)
+    results = PageOfResults(products, page, PER_PAGE, total)
     return render_template("catalogue.html", form=form, results=results)
 
 
