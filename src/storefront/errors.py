@@ -28,13 +28,18 @@ def wants_json() -> bool:
     return request.path == "/api" or request.path.startswith("/api/")
 
 
-def _json_error(status: int, message: str, headers: Any = None, **extra: Any) -> Response:
-    response = jsonify({"error": message, **extra})
-    response.status_code = status
+def _with_headers(response: Response, headers: Any) -> Response:
+    """Carry over an error's own headers (`Allow`, `Retry-After`…), but not its body's."""
     for name, value in headers or ():
         if name.lower() not in {"content-type", "content-length"}:
             response.headers[name] = value
     return response
+
+
+def _json_error(status: int, message: str, headers: Any = None, **extra: Any) -> Response:
+    response = jsonify({"error": message, **extra})
+    response.status_code = status
+    return _with_headers(response, headers)
 
 
 def _page_error(status: int, title: str, message: str, headers: Any = None) -> Response:
@@ -47,10 +52,7 @@ def _page_error(status: int, title: str, message: str, headers: Any = None) -> R
         render_template("error.html", status=status, title=title, message=message, **context),
         status=status,
     )
-    for name, value in headers or ():
-        if name.lower() not in {"content-type", "content-length"}:
-            response.headers[name] = value
-    return response
+    return _with_headers(response, headers)
 
 
 def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
