@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from storefront import create_app
 from storefront.config import ConfigError
@@ -55,3 +56,22 @@ def test_bad_values_are_refused_at_start(monkeypatch):
 def test_postgres_urls_use_psycopg3():
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgres://u@h/db"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
+
+
+def test_production_hashes_passwords_with_owasp_argon2id_parameters(production, monkeypatch):
+    """19 MiB per hash keeps a worker's memory bounded; still OWASP's recommended strength."""
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    app = create_app()
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    created = runner.invoke(
+        args=["create-user", "olga", "olga@example.com", "--password", "p" * 14]
+    )
+    assert created.exit_code == 0, created.output
+    with app.app_context():
+        from storefront.accounts.models import User
+        from storefront.extensions import db
+
+        stored = db.session.scalar(select(User.password_hash).where(User.username == "olga"))
+        db.engine.dispose()
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
