@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from storefront.pages.display import money
@@ -118,3 +120,17 @@ def test_a_catalogue_page_costs_two_queries_however_many_products(
         html = client.get("/?page=2&sort=-price").get_data(as_text=True)
 
     assert html.count('class="product-card"') == 12
+
+
+def test_the_pager_links_the_ends_and_the_pages_near_the_current_one(client, product_factory):
+    for number in range(12 * 9):
+        product_factory(name=f"Item {number:03d}")
+
+    html = client.get("/?page=5").get_data(as_text=True)
+    start = html.index('<nav class="pagination"')
+    pager = html[start : html.index("</nav>", start)]
+
+    linked = [int(n) for n in re.findall(r'page=(\d+)"><span class="visually-hidden">Page', pager)]
+    assert linked == [1, 3, 4, 6, 7, 9]
+    assert 'aria-current="page"><span class="visually-hidden">Page </span>5<' in pager
+    assert pager.count("…") == 2

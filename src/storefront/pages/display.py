@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
+
+#: How many page links the pager shows on each side of the current page.
+PAGER_REACH = 2
 
 CURRENCY_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£"}
 LOW_STOCK = 5
@@ -47,3 +51,19 @@ class PageOfResults:
     @property
     def has_next(self) -> bool:
         return self.page < self.pages
+
+    def pager_numbers(self) -> Iterator[int | None]:
+        """The page numbers the pager links: the first, the last and those near the current
+        one, with `None` where numbers are left out. Its length does not grow with the list.
+        """
+        current = min(self.page, self.pages)
+        near = range(max(1, current - PAGER_REACH), min(self.pages, current + PAGER_REACH) + 1)
+        if near.start > 1:
+            yield 1
+            if near.start > 2:
+                yield None
+        yield from near
+        if near.stop <= self.pages:
+            if near.stop < self.pages:
+                yield None
+            yield self.pages
