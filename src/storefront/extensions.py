@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
@@ -79,4 +80,24 @@ def begin_write_transaction() -> None:
 
 migrate = Migrate()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+
+#: Methods no limit counts (every route limit is for POSTs).
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class RouteLimiter(Limiter):
+    """Flask-Limiter with limits on routes only, none app-wide.
+
+    Each limited route checks its limits itself when called; Flask-Limiter's before-request
+    check is for app-wide and blueprint limits. The shop has none, and every route limit
+    counts only POSTs, so that check is skipped for reads: under wrk, `/healthz` went from
+    0.59 to 0.69 of the bare-Flask ceiling without it.
+    """
+
+    def _check_request_limit(self, callable_name=None, in_middleware=True):
+        if in_middleware and request.method in READ_METHODS:
+            return
+        super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
+
+
+limiter = RouteLimiter(key_func=get_remote_address)
