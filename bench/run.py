@@ -28,6 +28,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 RESULTS_PATH = harness.BENCH_DIR / "results.json"
 DATABASE_NAME = os.environ.get("BENCH_DATABASE_NAME", "storefront_bench")
 PRODUCT_READ = "GET /api/products/<id>"
+REFERENCE_READ = "reference: tutorial-style read"
 FIRST_PAGE = "GET /api/products?page=1"
 PRODUCT_READ_TARGET = 0.60
 FIRST_PAGE_SCALING_TARGET = 0.80
@@ -48,6 +49,8 @@ class Scenario:
     probe: dict[str, Any] = field(default_factory=dict)
     repeatable: bool = True
     apart: bool = False
+    #: Measured on the reference app (bench/reference.py) instead of the shop.
+    reference: bool = False
     #: Slow scenarios (argon2) get fewer connections and a longer run, so requests complete.
     connections: int | None = None
     min_duration: float = 0
@@ -81,6 +84,7 @@ class Context:
     app: Any
     work_dir: Path
     ceiling: harness.Server
+    reference: harness.Server
     ceiling_runs: list[harness.WrkResult] = field(default_factory=list)
     users: tuple[int, int] = (0, 0)
     products: tuple[int, int] | None = None
@@ -199,14 +203,10 @@ def catalogue_scenarios(ctx: Context, size: int) -> list[Scenario]:
     first, last = ctx.products or (1, size)
     deep = f"/api/products?page={max(1, size // PER_PAGE // 2)}"
     search = f"/api/products?q={dataset.SEARCH_WORD}"
+    read = {"path": f"/api/products/{first}", "script": "product_read.lua"}
     return [
-        Scenario(
-            PRODUCT_READ,
-            "GET",
-            f"/api/products/{first}",
-            script="product_read.lua",
-            args=[str(first), str(last)],
-        ),
+        Scenario(PRODUCT_READ, "GET", **read, args=[str(first), str(last)]),
+        Scenario(REFERENCE_READ, "GET", **read, args=[str(first), str(last)], reference=True),
         Scenario(FIRST_PAGE, "GET", "/api/products?page=1"),
         Scenario(f"GET {deep}", "GET", deep),
         Scenario(f"GET {search}", "GET", search),
@@ -281,6 +281,8 @@ def measure(ctx: Context, server: harness.Server, scenario: Scenario, size: int 
 
     The pair with the best ratio is kept; errors of every run count.
     """
+    if scenario.reference:
+        server = ctx.reference
     row = Row(scenario.name, size, apart=scenario.apart)
     if not route_exists(ctx, scenario.method, scenario.path):
         row.verdict, row.note = "MISSING", "route not on main yet"
@@ -334,6 +336,8 @@ def judge(rows: list[Row], memory_mb: dict[str, float]) -> list[dict]:
             row.target = f"≥ {PRODUCT_READ_TARGET:.2f}× ceiling"
             if row.ratio is None or row.ratio < PRODUCT_READ_TARGET:
                 failures.append("below target")
+        if row.scenario == REFERENCE_READ:
+            row.target = "for comparison: bench/reference.py, no target"
         row.verdict = "FAIL" if failures else "PASS"
         row.note = "; ".join(failures)
     first_pages = [r for r in rows if r.scenario == FIRST_PAGE and r.rps]
@@ -448,7 +452,14 @@ def main(argv: list[str] | None = None) -> int:
     ceiling = harness.Server(
         "ceiling", "ceiling:app", dict(os.environ), log_dir, chdir=harness.BENCH_DIR
     )
-    ctx = Context(options, app, work_dir, ceiling)
+    reference = harness.Server(
+        "reference",
+        "reference:app",
+        {**os.environ, "DATABASE_URL": url},
+        log_dir,
+        chdir=harness.BENCH_DIR,
+    )
+    ctx = Context(options, app, work_dir, ceiling, reference)
     build_dataset(ctx)
     print(
         f"wrk: 1 thread, {options.connections} connections, {options.duration:g} s per run, "
@@ -456,7 +467,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     env = harness.shop_environment(url, SECRET_KEY=secret, UPLOAD_FOLDER=uploads)
     server = harness.Server("storefront", "storefront.wsgi:app", env, log_dir)
-    with ceiling.start(ready_path="/"), server.start():
+    with ceiling.start(ready_path="/"), reference.start(), server.start():
         wrk(ctx, ceiling.url + "/", options.warmup)
         rows = run_scenarios(ctx, server)
         server.record_memory()
