@@ -69,21 +69,22 @@ def active_products(q: str | None = None, sort: str = "name") -> Select:
 def count_active_products(q: str | None = None) -> int:
     """How many active products match `q`, without scanning a large catalogue each time.
 
-    Up to `EXACT_COUNT_LIMIT` matches the count is exact on every call, and cheap: it reads
-    at most that many index entries. Above it, the exact count is kept per search for
-    `COUNT_TTL_SECONDS` (in this process; catalogue changes made here forget it at once).
+    A count above `EXACT_COUNT_LIMIT` is kept per search for `COUNT_TTL_SECONDS` (in this
+    process; catalogue changes made here forget it at once) and answered without reading.
+    Otherwise a probe reads at most that many index entries, so a smaller count is exact
+    on every call, and only a larger one costs a full count.
     """
-    terms = _active_matching(q)
-    probe = select(Product.id).where(*terms).limit(EXACT_COUNT_LIMIT + 1).subquery()
-    seen = db.session.scalar(select(func.count()).select_from(probe)) or 0
-    if seen <= EXACT_COUNT_LIMIT:
-        return seen
     cache = current_app.extensions.setdefault("catalog.large_counts", {})
     key = (q or "").strip()
     now = time.monotonic()
     cached = cache.get(key)
     if cached is not None and cached[0] > now:
         return cached[1]
+    terms = _active_matching(q)
+    probe = select(Product.id).where(*terms).limit(EXACT_COUNT_LIMIT + 1).subquery()
+    seen = db.session.scalar(select(func.count()).select_from(probe)) or 0
+    if seen <= EXACT_COUNT_LIMIT:
+        return seen
     total = db.session.scalar(select(func.count()).select_from(Product).where(*terms)) or 0
     cache[key] = (now + COUNT_TTL_SECONDS, total)
     return total
