@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import inspect, select
 
 from storefront.accounts.models import User
+from storefront.extensions import db
+from storefront.testing.plugin import make_database_url
 
 
 def test_create_user_makes_a_confirmed_user_who_can_log_in(run_cli, client):
@@ -48,8 +50,63 @@ def test_init_db_builds_the_schema_on_an_empty_database(make_app, tmp_path):
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        from storefront.extensions import db
-
         tables = set(inspect(db.engine).get_table_names())
         db.engine.dispose()
     assert {"users", "sessions", "files", "contact_messages"} <= tables
+
+
+def _cli_app(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "cli"))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    return app, runner
+
+
+def _add_user(runner, name: str):
+    return runner.invoke(
+        args=["create-user", name, f"{name}@example.com", "--password", "a-long-password!"]
+    )
+
+
+def test_init_db_again_keeps_the_data_and_drop_starts_afresh(make_app, tmp_path):
+    app, runner = _cli_app(make_app, tmp_path)
+    assert _add_user(runner, "kim").exit_code == 0
+
+    again = runner.invoke(args=["init-db"])
+    assert again.exit_code == 0, again.output
+    assert _add_user(runner, "kim").exit_code == 1  # still there: taken
+
+    dropped = runner.invoke(args=["init-db", "--drop"])
+    assert dropped.exit_code == 0, dropped.output
+    assert _add_user(runner, "kim").exit_code == 0
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_init_db_rebuilds_tables_dropped_behind_alembics_back(make_app, tmp_path):
+    app, runner = _cli_app(make_app, tmp_path)
+    with app.app_context():
+        db.drop_all()
+        db.engine.dispose()
+
+    rebuilt = runner.invoke(args=["init-db"])
+
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert _add_user(runner, "lee").exit_code == 0
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_init_db_refuses_a_database_missing_only_some_tables(make_app, tmp_path):
+    app, runner = _cli_app(make_app, tmp_path)
+    with app.app_context():
+        db.metadata.tables["contact_messages"].drop(db.engine)
+        db.engine.dispose()
+
+    refused = runner.invoke(args=["init-db"])
+
+    assert refused.exit_code == 1
+    assert "contact_messages" in refused.output and "--drop" in refused.output
+    assert runner.invoke(args=["init-db", "--drop"]).exit_code == 0
+    with app.app_context():
+        db.engine.dispose()

@@ -26,11 +26,44 @@ def _create_app():
 
 
 @click.command("init-db")
+@click.option("--drop", is_flag=True, help="Drop every table of the shop first: all data is lost.")
 @with_appcontext
-def init_db_command() -> None:
-    """Create or upgrade the database schema by applying every migration."""
+def init_db_command(drop: bool) -> None:
+    """Create or upgrade the database schema by applying every migration.
+
+    Safe to run again: data is kept. A database whose tables were all dropped behind
+    Alembic's back (only `alembic_version` left) is built anew; one with only some of its
+    tables left is refused, since no migration can bring it back: use `--drop`.
+    """
+    from sqlalchemy import inspect
+
+    from .extensions import db
+
+    existing = set(inspect(db.engine).get_table_names())
+    shop_tables = set(db.metadata.tables)
+    if drop or (VERSION_TABLE in existing and not existing & shop_tables):
+        _drop_schema()
+    elif VERSION_TABLE in existing and not shop_tables <= existing:
+        missing = ", ".join(sorted(shop_tables - existing))
+        click.echo(f"Error: the database lacks tables ({missing}); use init-db --drop.", err=True)
+        sys.exit(1)
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     click.echo("Database is up to date.")
+
+
+VERSION_TABLE = "alembic_version"
+
+
+def _drop_schema() -> None:
+    """Drop the shop's tables and Alembic's record of the migrations applied."""
+    from sqlalchemy import text
+
+    from .extensions import db
+
+    with db.engine.begin() as connection:
+        db.metadata.drop_all(connection)
+        connection.execute(text(f"DROP TABLE IF EXISTS {VERSION_TABLE}"))
+    db.engine.dispose()
 
 
 @click.command("create-user")
