@@ -65,8 +65,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         or app.config.get("REDIS_URL")
         or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # answers keep their schema's order: `id` first
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
     _init_database(app)
