@@ -68,10 +68,12 @@ def begin_write_transaction() -> None:
 
     SQLite cannot turn a transaction that has already read into one that writes while
     another connection is writing: it answers "database is locked" at once, without
-    waiting for the busy timeout. So on SQLite a unit of work that writes starts with
-    BEGIN IMMEDIATE, which waits its turn for the write lock. Call this before reading
-    what you are about to change; anything pending in the session is committed first.
-    PostgreSQL needs no such thing: there it only ends the current transaction.
+    waiting for the busy timeout. Requests with an unsafe method (POST, PUT, PATCH,
+    DELETE) therefore take the write lock with BEGIN IMMEDIATE from their first statement
+    (`_sqlite_begin` in `storefront/__init__.py`). Anything else that writes, such as the
+    session store during a GET, calls this before reading what it is about to change;
+    anything pending in the session is committed first. PostgreSQL needs no such thing:
+    there it only ends the current transaction.
     """
     db.session.commit()
     if db.session.get_bind().dialect.name == "sqlite":

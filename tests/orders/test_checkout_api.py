@@ -200,10 +200,10 @@ def test_a_locked_database_is_a_503_to_retry_not_a_500(
     mug = product_factory(stock=5)
     fill_cart({mug: 1})
 
-    def locked():
-        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+    def locked(items):
+        raise OperationalError("UPDATE products", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(service, "begin_write_transaction", locked)
+    monkeypatch.setattr(service, "_take_stock", locked)  # SQLite still busy after its timeout
     response = client.post("/api/cart/checkout")
 
     assert response.status_code == 503

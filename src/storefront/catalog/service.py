@@ -13,7 +13,7 @@ from sqlalchemy import Select, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from ..apikit import ApiError
-from ..extensions import begin_write_transaction, db
+from ..extensions import db
 from .models import Product
 
 #: Each order matches an index of `catalog.models` (read forwards or backwards).
@@ -151,7 +151,6 @@ def create_product(
 ) -> Product:
     """Add a product to the catalogue; 409 when the SKU is taken."""
     currency = _check_currency(currency)
-    begin_write_transaction()
     _ensure_sku_free(sku)
     product = Product(
         sku=sku,
@@ -168,7 +167,6 @@ def create_product(
 
 def update_product(product: Product, **changes: Any) -> Product:
     """Change the given fields of `product`; 409 when the new SKU is taken."""
-    begin_write_transaction()
     if "currency" in changes:
         _check_currency(changes["currency"])
     if "sku" in changes:
@@ -185,7 +183,6 @@ def delete_product(product: Product) -> bool:
     ordered at the same moment is still kept.
     """
     product_id = product.id
-    begin_write_transaction()
     _forget_counts()
     db.session.delete(product)
     try:

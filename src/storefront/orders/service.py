@@ -19,7 +19,7 @@ from ..apikit import ApiError
 from ..auth import is_staff
 from ..catalog import service as catalog
 from ..catalog.models import Product
-from ..extensions import begin_write_transaction, db, utcnow
+from ..extensions import db, utcnow
 from .models import CartItem, Order, OrderItem
 
 MAX_QUANTITY = 999
@@ -62,19 +62,18 @@ class ShortLine:
     available: int
 
 
-# --- the database's locks ----------------------------------------------------------------
+# --- units of work -----------------------------------------------------------------------
 
 
 @contextmanager
 def _write_transaction() -> Iterator[None]:
-    """A unit of work that writes, holding SQLite's write lock from its first read.
+    """A unit of work that writes: any failure undoes it before the error travels on.
 
-    BEGIN IMMEDIATE makes a writer wait its turn (up to the busy timeout) instead of
-    failing; should even that run out, errors.py answers 503 with Retry-After. Any failure
-    undoes the unit of work and frees the lock before the error travels on.
+    A page that shows the refusal (409, not enough stock) then reads the cart as it was,
+    and on SQLite the write lock (taken by every POST, PATCH and DELETE, see `_sqlite_begin`
+    in `storefront/__init__.py`) is freed at once.
     """
     try:
-        begin_write_transaction()
         yield
     except BaseException:
         db.session.rollback()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from ..extensions import begin_write_transaction, db
+from ..extensions import db
 from .models import ContactMessage
 
 
 def save_contact_message(name: str, email: str, message: str) -> ContactMessage:
     """Store a message from the contact form."""
-    begin_write_transaction()
     record = ContactMessage(name=name.strip(), email=email.strip(), message=message or "")
     db.session.add(record)
     db.session.commit()
