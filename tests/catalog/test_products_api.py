@@ -164,6 +164,28 @@ def test_equal_keys_keep_a_stable_order_across_pages(client, product_factory):
     assert paged == ids == sorted(ids)
 
 
+@pytest.mark.parametrize("sort", ["name", "price", "-price", "newest"])
+def test_deep_pages_hold_the_same_products_as_near_ones(client, product_factory, monkeypatch, sort):
+    """Past `DEEP_PAGE_OFFSET` pages are read another way; what they hold must not change."""
+    from storefront.catalog import service
+
+    for number in range(12):
+        product_factory(name=f"Lamp {number % 4}", price_cents=100 * (number % 3))
+    product_factory(name="Lamp hidden", active=False)
+
+    def pages(query: str) -> list[list[int]]:
+        return [
+            [p["id"] for p in client.get(f"/api/products?{query}&page={n}").get_json()]
+            for n in (1, 2, 3, 4)
+        ]
+
+    query = f"sort={sort}&per_page=5&q=lamp"
+    near = pages(query)
+    monkeypatch.setattr(service, "DEEP_PAGE_OFFSET", 0)
+    assert pages(query) == near
+    assert [len(page) for page in near] == [5, 5, 2, 0]
+
+
 def test_large_totals_are_counted_once_then_kept_briefly(
     client, login_as, staff, product_factory, monkeypatch, assert_max_queries
 ):
