@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import inspect, select
 
 from storefront.accounts.models import User
@@ -55,11 +56,15 @@ def test_init_db_builds_the_schema_on_an_empty_database(make_app, tmp_path):
     assert {"users", "sessions", "files", "contact_messages"} <= tables
 
 
-def _cli_app(make_app, tmp_path):
+@pytest.fixture
+def cli_app(make_app, tmp_path):
+    """An app on a fresh database of its own, built by `init-db`, and its CLI runner."""
     app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "cli"))
     runner = app.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0
-    return app, runner
+    yield app, runner
+    with app.app_context():
+        db.engine.dispose()
 
 
 def _add_user(runner, name: str):
@@ -68,8 +73,8 @@ def _add_user(runner, name: str):
     )
 
 
-def test_init_db_again_keeps_the_data_and_drop_starts_afresh(make_app, tmp_path):
-    app, runner = _cli_app(make_app, tmp_path)
+def test_init_db_again_keeps_the_data_and_drop_starts_afresh(cli_app):
+    _, runner = cli_app
     assert _add_user(runner, "kim").exit_code == 0
 
     again = runner.invoke(args=["init-db"])
@@ -79,34 +84,26 @@ def test_init_db_again_keeps_the_data_and_drop_starts_afresh(make_app, tmp_path)
     dropped = runner.invoke(args=["init-db", "--drop"])
     assert dropped.exit_code == 0, dropped.output
     assert _add_user(runner, "kim").exit_code == 0
-    with app.app_context():
-        db.engine.dispose()
 
 
-def test_init_db_rebuilds_tables_dropped_behind_alembics_back(make_app, tmp_path):
-    app, runner = _cli_app(make_app, tmp_path)
+def test_init_db_rebuilds_tables_dropped_behind_alembics_back(cli_app):
+    app, runner = cli_app
     with app.app_context():
         db.drop_all()
-        db.engine.dispose()
 
     rebuilt = runner.invoke(args=["init-db"])
 
     assert rebuilt.exit_code == 0, rebuilt.output
     assert _add_user(runner, "lee").exit_code == 0
-    with app.app_context():
-        db.engine.dispose()
 
 
-def test_init_db_refuses_a_database_missing_only_some_tables(make_app, tmp_path):
-    app, runner = _cli_app(make_app, tmp_path)
+def test_init_db_refuses_a_database_missing_only_some_tables(cli_app):
+    app, runner = cli_app
     with app.app_context():
         db.metadata.tables["contact_messages"].drop(db.engine)
-        db.engine.dispose()
 
     refused = runner.invoke(args=["init-db"])
 
     assert refused.exit_code == 1
     assert "contact_messages" in refused.output and "--drop" in refused.output
     assert runner.invoke(args=["init-db", "--drop"]).exit_code == 0
-    with app.app_context():
-        db.engine.dispose()
