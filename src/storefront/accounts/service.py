@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..apikit import ApiError
-from ..extensions import db
+from ..extensions import begin_write_transaction, db
 from ..sessions import end_user_sessions
 from .models import User
 from .passwords import check_password_policy
@@ -180,7 +180,11 @@ def _use_token(purpose: Purpose, token: str, nonce_column, **changes) -> User:
 
 
 def confirm_email(token: str) -> User:
-    """Confirm the account a confirmation token was sent to; TokenError if it is no good."""
+    """Confirm the account a confirmation token was sent to; TokenError if it is no good.
+
+    The email's link reaches this with a GET, which takes no write lock by itself.
+    """
+    begin_write_transaction()
     return _use_token(Purpose.CONFIRM, token, User.confirm_nonce, confirmed=True)
 
 
