@@ -75,3 +75,17 @@ def test_production_hashes_passwords_with_owasp_argon2id_parameters(production, 
         stored = db.session.scalar(select(User.password_hash).where(User.username == "olga"))
         db.engine.dispose()
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+
+
+def test_production_warns_when_email_links_would_point_at_localhost(
+    production, monkeypatch, caplog
+):
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    create_app()
+    assert "PUBLIC_BASE_URL is not set" in caplog.text
+
+    caplog.clear()
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example.com")
+    create_app()
+    assert "PUBLIC_BASE_URL" not in caplog.text

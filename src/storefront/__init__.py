@@ -69,6 +69,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     app.json.sort_keys = False  # answers keep their schema's order: `id` first
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
+    _warn_about_local_defaults(app)
     _init_database(app)
     csrf.init_app(app)
     init_rate_limits(app)
@@ -88,6 +89,16 @@ def _configure_logging(app: APIFlask) -> None:
         level=app.config["LOG_LEVEL"],
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+
+
+def _warn_about_local_defaults(app: APIFlask) -> None:
+    """Production keeps running with `make run`'s base URL, but its emails' links are dead."""
+    local = app.config["PUBLIC_BASE_URL"] == config_module.DEFAULT_PUBLIC_BASE_URL
+    if app.config["STOREFRONT_ENV"] == "production" and not app.testing and local:
+        logging.getLogger("storefront").warning(
+            "PUBLIC_BASE_URL is not set: links in emails point at %s",
+            config_module.DEFAULT_PUBLIC_BASE_URL,
+        )
 
 
 def _is_sqlite(dbapi_connection: Any) -> bool:

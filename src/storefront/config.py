@@ -19,6 +19,8 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "dev", "development", "secret", "changeme", "change-me", "please-change-me", "test"}
 )
 ENVIRONMENTS = ("production", "development")
+#: Where links in emails point unless `PUBLIC_BASE_URL` says otherwise: `make run`'s address.
+DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
 
 class ConfigError(RuntimeError):
@@ -96,7 +98,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_RESEND_PER_IP": os.environ.get("RATELIMIT_RESEND_PER_IP", "5 per 15 minutes"),
         "REQUIRE_EMAIL_CONFIRMATION": _env_bool("REQUIRE_EMAIL_CONFIRMATION", True),
         "ACCOUNT_TOKEN_MAX_AGE_SECONDS": _env_int("ACCOUNT_TOKEN_MAX_AGE_SECONDS", 24 * 3600),
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL),
         "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
         "SMTP_PORT": _env_int("SMTP_PORT", 587),
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
