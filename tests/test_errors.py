@@ -20,6 +20,8 @@ VALID = {"username": "carol", "email": "carol@example.com", "password": "a-long-
         ("username=x&password=y", "application/x-www-form-urlencoded", 415),
         ('{"username": "x"}', "text/plain", 415),
         (b"\xff\xfe\x00garbage", "application/json", 400),
+        ("[" * 100_000 + "]" * 100_000, "application/json", 400),  # nested past recursion
+        ('{"a":' * 100_000 + "1" + "}" * 100_000, "application/json", 400),
     ],
 )
 def test_malformed_bodies(client, data, content_type, status):

@@ -18,7 +18,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
-from .apikit import MAX_ID, UNSAFE_METHODS, guard_api_request
+from .apikit import MAX_ID, UNSAFE_METHODS, JSONProvider, guard_api_request
 from .errors import init_errors
 from .extensions import csrf, db, limiter, migrate
 from .sessions import init_sessions
@@ -66,7 +66,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
     )
-    app.json.sort_keys = False  # answers keep their schema's order: `id` first
+    app.json = JSONProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
     _warn_about_local_defaults(app)

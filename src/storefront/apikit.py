@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, abort, current_app, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -121,6 +122,20 @@ def _declared_body(app: Flask) -> str | None:
     view = app.view_functions.get(request.endpoint or "")
     spec = getattr(view, "_spec", None) or {}
     return spec.get("content_type") if "body" in spec else None
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with answers in their schema's key order (`id` first), and a body
+    nested too deeply to parse refused like any other malformed JSON (a 400, not a 500).
+    """
+
+    sort_keys = False
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
 
 def guard_api_request() -> None:
