@@ -25,6 +25,10 @@ def _create_app():
     return create_app()
 
 
+#: Alembic's record of the migrations applied to a database.
+VERSION_TABLE = "alembic_version"
+
+
 @click.command("init-db")
 @click.option("--drop", is_flag=True, help="Drop every table of the shop first: all data is lost.")
 @with_appcontext
@@ -49,9 +53,6 @@ def init_db_command(drop: bool) -> None:
         sys.exit(1)
     upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
     click.echo("Database is up to date.")
-
-
-VERSION_TABLE = "alembic_version"
 
 
 def _drop_schema() -> None:
