@@ -118,6 +118,15 @@ def test_a_bug_answers_500_with_request_id_and_logs_it(make_app, db, caplog):
     assert any("req-42" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.parametrize("page", ["/confirm", "/reset"])
+def test_tokens_in_links_never_reach_the_log(client, caplog, page):
+    caplog.set_level(logging.DEBUG)
+    token = "eyJ1c2VyIjo0Mn0.secret-part-of-the-link"
+    client.get(f"{page}/{token}")
+    assert f"GET {page}/[token] 400" in caplog.text
+    assert "secret-part-of-the-link" not in caplog.text
+
+
 def test_every_request_is_logged_with_an_id(client, caplog):
     caplog.set_level(logging.INFO, logger="storefront.request")
     response = client.get("/healthz")

@@ -211,11 +211,17 @@ def _register_request_hooks(app: APIFlask) -> None:
             "request_id=%s %s %s %s %.1fms",
             g.get("request_id"),
             request.method,
-            request.path,
+            _loggable_path(),
             response.status_code,
             duration_ms,
         )
         return response
+
+
+def _loggable_path() -> str:
+    """The request's path with any token in it (confirmation and reset links) blanked out."""
+    token = (request.view_args or {}).get("token")
+    return request.path.replace(token, "[token]") if token else request.path
 
 
 def _register_spec_processor(app: APIFlask) -> None:

@@ -137,7 +137,11 @@ def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serv
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
 def serve_command(host: str, port: int, workers: int) -> None:
-    """Serve the shop with gunicorn."""
+    """Serve the shop with gunicorn.
+
+    The shop logs one line per request itself; gunicorn's access log would repeat it, with
+    the tokens of confirmation and reset links in its paths, so it stays off.
+    """
     gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
     args = [
         gunicorn,
@@ -145,8 +149,6 @@ def serve_command(host: str, port: int, workers: int) -> None:
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--access-logfile",
-        "-",
         "storefront.wsgi:app",
     ]
     os.execv(gunicorn, args)  # noqa: S606 - replaces this process with gunicorn
