@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from apiflask.fields import UploadFile
-from flask import url_for
 from pydantic import BaseModel, computed_field
 
 from ..apikit import OutputModel
+from . import urls
 
 
 class UploadIn(BaseModel):
@@ -22,7 +22,7 @@ class FileOut(OutputModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def url(self) -> str:
-        return url_for("media_api.get_file", file_id=self.id)
+        return urls.file_url(self.id)
 
 
 class ImageOut(OutputModel):
@@ -36,9 +36,9 @@ class ImageOut(OutputModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def url(self) -> str:
-        return url_for("media_api.get_file", file_id=self.id)
+        return urls.file_url(self.id)
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def thumbnail_url(self) -> str:
-        return url_for("media_api.get_thumbnail", file_id=self.id)
+        return urls.thumbnail_url(self.id)
