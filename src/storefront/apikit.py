@@ -45,9 +45,17 @@ class InputModel(BaseModel):
 
 
 class OutputModel(BaseModel):
-    """A response body built from ORM objects or dicts."""
+    """A response body built from ORM objects or dicts.
 
-    model_config = ConfigDict(from_attributes=True)
+    Its OpenAPI schema describes what is sent, not what would be accepted: computed fields
+    such as `url` are listed, and every key is required because every answer carries it.
+    """
+
+    model_config = ConfigDict(
+        from_attributes=True,
+        json_schema_mode_override="serialization",
+        json_schema_serialization_defaults_required=True,
+    )
 
 
 def _clean_text(value: str) -> str:

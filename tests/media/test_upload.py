@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
+from media_samples import make_image
+
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
     b"\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\xcf\xc0\xf0\x1f\x00\x05\x00\x01\xff\x89\x99=\x1d"
@@ -117,3 +119,18 @@ def test_deleting_a_user_removes_their_file_records(client, admin, user, login_a
     login_as(client, admin)
     assert client.delete(f"/api/users/{user.id}").status_code == 204
     assert client.get(url).status_code == 404
+
+
+def test_the_openapi_document_describes_every_key_of_the_upload_answers(
+    client, user, login_as, upload
+):
+    login_as(client, user)
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    answers = {
+        "FileOut": upload(client, b"plain text", "notes.txt", path="/api/upload"),
+        "ImageOut": upload(client, make_image("PNG", (40, 30), "green"), "tiny.png"),
+    }
+    for name, response in answers.items():
+        assert response.status_code == 201
+        assert set(response.get_json()) == set(schemas[name]["properties"]), name
+        assert set(response.get_json()) == set(schemas[name]["required"]), name
