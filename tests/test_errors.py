@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from sqlalchemy import text
 
 VALID = {"username": "carol", "email": "carol@example.com", "password": "a-long-enough-password"}
 
@@ -133,3 +134,35 @@ def test_every_request_is_logged_with_an_id(client, caplog):
     request_id = response.headers["X-Request-ID"]
     line = next(r.getMessage() for r in caplog.records if request_id in r.getMessage())
     assert "GET /healthz 200" in line
+
+
+#: Make every UPDATE of `users` fail inside the database, as a lost connection would.
+BREAK_USER_UPDATES = {
+    "sqlite": [
+        "CREATE TRIGGER refuse_user_updates BEFORE UPDATE ON users BEGIN SELECT no_such_fn(); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION refuse_update() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'refused' USING ERRCODE = 'XX000'; END $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER refuse_user_updates BEFORE UPDATE ON users "
+        "FOR EACH ROW EXECUTE FUNCTION refuse_update()",
+    ],
+}
+
+
+def test_a_failing_statement_logs_no_password_hash(client, db, user, login_as, caplog):
+    login_as(client, user)
+    client.get("/api/me")
+    for statement in BREAK_USER_UPDATES[db.engine.dialect.name]:
+        db.session.execute(text(statement))
+    caplog.set_level(logging.DEBUG)
+
+    response = client.patch(
+        f"/api/users/{user.id}",
+        json={"password": "a-new-password-for-the-log", "current_password": user.password},
+    )
+
+    assert response.status_code >= 500
+    assert "UPDATE users" in caplog.text
+    assert "$argon2" not in caplog.text
+    assert "a-new-password-for-the-log" not in caplog.text

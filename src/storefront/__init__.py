@@ -142,6 +142,8 @@ def _sqlite_begin(connection: Any) -> None:
 def _init_database(app: APIFlask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
+    # A database error would otherwise log its statement's values: password hashes, tokens.
+    options.setdefault("hide_parameters", True)
     if uri.startswith("postgresql"):
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -23,6 +23,7 @@ from flask_session.redis import RedisSessionInterface
 from sqlalchemy import ForeignKey, LargeBinary, String, and_, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
+from .apikit import MAX_ID
 from .extensions import Base, begin_write_transaction, db, utcnow
 
 USER_KEY = "user_id"
@@ -133,7 +134,8 @@ def _sid_hash(sid: str) -> str:
 
 
 def _user_agent() -> str:
-    return request.user_agent.string[:255]
+    """The browser's name for the session list, without NUL (PostgreSQL text refuses it)."""
+    return request.user_agent.string.replace("\x00", "")[:255]
 
 
 def _lifetimes() -> tuple[timedelta, timedelta]:
@@ -212,7 +214,7 @@ def resolve_session_user():
     from .accounts.models import User
 
     user_id = session.get(USER_KEY)
-    if not isinstance(user_id, int) or isinstance(user_id, bool):
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id <= MAX_ID:
         return None
     found = db.session.execute(
         select(UserSession, User)

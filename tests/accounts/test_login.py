@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from storefront.accounts.models import User
@@ -44,6 +45,22 @@ def test_login_through_session_transaction(client, user):
     with client.session_transaction() as session:
         session["user_id"] = user.id
     assert client.get("/api/protected").status_code == 200
+
+
+@pytest.mark.parametrize("garbage", [0, -1, 2**31, 2**63 + 5, "1", 1.0, None, True])
+def test_a_session_naming_no_possible_user_is_anonymous(client, garbage):
+    with client.session_transaction() as session:
+        session["user_id"] = garbage
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/").status_code == 200
+
+
+def test_a_nul_in_the_browser_name_is_dropped_from_the_session_list(client, user):
+    agent = {"User-Agent": "Odd\x00Browser/1.0"}
+    login = {"username": user.username, "password": user.password}
+    assert client.post("/api/login", json=login, headers=agent).status_code == 200
+    sessions = client.get("/api/me/sessions").get_json()
+    assert [s["user_agent"] for s in sessions] == ["OddBrowser/1.0"]
 
 
 def test_protected_route_without_login_is_401_json(client):
