@@ -32,6 +32,40 @@ def test_malformed_bodies(client, data, content_type, status):
     assert isinstance(response.get_json()["error"], str)
 
 
+def test_json_null_is_answered_as_not_an_object(client):
+    response = client.post("/api/users", data="null", content_type="application/json")
+    assert response.get_json()["error"] == "The request body must be a JSON object."
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type", "status"),
+    [
+        ('{"idempotency_key": "k"}', "application/json", 400),
+        ("hello", "text/plain", 415),
+        ("[]", "application/json", 400),
+        ("{oops", "application/json", 400),
+    ],
+)
+def test_a_route_taking_no_body_refuses_one(client, user, login_as, data, content_type, status):
+    login_as(client, user)
+    response = client.post("/api/logout", data=data, content_type=content_type)
+    assert response.status_code == status
+    assert client.get("/api/me").status_code == 200  # still logged in: nothing ran
+    if "idempotency_key" in data:
+        assert response.get_json()["fields"] == {"idempotency_key": "unknown field"}
+
+
+def test_a_route_taking_no_body_accepts_none_or_an_empty_object(client, user, login_as):
+    login_as(client, user)
+    assert client.post("/api/logout", json={}).status_code == 200
+    login_as(client, user)
+    assert client.post("/api/logout").status_code == 200
+
+
+def test_a_body_sent_to_no_route_is_a_404(client):
+    assert client.post("/api/nothing-here", data="x", content_type="text/plain").status_code == 404
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
@@ -162,7 +196,27 @@ def test_a_failing_statement_logs_no_password_hash(client, db, user, login_as, c
         json={"password": "a-new-password-for-the-log", "current_password": user.password},
     )
 
-    assert response.status_code >= 500
+    assert response.status_code in (500, 503)
     assert "UPDATE users" in caplog.text
     assert "$argon2" not in caplog.text
     assert "a-new-password-for-the-log" not in caplog.text
+
+
+UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=2"
+
+
+def test_an_unreachable_database_is_a_503_not_a_bug(make_app, caplog):
+    client = make_app(SQLALCHEMY_DATABASE_URI=UNREACHABLE).test_client()
+    caplog.set_level(logging.ERROR, logger="storefront.errors")
+
+    login = client.post("/api/login", json={"username": "ada", "password": "long-password-1"})
+    products = client.get("/api/products")
+    page = client.get("/")
+
+    for response in (login, products, page):
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+    assert "unavailable" in login.get_json()["error"]
+    assert login.get_json()["request_id"] == login.headers["X-Request-ID"]
+    assert "unavailable" in page.get_data(as_text=True)
+    assert "database unavailable" in caplog.text

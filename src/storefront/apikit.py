@@ -76,12 +76,24 @@ def _iso_utc(value: datetime) -> str:
 Timestamp = Annotated[datetime, PlainSerializer(_iso_utc, return_type=str)]
 
 
-def Text(max_length: int, min_length: int = 0, pattern: str | None = None) -> Any:  # noqa: N802
-    """A string field of bounded length that PostgreSQL and SQLite can both store."""
+def _refuse_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def Text(  # noqa: N802
+    max_length: int, min_length: int = 0, pattern: str | None = None, *, blank: bool = True
+) -> Any:
+    """A string field of bounded length that PostgreSQL and SQLite can both store.
+
+    `blank=False` refuses text that is only whitespace, for names people must be able to read.
+    """
+    checks = [AfterValidator(_clean_text)] + ([] if blank else [AfterValidator(_refuse_blank)])
     return Annotated[
         str,
         StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern),
-        AfterValidator(_clean_text),
+        *checks,
     ]
 
 
@@ -150,7 +162,8 @@ def guard_api_request() -> None:
     """Refuse, before any view runs, what no `/api` route accepts.
 
     Cross-site unsafe requests (an `Origin` naming another site) are 403. A route with a
-    JSON body gets a JSON object or a 400/415; a route taking files gets multipart or 415.
+    JSON body gets a JSON object or a 400/415; a route taking files gets multipart or 415;
+    a route taking no body gets none (or `{}`).
     """
     if not request.path.startswith("/api/") or request.method not in UNSAFE_METHODS:
         return
@@ -159,8 +172,11 @@ def guard_api_request() -> None:
         parts = urlsplit(origin)
         if parts.netloc != request.host:
             abort(403, description="Cross-site request refused.")
+    if request.url_rule is None:  # no such route: the 404 or 405 says so
+        return
     declared = _declared_body(current_app)
     if declared is None:
+        _refuse_unexpected_body()
         return
     if declared == "multipart/form-data":
         if request.mimetype != "multipart/form-data":
@@ -168,15 +184,31 @@ def guard_api_request() -> None:
         return
     if not request.get_data(cache=True):
         raise ApiError("The request body must be a JSON object.")
+    _json_object()
+
+
+def _json_object() -> dict[str, Any]:
+    """The request's body as a JSON object, or a 415 (not JSON) or 400 (not an object)."""
     if not request.is_json:
         raise ApiError(
             "The request body must be JSON (Content-Type: application/json).", status=415
         )
     body = request.get_json(silent=True)
-    if body is None:
+    if body is None and request.get_data(cache=True).strip() != b"null":
         raise ApiError("The request body is not valid JSON.")
     if not isinstance(body, dict):
         raise ApiError("The request body must be a JSON object.")
+    return body
+
+
+def _refuse_unexpected_body() -> None:
+    """A route that takes no body refuses one, so a misplaced field is not silently ignored.
+
+    An empty body, or an empty JSON object, is fine.
+    """
+    if request.get_data(cache=True) and (body := _json_object()):
+        fields = {name: "unknown field" for name in body}
+        raise ApiError("This request takes no body.", fields=fields)
 
 
 def empty_response(status: int = 204) -> Response:

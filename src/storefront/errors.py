@@ -45,11 +45,13 @@ def _json_error(status: int, message: str, headers: Any = None, **extra: Any) ->
 def _page_error(status: int, title: str, message: str, headers: Any = None) -> Response:
     """The friendly error page inside the layout.
 
-    A 500 may come from the database itself, so its page does not look up who is logged in.
+    A 5xx may come from the database itself, so its page does not look up who is logged in:
+    it is shown as to a visitor.
     """
-    context: dict[str, Any] = {"current_user": None} if status >= 500 else {}
+    if status >= 500:
+        g.current_user = None
     response = Response(
-        render_template("error.html", status=status, title=title, message=message, **context),
+        render_template("error.html", status=status, title=title, message=message),
         status=status,
     )
     return _with_headers(response, headers)
@@ -100,20 +102,32 @@ def handle_api_error(error: ApiError) -> Response:
     return _page_error(error.status, "Request refused", error.message)
 
 
-def handle_database_busy(error: OperationalError) -> Response:
-    """SQLite's single writer stayed busy past the timeout: ask the client to retry.
+def handle_database_unavailable(error: OperationalError) -> Response:
+    """The database is busy, unreachable or failing: not a bug, so a 503 asking to retry.
 
-    Any other operational error is a real failure and answers as a bug does.
+    SQLite's single writer staying busy past the timeout is routine and only warned about;
+    anything else (connection refused or lost, a server shutting down) is logged in full.
     """
-    if "database is locked" not in str(error.orig):
-        return handle_unexpected(error)
-    db.session.rollback()
-    log.warning("database busy (request_id=%s)", getattr(g, "request_id", None))
+    _rollback_quietly()
+    request_id = getattr(g, "request_id", None)
+    if "database is locked" in str(error.orig):
+        log.warning("database busy (request_id=%s)", request_id)
+        message = "The shop is busy right now; please try again in a moment."
+    else:
+        log.error("database unavailable (request_id=%s)", request_id, exc_info=error)
+        message = "The shop's database is unavailable right now; please try again shortly."
     headers = [("Retry-After", "1")]
-    message = "The shop is busy right now; please try again in a moment."
     if wants_json():
-        return _json_error(503, message, headers)
-    return _page_error(503, "Busy", message, headers)
+        return _json_error(503, message, headers, request_id=request_id)
+    return _page_error(503, "Unavailable", message, headers)
+
+
+def _rollback_quietly() -> None:
+    """Roll back the failed transaction; an unreachable database may refuse even that."""
+    try:
+        db.session.rollback()
+    except OperationalError:
+        db.session.close()
 
 
 def handle_unexpected(error: Exception) -> Response:
@@ -132,5 +146,5 @@ def init_errors(app: APIFlask) -> None:
     app.error_processor(handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ApiError, handle_api_error)
-    app.register_error_handler(OperationalError, handle_database_busy)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

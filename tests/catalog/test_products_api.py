@@ -282,6 +282,7 @@ def test_a_duplicate_sku_is_409(client, login_as, staff, product_factory):
         ("stock", False),
         ("stock", None),
         ("name", ""),
+        ("name", "   "),
         ("name", "nul\x00byte"),
         ("name", "x" * 201),
         ("sku", "has space"),

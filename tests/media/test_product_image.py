@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from media_samples import make_image, opened, png_declaring, stored_keys
@@ -56,6 +57,18 @@ def test_staff_sets_a_picture_everyone_sees_upright(
     assert opened(picture.data).size == (600, 1000)
     assert len(opened(picture.data).getexif()) == 0
     assert opened(visitor.get(body["thumbnail_url"]).data).size == (192, 320)
+
+
+def test_a_new_picture_marks_the_product_updated(
+    client, staff, login_as, put_image, product_factory
+):
+    product = product_factory(updated_at=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC))
+    login_as(client, staff)
+
+    body = put_image(client, product.id, make_image("PNG", (40, 30), "green")).get_json()
+
+    assert body["updated_at"] > "2026-01-02T03:04:05Z"
+    assert client.get(f"/api/products/{product.id}").get_json()["updated_at"] == body["updated_at"]
 
 
 def test_product_without_a_picture_has_null_urls(client, product_factory):

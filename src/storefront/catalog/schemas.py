@@ -13,7 +13,7 @@ MAX_PRICE_CENTS = 1_000_000_000
 MAX_STOCK = 1_000_000_000
 
 Sku = Text(max_length=64, min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-ProductName = Text(max_length=200, min_length=1)
+ProductName = Text(max_length=200, min_length=1, blank=False)
 Description = Text(max_length=5000)
 Currency = Text(max_length=3, min_length=3, pattern=r"^[A-Z]{3}$")
 

@@ -18,7 +18,7 @@ from ..accounts.models import User
 from ..apikit import ApiError
 from ..auth import is_staff
 from ..catalog.models import Product
-from ..extensions import db
+from ..extensions import db, utcnow
 from .images import ImageRejected, ProcessedImage, process_image
 from .models import ProductImage, StoredFile
 from .sniff import sniff_content_type
@@ -84,6 +84,7 @@ def set_product_image(product: Product, owner: User, upload: FileStorage) -> Pro
     Product pictures are shop assets: anyone may see them and they use no one's quota.
     """
     record = _new_image(owner, upload, public=True)
+    product.updated_at = utcnow()  # its image_url changed: clients keyed on it must refetch
     link = db.session.get(ProductImage, product.id)
     previous = db.session.get(StoredFile, link.file_id) if link else None
     if link is None:
