@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import inspect, select
 
 from storefront.accounts.models import User
+from storefront.cli import main
 from storefront.extensions import db
 from storefront.testing.plugin import make_database_url
 
@@ -107,3 +109,31 @@ def test_init_db_refuses_a_database_missing_only_some_tables(cli_app):
     assert refused.exit_code == 1
     assert "contact_messages" in refused.output and "--drop" in refused.output
     assert runner.invoke(args=["init-db", "--drop"]).exit_code == 0
+
+
+def test_create_user_before_init_db_says_what_to_do(make_app, tmp_path):
+    app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "empty"))
+    result = app.test_cli_runner().invoke(
+        args=["create-user", "ida", "ida@example.com", "--password", "a-long-password!"]
+    )
+    with app.app_context():
+        db.engine.dispose()
+    assert result.exit_code == 1
+    assert "run `storefront init-db`" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_init_db_on_an_unreachable_server_is_one_line(make_app):
+    url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=2"
+    result = make_app(SQLALCHEMY_DATABASE_URI=url).test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the database is not reachable")
+    assert "Connection refused" in result.output
+
+
+def test_a_settings_problem_is_one_line(monkeypatch):
+    monkeypatch.setenv("STOREFRONT_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    result = CliRunner().invoke(main, ["init-db"])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: SECRET_KEY is missing")

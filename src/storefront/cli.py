@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
 import click
 from flask import current_app
@@ -20,9 +23,32 @@ from .auth import ROLES
 
 
 def _create_app():
+    """The app for `storefront ...`; a settings problem is one line, not a traceback."""
     from . import create_app
+    from .config import ConfigError
 
-    return create_app()
+    try:
+        return create_app()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _needs_database(command: Callable[..., None]) -> Callable[..., None]:
+    """Report "cannot connect" and "no such table" in one line saying what to do."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    @wraps(command)
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            command(*args, **kwargs)
+        except (OperationalError, ProgrammingError) as error:
+            reason = str(error.orig).strip().splitlines()[0]
+            raise click.ClickException(
+                f"the database is not reachable or not set up ({reason}); "
+                "check DATABASE_URL, then run `storefront init-db`"
+            ) from None
+
+    return run
 
 
 #: Alembic's record of the migrations applied to a database.
@@ -32,6 +58,7 @@ VERSION_TABLE = "alembic_version"
 @click.command("init-db")
 @click.option("--drop", is_flag=True, help="Drop every table of the shop first: all data is lost.")
 @with_appcontext
+@_needs_database
 def init_db_command(drop: bool) -> None:
     """Create or upgrade the database schema by applying every migration.
 
@@ -73,6 +100,7 @@ def _drop_schema() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", default="customer", show_default=True, help="customer, staff or admin")
 @with_appcontext
+@_needs_database
 def create_user_command(username: str, email: str, password: str, role: str) -> None:
     """Create a confirmed user; exits with 1 on a duplicate or bad input."""
     from .accounts import service
