@@ -369,3 +369,27 @@ def test_route_answers_each_role_as_the_table_says(client, login_as, route, role
     response = client.open(path, method=route.method, **arguments)
 
     assert response.status_code == route.expected[role], response.get_data(as_text=True)[:300]
+
+
+REFUSALS = [
+    pytest.param(route, role, id=f"{route.method} {route.rule} as {role}")
+    for route in ROUTES
+    if route.method in ("POST", "PUT", "PATCH", "DELETE")
+    for role in ROLES
+    if route.expected[role] in (401, 403)
+]
+
+
+@pytest.mark.parametrize(("route", "role"), REFUSALS)
+def test_a_refusal_comes_before_any_judgement_of_the_body(client, login_as, route, role):
+    """Who may ask is decided first: a garbage body does not turn a 401/403 into a 400/415."""
+    me = None
+    if role != "anonymous":
+        me = UserFactory(role=role)
+        login_as(client, me)
+    values = route.request(World(me)).get("values", {})
+    path = _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]), route.rule)
+
+    response = client.open(path, method=route.method, data="garbage", content_type="text/plain")
+
+    assert response.status_code == route.expected[role]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, abort, current_app, request, url_for
+from flask import Response, abort, current_app, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from pydantic import (
     AfterValidator,
@@ -137,9 +138,8 @@ def created_headers(endpoint: str, **values: Any) -> dict[str, str]:
     return {"Location": url_for(endpoint, **values)}
 
 
-def _declared_body(app: Flask) -> str | None:
-    """The content type the matched route declares for its body, if any."""
-    view = app.view_functions.get(request.endpoint or "")
+def _declared_body(view: Callable[..., Any] | None) -> str | None:
+    """The content type the view declares for its body, if any."""
     spec = getattr(view, "_spec", None) or {}
     return spec.get("content_type") if "body" in spec else None
 
@@ -161,9 +161,10 @@ class JSONProvider(DefaultJSONProvider):
 def guard_api_request() -> None:
     """Refuse, before any view runs, what no `/api` route accepts.
 
-    Cross-site unsafe requests (an `Origin` naming another site) are 403. A route with a
-    JSON body gets a JSON object or a 400/415; a route taking files gets multipart or 415;
-    a route taking no body gets none (or `{}`).
+    Cross-site unsafe requests (an `Origin` naming another site) are 403; then a protected
+    route's 401/403 comes before any judgement of the body. A route with a JSON body gets a
+    JSON object or a 400/415; a route taking files gets multipart or 415; a route taking no
+    body gets none (or `{}`).
     """
     if not request.path.startswith("/api/") or request.method not in UNSAFE_METHODS:
         return
@@ -174,7 +175,9 @@ def guard_api_request() -> None:
             abort(403, description="Cross-site request refused.")
     if request.url_rule is None:  # no such route: the 404 or 405 says so
         return
-    declared = _declared_body(current_app)
+    view = current_app.view_functions.get(request.endpoint or "")
+    getattr(view, "access_check", lambda: None)()  # who may ask comes before what they sent
+    declared = _declared_body(view)
     if declared is None:
         _refuse_unexpected_body()
         return
