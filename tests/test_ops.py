@@ -42,3 +42,24 @@ def test_openapi_marks_request_bodies_required(client):
 
 def test_api_docs_page(client):
     assert client.get("/api/docs").status_code == 200
+
+
+def test_openapi_describes_errors_as_they_are_sent(client):
+    spec = client.get("/api/openapi.json").get_json()
+    answer = client.post("/api/users", json={"username": 42})
+    for name in ("HTTPError", "ValidationError"):
+        schema = spec["components"]["schemas"][name]
+        assert set(answer.get_json()) <= set(schema["properties"])
+        assert schema["required"] == ["error"]
+
+
+def test_openapi_documents_the_headers_lists_and_creations_send(client, product_factory):
+    product_factory()
+    spec = client.get("/api/openapi.json").get_json()
+    listed = client.get("/api/products")
+    documented = spec["paths"]["/api/products"]["get"]["responses"]["200"]["headers"]
+    assert {"X-Total-Count", "Link"} <= set(documented) & set(listed.headers.keys())
+    created = spec["paths"]["/api/users"]["post"]["responses"]["201"]["headers"]
+    assert "Location" in created
+    timestamp = spec["components"]["schemas"]["ProductOut"]["properties"]["created_at"]
+    assert timestamp["format"] == "date-time"

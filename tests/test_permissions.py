@@ -393,3 +393,19 @@ def test_a_refusal_comes_before_any_judgement_of_the_body(client, login_as, rout
     response = client.open(path, method=route.method, data="garbage", content_type="text/plain")
 
     assert response.status_code == route.expected[role]
+
+
+def test_the_openapi_document_names_each_status_of_the_table(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    undocumented = []
+    for route in ROUTES:
+        if route.rule in ("/api/openapi.json", "/api/docs"):
+            continue  # the document does not describe itself
+        path = route.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        documented = paths[path][route.method.lower()]["responses"]
+        undocumented += [
+            f"{route.method} {route.rule} as {role}: {status}"
+            for role, status in route.expected.items()
+            if str(status) not in documented
+        ]
+    assert not undocumented

@@ -21,6 +21,7 @@ from . import config as config_module
 from .apikit import MAX_ID, UNSAFE_METHODS, JSONProvider, guard_api_request
 from .errors import init_errors
 from .extensions import csrf, db, limiter, migrate
+from .openapi import init_openapi
 from .sessions import init_sessions
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
@@ -77,7 +78,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     init_errors(app)
     _register_blueprints(app)
     _register_request_hooks(app)
-    _register_spec_processor(app)
+    init_openapi(app)
     from .cli import register_commands
 
     register_commands(app)
@@ -224,14 +225,3 @@ def _loggable_path() -> str:
     """The request's path with any token in it (confirmation and reset links) blanked out."""
     token = (request.view_args or {}).get("token")
     return request.path.replace(token, "[token]") if token else request.path
-
-
-def _register_spec_processor(app: APIFlask) -> None:
-    @app.spec_processor
-    def mark_bodies_required(spec: dict[str, Any]) -> dict[str, Any]:
-        """Every declared request body is required; say so, so fuzzers read the spec right."""
-        for path_item in spec.get("paths", {}).values():
-            for operation in path_item.values():
-                if isinstance(operation, dict) and "requestBody" in operation:
-                    operation["requestBody"]["required"] = True
-        return spec

@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     StringConstraints,
+    WithJsonSchema,
 )
 from sqlalchemy import Select
 
@@ -74,7 +75,11 @@ def _iso_utc(value: datetime) -> str:
 
 
 #: A timestamp answered as ISO 8601 in UTC, e.g. `2026-11-23T10:00:00Z`.
-Timestamp = Annotated[datetime, PlainSerializer(_iso_utc, return_type=str)]
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_iso_utc, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
 
 
 def _refuse_blank(value: str) -> str:
@@ -138,7 +143,7 @@ def created_headers(endpoint: str, **values: Any) -> dict[str, str]:
     return {"Location": url_for(endpoint, **values)}
 
 
-def _declared_body(view: Callable[..., Any] | None) -> str | None:
+def declared_body(view: Callable[..., Any] | None) -> str | None:
     """The content type the view declares for its body, if any."""
     spec = getattr(view, "_spec", None) or {}
     return spec.get("content_type") if "body" in spec else None
@@ -177,7 +182,7 @@ def guard_api_request() -> None:
         return
     view = current_app.view_functions.get(request.endpoint or "")
     getattr(view, "access_check", lambda: None)()  # who may ask comes before what they sent
-    declared = _declared_body(view)
+    declared = declared_body(view)
     if declared is None:
         _refuse_unexpected_body()
         return

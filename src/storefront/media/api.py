@@ -24,7 +24,12 @@ bp = APIBlueprint("media_api", __name__, url_prefix="/api", tag="Files")
 PUBLIC_CACHE = "public, max-age=31536000, immutable"
 #: Private files: only the browser may keep them, and it asks again (a cheap 304) each time.
 PRIVATE_CACHE = "private, no-cache"
-FILE_RESPONSES = {200: "The bytes", 304: "Not modified", 404: "No such file"}
+FILE_RESPONSES = {
+    200: "The bytes",
+    304: "Not modified",
+    401: "Not logged in, and the file is not public (or does not exist)",
+    404: "No such file, or another user's private one",
+}
 
 
 @bp.post("/upload")

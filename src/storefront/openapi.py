@@ -1,0 +1,113 @@
+"""What the OpenAPI document says beyond what APIFlask derives from the routes.
+
+APIFlask documents bodies, outputs, 400s for inputs and 404s for path ids. The rest of each
+route's answers follows from facts this module reads off the views and the request guard
+(`apikit.guard_api_request`): who may call it, the body it takes, and the shop's one error
+shape; lists carry their pagination headers, and creations their `Location`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import APIFlask
+
+from .apikit import UNSAFE_METHODS, declared_body
+from .auth import ROLES
+
+#: The one shape of every `/api` error (errors.py); APIFlask's default would be wrong.
+ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {"type": "string", "description": "What went wrong, as a sentence."},
+        "fields": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Why each named field was refused.",
+        },
+        "request_id": {"type": "string", "description": "With 500 and 503: the log's id."},
+    },
+}
+
+PAGE_HEADERS = {
+    "X-Total-Count": {
+        "description": "How many items all pages hold.",
+        "schema": {"type": "integer"},
+    },
+    "Link": {
+        "description": "RFC 8288 links to the first, prev, next and last pages.",
+        "schema": {"type": "string"},
+    },
+}
+LOCATION_HEADER = {
+    "Location": {"description": "URL of the new resource.", "schema": {"type": "string"}}
+}
+
+
+def init_openapi(app: APIFlask) -> None:
+    """Describe errors with the shop's shape and complete every route's answers."""
+    app.config["HTTP_ERROR_SCHEMA"] = ERROR_SCHEMA
+    app.config["VALIDATION_ERROR_SCHEMA"] = ERROR_SCHEMA
+
+    @app.spec_processor
+    def complete_answers(spec: dict[str, Any]) -> dict[str, Any]:
+        for rule in app.url_map.iter_rules():
+            if not rule.rule.startswith("/api/"):
+                continue
+            view = app.view_functions[rule.endpoint]
+            item = spec["paths"].get(_openapi_path(rule.rule), {})
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                operation = item.get(method.lower())
+                if operation is not None:
+                    _complete(operation, method, view)
+        return spec
+
+
+def _openapi_path(rule: str) -> str:
+    return rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+
+
+def _complete(operation: dict[str, Any], method: str, view: Any) -> None:
+    responses = operation["responses"]
+    body = declared_body(view)
+    if body is not None:
+        operation["requestBody"]["required"] = True
+    for status, reason in _shared_answers(method, view, body).items():
+        responses.setdefault(str(status), _error(reason))
+    ok = responses.get("200", {})
+    if method == "GET" and _schema(ok).get("type") == "array":
+        ok["headers"] = PAGE_HEADERS
+    if "201" in responses:
+        responses["201"]["headers"] = LOCATION_HEADER
+
+
+def _shared_answers(method: str, view: Any, body: str | None) -> dict[int, str]:
+    """The statuses a route gives whatever it does, from the guard and its role rule."""
+    answers: dict[int, str] = {}
+    rule = getattr(view, "access_check", None)
+    roles = rule.roles if rule is not None else None
+    if roles is not None:
+        answers[401] = "Not logged in."
+    if roles is not None and set(roles) != set(ROLES):
+        answers[403] = f"Only for {', '.join(roles)} (or a cross-site request)."
+    elif method in UNSAFE_METHODS:
+        answers[403] = "A cross-site request (its Origin names another site)."
+    if body is not None:
+        answers[415] = f"The body is not {body}."
+    elif method in UNSAFE_METHODS:
+        answers[400] = "This route takes no body (or `{}`), and one was sent."
+        answers[415] = "This route takes no body, and one that is not JSON was sent."
+    answers[503] = "The database is unavailable or busy: retry after Retry-After seconds."
+    return answers
+
+
+def _error(reason: str) -> dict[str, Any]:
+    return {
+        "description": reason,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}},
+    }
+
+
+def _schema(response: dict[str, Any]) -> dict[str, Any]:
+    return response.get("content", {}).get("application/json", {}).get("schema", {})
