@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..apikit import ApiError
 from ..extensions import db
+from ..orders.models import CartItem
 from .models import Product
 
 #: Each order matches an index of `catalog.models` (read forwards or backwards).
@@ -192,10 +193,15 @@ def delete_product(product: Product) -> bool:
     """Erase the product, or only deactivate it when orders point at it.
 
     Returns True when the row is gone. The order lines' foreign key decides, so a product
-    ordered at the same moment is still kept.
+    ordered at the same moment is still kept. The product's cart lines, which the delete
+    erases, are locked first: checkout locks its lines before it takes stock, and the
+    opposite order would deadlock with it.
     """
     product_id = product.id
     _forget_counts()
+    db.session.execute(
+        select(CartItem.user_id).where(CartItem.product_id == product_id).with_for_update()
+    )
     db.session.delete(product)
     try:
         db.session.commit()

@@ -3,6 +3,10 @@
 Checkout never oversells: stock is taken with a conditional `UPDATE … WHERE stock >= :q`
 whose row count is checked, all lines in one transaction. An idempotency key is stored
 with the order under a unique constraint, so a retried checkout finds the first order.
+
+Locks are taken in one order: the user's cart (`_lock_cart`), then its lines, then
+products. A product delete takes the product's cart lines before the product, as checkout
+does (`catalog.service.delete_product`), so neither waits for the other in a circle.
 """
 
 from __future__ import annotations
@@ -83,11 +87,23 @@ def _write_transaction() -> Iterator[None]:
 # --- cart --------------------------------------------------------------------------------
 
 
+def _lock_cart(user: User) -> None:
+    """Hold the user's cart until the transaction ends; every cart change starts here.
+
+    Changes and checkouts of one cart then run one after the other, each reading the lines
+    as the one before left them: no addition is lost, no line vanishes under a change. The
+    lock is the user's row (PostgreSQL `FOR NO KEY UPDATE`, which still lets rows that
+    point at the user be written); on SQLite the write transaction already holds it all.
+    """
+    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+
+
 def _cart_items(user: User, *, lock: bool = False) -> list[CartItem]:
     """The user's cart lines with their products, oldest line first (one SQL statement).
 
-    `lock` holds the lines (PostgreSQL `FOR UPDATE`) until the transaction ends, so two
-    checkouts of one cart run one after the other and the second finds it empty.
+    `lock` holds the lines (PostgreSQL `FOR UPDATE`) until the transaction ends, before
+    checkout touches any product: a product delete, which takes the lines first too, then
+    waits for the checkout, or the checkout finds the deleted product's line gone.
     """
     statement = (
         select(CartItem)
@@ -133,15 +149,28 @@ def _check_stock(product: Product, quantity: int) -> None:
         )
 
 
+def _cart_line(user: User, product_id: int) -> CartItem | None:
+    """The cart's line of a product (None if absent), held until the transaction ends.
+
+    A product delete, which erases the line, then comes before or after this change, never
+    between its read and its write.
+    """
+    return db.session.scalar(
+        select(CartItem)
+        .where(CartItem.user_id == user.id, CartItem.product_id == product_id)
+        .with_for_update(of=CartItem)
+    )
+
+
 def _cart_item(user: User, product_id: int) -> CartItem:
-    item = db.session.get(CartItem, (user.id, product_id))
+    item = _cart_line(user, product_id)
     if item is None:
         raise ApiError("That product is not in your cart.", status=404)
     return item
 
 
 def _save_cart() -> None:
-    """Commit a cart change; losing a race with the same user's other tab is a 409."""
+    """Commit a cart change; a new line whose product was erased meanwhile is a 409."""
     try:
         db.session.commit()
     except IntegrityError:
@@ -152,8 +181,9 @@ def _save_cart() -> None:
 def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
     """Put `quantity` more of a product in the cart (added to a line already there)."""
     with _write_transaction():
+        _lock_cart(user)
         product = catalog.get_product(product_id)
-        item = db.session.get(CartItem, (user.id, product_id))
+        item = _cart_line(user, product_id)
         total = quantity + (item.quantity if item else 0)
         _check_quantity(total)
         _check_stock(product, total)
@@ -168,6 +198,7 @@ def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
 def set_cart_quantity(user: User, product_id: int, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes the line."""
     with _write_transaction():
+        _lock_cart(user)
         item = _cart_item(user, product_id)
         if quantity == 0:
             db.session.delete(item)
@@ -182,6 +213,7 @@ def set_cart_quantity(user: User, product_id: int, quantity: int) -> Cart:
 def remove_from_cart(user: User, product_id: int) -> Cart:
     """Take a line out of the cart; 404 when it is not there."""
     with _write_transaction():
+        _lock_cart(user)
         db.session.delete(_cart_item(user, product_id))
         _save_cart()
     return view_cart(user)
@@ -278,6 +310,7 @@ def checkout(user: User, idempotency_key: str | None = None) -> tuple[Order, boo
     """
     key = check_idempotency_key(idempotency_key)
     with _write_transaction():
+        _lock_cart(user)
         items = _cart_items(user, lock=True)
         existing = _order_for_key(user, key)
         if existing is not None:

@@ -1,0 +1,146 @@
+"""Cart changes racing each other, checkout and a product delete, on a real server.
+
+On PostgreSQL these requests really run in parallel, so a cart change that reads a line
+and writes it back without holding the cart loses updates or trips over a checkout, and
+two writers taking locks in opposite orders deadlock. Each test repeats its race a few
+times with fresh rows, since one round may happen to run in a harmless order.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from storefront.catalog.models import Product
+from storefront.extensions import db
+from storefront.testing.factories import ProductFactory, UserFactory
+
+from .live import TIMEOUT, add_to_cart, all_at_once, checkout_call, logged_in_session
+
+ROUNDS = 6
+ADDERS = 8
+
+
+def new_product(live_server: Any, **fields: Any) -> int:
+    with live_server.app.app_context():
+        return ProductFactory(**fields).id
+
+
+def new_user(live_server: Any, **fields: Any) -> int:
+    with live_server.app.app_context():
+        return UserFactory(**fields).id
+
+
+def product_row(live_server: Any, product_id: int) -> tuple[int, bool] | None:
+    """(stock, active) of the product as committed, or None when it was erased."""
+    with live_server.app.app_context():
+        row = db.session.execute(
+            select(Product.stock, Product.active).where(Product.id == product_id)
+        ).one_or_none()
+        db.session.remove()
+    return None if row is None else tuple(row)
+
+
+def cart_quantities(live_server: Any, session: requests.Session) -> dict[int, int]:
+    response = session.get(f"{live_server.url}/api/cart", timeout=TIMEOUT)
+    assert response.status_code == 200, response.text
+    return {line["product_id"]: line["quantity"] for line in response.json()["items"]}
+
+
+def ordered_quantities(order: requests.Response) -> dict[int, int]:
+    assert order.status_code == 201, order.text
+    return {line["product_id"]: line["quantity"] for line in order.json()["items"]}
+
+
+def add_call(live_server: Any, session: requests.Session, product_id: int, n: int = 1) -> Any:
+    url = f"{live_server.url}/api/cart/items"
+    body = {"product_id": product_id, "quantity": n}
+    return lambda: session.post(url, json=body, timeout=TIMEOUT)
+
+
+@pytest.mark.parametrize("already_in_cart", [1, 0], ids=["existing-line", "new-line"])
+def test_parallel_adds_to_one_line_are_all_counted(live_server, already_in_cart):
+    user_id = new_user(live_server)
+    tabs = [logged_in_session(live_server, user_id) for _ in range(ADDERS)]
+    for _ in range(ROUNDS):
+        product_id = new_product(live_server, stock=100)
+        if already_in_cart:
+            add_to_cart(live_server, tabs[0], product_id, already_in_cart)
+
+        responses = all_at_once([add_call(live_server, tab, product_id) for tab in tabs])
+
+        assert [r.status_code for r in responses] == [200] * ADDERS, [r.text for r in responses]
+        quantity = cart_quantities(live_server, tabs[0])[product_id]
+        assert quantity == already_in_cart + ADDERS
+
+
+def change_call(live_server: Any, session: requests.Session, change: str, product_id: int) -> Any:
+    url = f"{live_server.url}/api/cart/items"
+    if change == "add":
+        return add_call(live_server, session, product_id)
+    if change == "set":
+        return lambda: session.patch(f"{url}/{product_id}", json={"quantity": 3}, timeout=TIMEOUT)
+    return lambda: session.delete(f"{url}/{product_id}", timeout=TIMEOUT)
+
+
+#: For a cart holding 2 of a product: what each change answers and leaves behind, when it
+#: comes before the checkout and when it comes after:
+#: (change's status, checkout's status, quantity ordered, quantity left in the cart).
+OUTCOMES = {
+    "add": {(200, 201, 3, 0), (200, 201, 2, 1)},
+    "set": {(200, 201, 3, 0), (404, 201, 2, 0)},
+    "remove": {(200, 400, 0, 0), (404, 201, 2, 0)},
+}
+
+
+@pytest.mark.parametrize("change", sorted(OUTCOMES))
+def test_a_cart_change_racing_checkout_sees_the_cart_before_or_after_it(live_server, change):
+    user_id = new_user(live_server)
+    tab, other_tab = (logged_in_session(live_server, user_id) for _ in range(2))
+    for _ in range(ROUNDS):
+        product_id = new_product(live_server, stock=100)
+        add_to_cart(live_server, tab, product_id, 2)
+
+        changed, order = all_at_once(
+            [
+                change_call(live_server, tab, change, product_id),
+                checkout_call(live_server, other_tab),
+            ]
+        )
+
+        ordered = ordered_quantities(order).get(product_id, 0) if order.status_code == 201 else 0
+        left = cart_quantities(live_server, tab).get(product_id, 0)
+        outcome = (changed.status_code, order.status_code, ordered, left)
+        assert outcome in OUTCOMES[change], (changed.text, order.text)
+        assert product_row(live_server, product_id) == (100 - ordered, True)
+        if left:
+            tab.delete(f"{live_server.url}/api/cart/items/{product_id}", timeout=TIMEOUT)
+
+
+def delete_call(live_server: Any, session: requests.Session, product_id: int) -> Any:
+    url = f"{live_server.url}/api/products/{product_id}"
+    return lambda: session.delete(url, timeout=TIMEOUT)
+
+
+def test_deleting_a_product_while_it_is_checked_out_keeps_it_if_ordered(live_server):
+    buyer = logged_in_session(live_server, new_user(live_server))
+    staff = logged_in_session(live_server, new_user(live_server, role="staff"))
+    for _ in range(ROUNDS):
+        doomed, other = new_product(live_server, stock=5), new_product(live_server, stock=5)
+        add_to_cart(live_server, buyer, doomed, 1)
+        add_to_cart(live_server, buyer, other, 1)
+
+        order, deleted = all_at_once(
+            [checkout_call(live_server, buyer), delete_call(live_server, staff, doomed)]
+        )
+
+        assert deleted.status_code == 204, deleted.text
+        ordered = ordered_quantities(order)
+        assert ordered.get(other) == 1
+        if doomed in ordered:
+            assert product_row(live_server, doomed) == (4, False)
+        else:
+            assert product_row(live_server, doomed) is None
