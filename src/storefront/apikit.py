@@ -17,6 +17,7 @@ from pydantic import (
     PlainSerializer,
     StringConstraints,
     WithJsonSchema,
+    field_validator,
 )
 from sqlalchemy import Select
 
@@ -44,6 +45,18 @@ class InputModel(BaseModel):
     """A request body: unknown fields are refused and no type is silently coerced."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class UpdateModel(InputModel):
+    """A PATCH body: every field optional, and one sent as `null` is refused rather than
+    silently ignored or erased, so a client never believes it cleared a field."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def refuse_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("must not be null")
+        return value
 
 
 class OutputModel(BaseModel):

@@ -101,5 +101,16 @@ class RouteLimiter(Limiter):
             return
         super()._check_request_limit(callable_name=callable_name, in_middleware=in_middleware)
 
+    @property
+    def current_limit(self):
+        """The limit the `X-RateLimit-*` and `Retry-After` headers describe: a breached one only.
+
+        On any other answer the per-account login counter would tell whoever types a name
+        how many failed logins that account has had, and that its username and its email
+        address spend one budget; a 429 tells no more than the refusal itself.
+        """
+        limit = super().current_limit
+        return limit if limit is not None and limit.breached else None
+
 
 limiter = RouteLimiter(key_func=get_remote_address)

@@ -108,3 +108,12 @@ def test_login_rehashes_a_password_made_with_old_parameters(client, app, db, use
     assert new_hash != old_hash
     assert "t=2" in new_hash
     assert new_hash.startswith("$argon2id$")
+
+
+def test_a_username_in_any_case_logs_in_to_its_one_account(client, user_factory):
+    erin = user_factory(username="Erin")
+
+    response = _login(client, "eRIN", erin.password)
+
+    assert response.status_code == 200
+    assert response.get_json()["user"]["id"] == erin.id

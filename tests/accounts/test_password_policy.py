@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import register
+from .helpers import register, reset_token
+
+BLANKS = " " * 12
 
 
 @pytest.mark.parametrize(
@@ -16,6 +18,8 @@ from .helpers import register
         ("qwertyuiop", "too common"),
         ("Password123", "too common"),
         ("1234567890", "too common"),
+        (" " * 10, "only whitespace"),
+        ("\t \n\u3000" * 3, "only whitespace"),
     ],
 )
 def test_registration_refuses_weak_passwords(client, mail_outbox, password, reason):
@@ -68,3 +72,31 @@ def test_cli_create_user_makes_a_confirmed_user_who_can_log_in(run_cli, client):
         "/api/login", json={"username": "cli-ok", "password": "sturdy-granite-path"}
     )
     assert response.status_code == 200
+
+
+def test_password_change_refuses_a_password_of_only_whitespace(client, user, login_as):
+    login_as(client, user)
+
+    response = client.patch(
+        f"/api/users/{user.id}", json={"password": BLANKS, "current_password": user.password}
+    )
+
+    assert response.status_code == 400
+    assert response.json["fields"] == {"password": "must not be only whitespace"}
+
+
+def test_reset_refuses_a_password_of_only_whitespace(client, mail_outbox, user):
+    client.post("/api/password-reset", json={"email": user.email})
+    token = reset_token(mail_outbox, user.email)
+
+    response = client.post("/api/password-reset/confirm", json={"token": token, "password": BLANKS})
+
+    assert response.status_code == 400
+    assert response.json["fields"] == {"password": "must not be only whitespace"}
+
+
+def test_cli_create_user_refuses_a_password_of_only_whitespace(run_cli):
+    result = run_cli("create-user", "cli-blank", "blank@example.com", "--password", BLANKS)
+
+    assert result.exit_code == 1
+    assert "only whitespace" in result.output

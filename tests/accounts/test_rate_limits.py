@@ -154,3 +154,46 @@ def test_two_server_processes_share_the_login_limit_through_redis(
     assert login_elsewhere() == 401
     _assert_limited(login(here, "ghost", PASSWORD))
     assert login_elsewhere() == 429
+
+
+def test_username_and_email_of_one_account_spend_one_failed_login_budget(client, user, limits_on):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+
+    assert login(client, user.username, "wrong-password-000").status_code == 401
+    assert login(client, user.username.upper(), "wrong-password-000").status_code == 401
+    assert login(client, user.email.upper(), "wrong-password-000").status_code == 401
+
+    _assert_limited(login(client, user.email, user.password))
+    _assert_limited(login(client, user.username, user.password))
+
+
+def test_failed_logins_answer_alike_for_existing_and_unknown_accounts(
+    client, user, user_factory, limits_on
+):
+    """Neither the 401s nor their headers tell an attacker which names have an account, or
+    that a username and an email address belong together."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+    other = user_factory()
+
+    def attempt(name: str):
+        response = login(client, name, "wrong-password-000")
+        headers = {k: v for k, v in response.headers if k not in ("Date", "X-Request-ID")}
+        return response.status_code, response.get_data(), headers
+
+    first = attempt(other.username)
+    assert first[0] == 401
+    assert not any(name.startswith(("X-RateLimit", "Retry-After")) for name in first[2])
+    assert attempt("nobody-here") == first
+    assert attempt(other.email) == first
+    assert attempt("nobody-here") == first
+
+    _assert_limited(login(client, "nobody-here", "wrong-password-000"))
+    _assert_limited(login(client, other.username, "wrong-password-000"))
+    assert login(client, user.username, user.password).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["nul\x00name", "\ud800", "x" * 300, 42, None])
+def test_a_malformed_login_name_is_a_400_with_limits_on(client, limits_on, name):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+
+    assert login(client, name, "wrong-password-000").status_code == 400

@@ -123,3 +123,38 @@ def test_emails_are_compared_case_insensitively(client, mail_outbox, user):
 
     response = register(client, "noa", "Noa.Mixed@Example.COM")
     assert response.json["email"] == "noa.mixed@example.com"
+
+
+def test_usernames_that_differ_only_in_case_are_one_name(client, mail_outbox, user_factory):
+    user_factory(username="erin")
+
+    for variant in ("Erin", "ERIN"):
+        response = register(client, variant, f"{variant}.two@example.com")
+        assert response.status_code == 409
+        assert response.json["fields"] == {"username": "already taken"}
+
+    response = register(client, "Fenna")
+    assert response.json["username"] == "Fenna"
+    assert register(client, "fenna", "fenna2@example.com").status_code == 409
+
+
+def test_the_database_refuses_a_case_variant_that_slips_past_the_check(
+    client, mail_outbox, user_factory, monkeypatch
+):
+    """Two registrations at once both pass the service's check; the unique index decides."""
+    user_factory(username="erin")
+    monkeypatch.setattr("storefront.accounts.service._ensure_free", lambda **_: None)
+
+    response = register(client, "Erin", "erin.two@example.com")
+
+    assert response.status_code == 409
+    assert "taken" in response.json["error"]
+
+
+def test_cli_create_user_refuses_a_case_variant_username(run_cli, user_factory):
+    user_factory(username="erin")
+
+    result = run_cli("create-user", "ERIN", "erin2@example.com", "--password", PASSWORD)
+
+    assert result.exit_code == 1
+    assert "username is taken" in result.output

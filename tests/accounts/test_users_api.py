@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 NEW_USER = {"username": "alice", "email": "Alice@Example.com", "password": "a-long-enough-password"}
 
 
@@ -152,3 +154,16 @@ def test_password_hashes_never_appear_in_responses(client, admin, user, login_as
     for body in bodies:
         assert "argon2" not in body
         assert "password" not in body
+
+
+@pytest.mark.parametrize("field", ["email", "role", "password", "current_password"])
+def test_patch_refuses_null_rather_than_ignoring_it(client, admin, user, login_as, field):
+    login_as(client, admin)
+
+    response = client.patch(f"/api/users/{user.id}", json={field: None})
+
+    assert response.status_code == 400
+    fields = response.get_json()["fields"]
+    assert list(fields) == [field]
+    assert "must not be null" in fields[field]
+    assert client.get(f"/api/users/{user.id}").get_json()["email"] == user.email

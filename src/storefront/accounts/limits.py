@@ -5,14 +5,18 @@ so an operator sets them through the environment and a test through `app.config`
 are shared by scope, so `/api/login` and the `/login` page spend one budget; only POSTs
 count (showing a form is free). The per-account login limit counts only failed attempts:
 a streak of wrong passwords slows that account, not the whole site, and not a user who
-types the right one.
+types the right one. It is kept per account, not per string typed, so the username (in any
+case) and the email address of one account spend one budget.
 """
 
 from __future__ import annotations
 
 from flask import current_app, g, request
+from pydantic import TypeAdapter, ValidationError
 
 from ..extensions import limiter
+from . import service
+from .schemas import LoginName
 
 #: Set by a login route when the credentials were wrong; the per-account limit counts it.
 LOGIN_FAILED = "login_failed"
@@ -28,11 +32,30 @@ def _setting(name: str):
     return lambda: current_app.config[name]
 
 
-def _login_name() -> str:
-    """The account a login attempt names, from a JSON body or a form, normalised."""
+_LOGIN_NAME = TypeAdapter(LoginName)
+
+
+def _login_name() -> str | None:
+    """The name a login attempt gives, from a JSON body or a form; None if it is no name."""
     body = request.get_json(silent=True) if request.is_json else None
     name = body.get("username") if isinstance(body, dict) else request.form.get("username")
-    return f"account:{name.strip().casefold() if isinstance(name, str) else ''}"
+    try:
+        return _LOGIN_NAME.validate_python(name, strict=True)
+    except ValidationError:
+        return None
+
+
+def _login_account() -> str:
+    """The key of the account a login attempt names: its user id, else the name normalised.
+
+    The lookup is the one login makes, done for every well-formed name, so an unknown
+    account costs the same; a name the login route would refuse is not looked up at all.
+    """
+    name = _login_name()
+    if name is None:
+        return "name:"
+    user = service.find_by_login(name)
+    return f"user:{user.id}" if user is not None else f"name:{name.strip().casefold()}"
 
 
 def _login_failed(_response) -> bool:
@@ -49,7 +72,7 @@ login_per_account = limiter.shared_limit(
     _setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
     scope="login-account",
     methods=["POST"],
-    key_func=_login_name,
+    key_func=_login_account,
     deduct_when=_login_failed,
     error_message="Too many failed logins for this account. Try again later.",
 )

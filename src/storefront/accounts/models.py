@@ -4,17 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String
+from sqlalchemy import CheckConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Base, utcnow
 
 
 class User(Base):
-    """A shop account. `role` is one of customer, staff, admin."""
+    """A shop account. `role` is one of customer, staff, admin.
+
+    A username keeps the case it was registered with, but is unique regardless of case
+    (`erin` and `Erin` are one name), so a login in any case names exactly one account.
+    """
 
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role"),
+        Index("uq_users_username_lower", text("lower(username)"), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)

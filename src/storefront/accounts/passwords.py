@@ -1,4 +1,5 @@
-"""The password policy: long enough, not the account's own name, not a well-known password.
+"""The password policy: long enough, not only blanks, not the account's own name, not a
+well-known password.
 
 Used by registration, password change, reset and the CLI, so every way to set a password
 gets the same rule and the same field error.
@@ -26,6 +27,8 @@ def password_problem(password: str, *, username: str | None, email: str | None) 
     """Why `password` is refused for this account, or None when it is acceptable."""
     if len(password) < MIN_LENGTH:
         return f"must be at least {MIN_LENGTH} characters long"
+    if password.isspace():
+        return "must not be only whitespace"
     lowered = password.casefold()
     own_names = {n.casefold() for n in (username, email) if n}
     if email:

@@ -6,10 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr
 
-from ..apikit import InputModel, OutputModel, Text, Timestamp
+from ..apikit import InputModel, OutputModel, Text, Timestamp, UpdateModel
 
 Username = Text(max_length=64, min_length=3, pattern=r"^[A-Za-z0-9_.-]+$")
 Password = Text(max_length=256, min_length=1)
+#: What a login names: a username or an email address.
+LoginName = Text(max_length=254, min_length=1)
 Role = Literal["customer", "staff", "admin"]
 
 
@@ -19,7 +21,7 @@ class UserCreate(InputModel):
     password: Password  # type: ignore[valid-type]
 
 
-class UserUpdate(InputModel):
+class UserUpdate(UpdateModel):
     email: EmailStr | None = None
     password: Password | None = None  # type: ignore[valid-type]
     current_password: Password | None = None  # type: ignore[valid-type]
@@ -27,7 +29,7 @@ class UserUpdate(InputModel):
 
 
 class LoginIn(InputModel):
-    username: Text(max_length=254, min_length=1)  # type: ignore[valid-type]
+    username: LoginName  # type: ignore[valid-type]
     password: Password  # type: ignore[valid-type]
 
 

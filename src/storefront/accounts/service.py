@@ -78,16 +78,21 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
+def _same_username(username: str):
+    """Usernames are one name regardless of case; this is the unique index's expression."""
+    return func.lower(User.username) == username.lower()
+
+
 def find_by_login(login: str) -> User | None:
-    """The user whose username, or email when `login` has an @, is `login`."""
+    """The user whose username (in any case), or email when `login` has an @, is `login`."""
     if "@" in login:
         return db.session.scalar(select(User).where(User.email == normalize_email(login)))
-    return db.session.scalar(select(User).where(User.username == login))
+    return db.session.scalar(select(User).where(_same_username(login)))
 
 
 def _ensure_free(username: str | None = None, email: str | None = None) -> None:
     if username is not None and db.session.scalar(
-        select(func.count()).select_from(User).where(User.username == username)
+        select(func.count()).select_from(User).where(_same_username(username))
     ):
         raise Conflict("That username is taken.", fields={"username": "already taken"})
     if email is not None and db.session.scalar(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
-from ..apikit import InputModel, OutputModel, PageQuery, Text, Timestamp
+from ..apikit import InputModel, OutputModel, PageQuery, Text, Timestamp, UpdateModel
 
 #: Prices and stock stay far below what a 32-bit column holds, so sums cannot overflow.
 MAX_PRICE_CENTS = 1_000_000_000
@@ -30,7 +30,7 @@ class ProductCreate(InputModel):
     active: bool = True
 
 
-class ProductUpdate(InputModel):
+class ProductUpdate(UpdateModel):
     """Every field optional; a field sent as `null` is refused rather than erased."""
 
     sku: Sku | None = None  # type: ignore[valid-type]
@@ -40,13 +40,6 @@ class ProductUpdate(InputModel):
     currency: Currency | None = None  # type: ignore[valid-type]
     stock: int | None = Field(None, ge=0, le=MAX_STOCK)
     active: bool | None = None
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def refuse_null(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("must not be null")
-        return value
 
 
 class ProductQuery(PageQuery):
