@@ -139,3 +139,14 @@ def test_the_answer_does_not_wait_for_mail_delivery(client, mail_outbox, user, m
 
     wait_for_queued_mail()
     assert delivered_after_answer == [True]
+
+
+def test_a_reset_link_sent_before_an_email_change_no_longer_works(client, mail_outbox, user):
+    client.post("/api/password-reset", json={"email": user.email})
+    old_link = reset_token(mail_outbox, user.email)
+    assert login(client, user.username, user.password).status_code == 200
+    moved = client.patch(f"/api/users/{user.id}", json={"email": "moved@example.com"})
+    assert moved.status_code == 200
+
+    assert _reset(client, old_link).status_code == 400
+    assert login(client, user.username, user.password).status_code == 200

@@ -282,6 +282,7 @@ def update_user(
             _ensure_free(email=email)
             user.email = email
             user.confirm_nonce = None
+            user.reset_nonce = None  # a link mailed to the old address must not outlive it
     if password is not None:
         check_password_policy(password, username=user.username, email=user.email)
         user.password_hash = hash_password(password)
