@@ -63,3 +63,35 @@ def test_openapi_documents_the_headers_lists_and_creations_send(client, product_
     assert "Location" in created
     timestamp = spec["components"]["schemas"]["ProductOut"]["properties"]["created_at"]
     assert timestamp["format"] == "date-time"
+
+
+#: The statuses API.md names for each route; the OpenAPI document must name them too.
+CONTRACT = {
+    ("post", "/api/users"): {201, 400, 409, 429},
+    ("get", "/api/users/{user_id}"): {200, 404},
+    ("patch", "/api/users/{user_id}"): {200, 400, 409},
+    ("post", "/api/login"): {200, 400, 401, 403, 429},
+    ("get", "/api/protected"): {200, 401},
+    ("post", "/api/confirm"): {200, 400},
+    ("post", "/api/confirm/resend"): {202, 429},
+    ("post", "/api/password-reset"): {202, 429},
+    ("post", "/api/password-reset/confirm"): {200, 400},
+    ("get", "/api/products/{product_id}"): {200, 404},
+    ("post", "/api/products"): {201, 409},
+    ("post", "/api/cart/items"): {200, 400, 404, 409},
+    ("patch", "/api/cart/items/{product_id}"): {200, 404, 409},
+    ("delete", "/api/cart/items/{product_id}"): {200, 404},
+    ("post", "/api/cart/checkout"): {201, 400, 409},
+    ("get", "/api/orders/{order_id}"): {200, 404},
+    ("post", "/api/orders/{order_id}/cancel"): {200, 409},
+    ("post", "/api/upload"): {201, 400, 413, 415},
+    ("post", "/api/images"): {201, 400, 413, 415},
+    ("get", "/api/files/{file_id}"): {200, 304},
+}
+
+
+def test_openapi_names_the_statuses_of_the_contract(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for (method, path), statuses in CONTRACT.items():
+        documented = {int(status) for status in paths[path][method]["responses"]}
+        assert statuses <= documented, (method, path, statuses - documented)

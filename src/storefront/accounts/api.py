@@ -49,6 +49,7 @@ def _token_error(error: TokenError) -> ApiError:
 @limits.register_per_ip
 @bp.input(UserCreate, arg_name="body")
 @bp.output(UserOut, status_code=201)
+@bp.doc(responses={409: "Username (in any case) or email taken", 429: limits.RATE_LIMITED})
 def register(body: UserCreate):
     """Register a customer account; a confirmation link is mailed to it."""
     user = service.create_user(body.username, body.email, body.password)
@@ -77,6 +78,7 @@ def get_user(user_id: int):
 @login_required
 @bp.input(UserUpdate, arg_name="body")
 @bp.output(UserOut)
+@bp.doc(responses={409: "That email is already registered"})
 def update_user(user_id: int, body: UserUpdate):
     """Change email or password (with `current_password`); admins may also change `role`."""
     user = _visible_user(user_id)
@@ -106,6 +108,13 @@ def delete_user(user_id: int):
 @limits.login_per_account
 @bp.input(LoginIn, arg_name="body")
 @bp.output(LoginOut)
+@bp.doc(
+    responses={
+        401: "Wrong username or password (the same answer for an unknown user)",
+        403: "Email not confirmed yet",
+        429: limits.RATE_LIMITED,
+    }
+)
 def login(body: LoginIn):
     """Log in with username (or email) and password; starts a fresh session.
 
@@ -162,6 +171,7 @@ def end_my_session(session_id: int):
 @bp.post("/confirm")
 @bp.input(TokenIn, arg_name="body")
 @bp.output(ConfirmOut)
+@bp.doc(responses={400: "Invalid, expired or already used token"})
 def confirm(body: TokenIn):
     """Confirm an email address with the token from the confirmation link."""
     try:
@@ -175,6 +185,7 @@ def confirm(body: TokenIn):
 @limits.resend_per_ip
 @bp.input(EmailIn, arg_name="body")
 @bp.output(MessageOut, status_code=202)
+@bp.doc(responses={429: limits.RATE_LIMITED})
 def resend_confirmation(body: EmailIn):
     """Mail a new confirmation link; the answer is the same whether the address exists."""
     service.resend_confirmation(body.email)
@@ -185,6 +196,7 @@ def resend_confirmation(body: EmailIn):
 @limits.reset_per_ip
 @bp.input(EmailIn, arg_name="body")
 @bp.output(MessageOut, status_code=202)
+@bp.doc(responses={429: limits.RATE_LIMITED})
 def request_password_reset(body: EmailIn):
     """Mail a password reset link; the answer is the same whether the address exists."""
     service.request_password_reset(body.email)
@@ -195,6 +207,12 @@ def request_password_reset(body: EmailIn):
 @limits.reset_per_ip
 @bp.input(ResetConfirmIn, arg_name="body")
 @bp.output(MessageOut)
+@bp.doc(
+    responses={
+        400: "Invalid, expired or used token, or a refused password",
+        429: limits.RATE_LIMITED,
+    }
+)
 def confirm_password_reset(body: ResetConfirmIn):
     """Set a new password with the token from the reset link; every session of the user ends."""
     try:

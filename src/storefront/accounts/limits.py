@@ -18,6 +18,9 @@ from ..extensions import limiter
 from . import service
 from .schemas import LoginName
 
+#: How the API documents the 429 these limits answer.
+RATE_LIMITED = "Too many attempts: retry after Retry-After seconds"
+
 #: Set by a login route when the credentials were wrong; the per-account limit counts it.
 LOGIN_FAILED = "login_failed"
 

@@ -32,6 +32,7 @@ def get_product(product_id: int):
 @role_required("staff", "admin")
 @bp.input(ProductCreate, arg_name="body")
 @bp.output(ProductOut, status_code=201)
+@bp.doc(responses={409: "A product with this SKU exists"})
 def create_product(body: ProductCreate):
     """Add a product (staff, admin); 409 when the SKU is taken."""
     product = service.create_product(**body.model_dump())
@@ -42,6 +43,7 @@ def create_product(body: ProductCreate):
 @role_required("staff", "admin")
 @bp.input(ProductUpdate, arg_name="body")
 @bp.output(ProductOut)
+@bp.doc(responses={409: "A product with this SKU exists"})
 def update_product(product_id: int, body: ProductUpdate):
     """Change some fields of a product (staff, admin)."""
     product = service.get_product(product_id, include_inactive=True)

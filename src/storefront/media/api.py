@@ -36,6 +36,7 @@ FILE_RESPONSES = {
 @login_required
 @bp.input(UploadIn, location="files", arg_name="body")
 @bp.output(FileOut, status_code=201)
+@bp.doc(responses={413: "Over the size limit or the quota", 415: "A type that is not allowed"})
 def upload(body: UploadIn):
     """Upload a file (multipart field `file`); its content decides whether it is accepted."""
     record = service.store_upload(current_user, body.file)

@@ -24,6 +24,7 @@ def view_cart():
 @login_required
 @bp.input(CartItemIn, arg_name="body")
 @bp.output(CartOut)
+@bp.doc(responses={404: "Unknown or inactive product", 409: "More than in stock"})
 def add_to_cart(body: CartItemIn):
     """Add a product to your cart (added to its line if already there)."""
     return service.add_to_cart(current_user, body.product_id, body.quantity)
@@ -33,6 +34,7 @@ def add_to_cart(body: CartItemIn):
 @login_required
 @bp.input(CartQuantityIn, arg_name="body")
 @bp.output(CartOut)
+@bp.doc(responses={404: "Not in the cart", 409: "More than in stock"})
 def set_cart_quantity(product_id: int, body: CartQuantityIn):
     """Set the quantity of a line of your cart; 0 removes it."""
     return service.set_cart_quantity(current_user, product_id, body.quantity)
@@ -41,6 +43,7 @@ def set_cart_quantity(product_id: int, body: CartQuantityIn):
 @bp.delete("/cart/items/<int:product_id>")
 @login_required
 @bp.output(CartOut)
+@bp.doc(responses={404: "Not in the cart"})
 def remove_from_cart(product_id: int):
     """Take a product out of your cart."""
     return service.remove_from_cart(current_user, product_id)
@@ -86,6 +89,7 @@ def get_order(order_id: int):
 @bp.post("/orders/<int:order_id>/cancel")
 @login_required
 @bp.output(OrderOut)
+@bp.doc(responses={409: "The order can no longer be cancelled"})
 def cancel_order(order_id: int):
     """Cancel a placed order; its items go back in stock."""
     return service.cancel_order(current_user, order_id)
