@@ -95,3 +95,11 @@ def test_openapi_names_the_statuses_of_the_contract(client):
     for (method, path), statuses in CONTRACT.items():
         documented = {int(status) for status in paths[path][method]["responses"]}
         assert statuses <= documented, (method, path, statuses - documented)
+
+
+def test_openapi_shows_patch_fields_as_not_nullable(client):
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    for name in ("ProductUpdate", "UserUpdate"):
+        for field, schema in schemas[name]["properties"].items():
+            assert "null" not in str(schema), (name, field)
+            assert schema.get("type") in {"string", "integer", "boolean"}, (name, field)

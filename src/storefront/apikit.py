@@ -47,9 +47,22 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
+def _without_null(schema: dict[str, Any]) -> None:
+    """Document each field of a PATCH body with its own type: `null` is not accepted."""
+    for field in schema.get("properties", {}).values():
+        types = [option for option in field.pop("anyOf", []) if option.get("type") != "null"]
+        if len(types) == 1:
+            field.update(types[0])
+        elif types:
+            field["anyOf"] = types
+        field.pop("default", None)
+
+
 class UpdateModel(InputModel):
     """A PATCH body: every field optional, and one sent as `null` is refused rather than
     silently ignored or erased, so a client never believes it cleared a field."""
+
+    model_config = ConfigDict(json_schema_extra=_without_null)
 
     @field_validator("*", mode="before")
     @classmethod
