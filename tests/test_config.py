@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from storefront import create_app
 from storefront.config import ConfigError
+from storefront.extensions import db
 
 
 @pytest.fixture
@@ -70,7 +71,6 @@ def test_production_hashes_passwords_with_owasp_argon2id_parameters(production, 
     assert created.exit_code == 0, created.output
     with app.app_context():
         from storefront.accounts.models import User
-        from storefront.extensions import db
 
         stored = db.session.scalar(select(User.password_hash).where(User.username == "olga"))
         db.engine.dispose()
@@ -89,3 +89,11 @@ def test_production_warns_when_email_links_would_point_at_localhost(
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example.com")
     create_app()
     assert "PUBLIC_BASE_URL" not in caplog.text
+
+
+def test_the_mapping_takes_database_url_as_the_environment_does(tmp_path):
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'given.db'}"})
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    with app.app_context():
+        db.engine.dispose()
+    assert (tmp_path / "given.db").stat().st_size > 0

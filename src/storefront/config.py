@@ -128,6 +128,9 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     """Merge environment and overrides, then fill derived values and refuse unsafe ones."""
     settings = from_environment(instance_path)
     settings.update(overrides or {})
+    if overrides and "DATABASE_URL" in overrides and "SQLALCHEMY_DATABASE_URI" not in overrides:
+        # The mapping takes the variables' names too: `DATABASE_URL` is Flask-SQLAlchemy's URI.
+        settings["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
     testing = bool(settings.get("TESTING"))
     env = settings["STOREFRONT_ENV"]
     if env not in ENVIRONMENTS:
