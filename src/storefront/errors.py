@@ -83,6 +83,8 @@ def handle_validation_error(error: HTTPError) -> Response:
 
 def handle_http_exception(error: HTTPException) -> Response:
     """Werkzeug, Flask-WTF and Flask-Limiter errors, keeping headers such as `Allow`."""
+    if isinstance(error, InternalServerError) and isinstance(error.original_exception, Exception):
+        return _handle_late_failure(error.original_exception)
     db.session.rollback()
     original = error.get_response()
     status = error.code or 500
@@ -92,6 +94,17 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status == 401 and request.method == "GET":
         return redirect(f"/login?next={quote(request.full_path.rstrip('?'))}")
     return _page_error(status, error.name, description, original.headers.items())
+
+
+def _handle_late_failure(error: Exception) -> Response:
+    """A failure after the view, while Flask finishes the response (saving the session).
+
+    Flask hands it over wrapped in a bare 500, past the handlers by type; a database that is
+    down there is still a 503, and anything else still a logged bug with its reference.
+    """
+    if isinstance(error, OperationalError):
+        return handle_database_unavailable(error)
+    return handle_unexpected(error)
 
 
 def handle_api_error(error: ApiError) -> Response:
@@ -138,7 +151,7 @@ def handle_unexpected(error: Exception) -> Response:
     if wants_json():
         return _json_error(500, "internal error", request_id=request_id)
     message = f"Something went wrong on our side. Reference: {request_id}"
-    return _page_error(500, InternalServerError.name, message)
+    return _page_error(500, InternalServerError().name, message)
 
 
 def init_errors(app: APIFlask) -> None:

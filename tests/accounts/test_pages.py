@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
+
+import pytest
 
 from .helpers import PASSWORD, login
 
@@ -77,6 +80,22 @@ def test_register_page_shows_field_errors(client, mail_outbox, csrf_token):
     )
     assert mismatch.status_code == 400
     assert "The two passwords differ." in mismatch.get_data(as_text=True)
+    assert mail_outbox.messages == []
+
+
+def test_register_page_refuses_a_username_ending_in_a_newline(client, mail_outbox, csrf_token):
+    response = _post(
+        client,
+        "/register",
+        csrf_token,
+        username="quin\n",
+        email="quin@example.com",
+        password=PASSWORD,
+        password_repeat=PASSWORD,
+    )
+
+    assert response.status_code == 400
+    assert "Letters, digits, dot, dash and underscore." in response.get_data(as_text=True)
     assert mail_outbox.messages == []
 
 
@@ -239,11 +258,11 @@ def test_account_page_changes_the_email(client, csrf_token, user, login_as):
     assert client.get("/api/me").json["email"] == "n@example.com"
 
 
-def test_account_page_sends_anonymous_visitors_to_login(client):
+def test_account_page_sends_anonymous_visitors_to_login_and_back(client):
     response = client.get("/account")
 
-    assert response.status_code == 303
-    assert response.headers["Location"].endswith("/login")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=/account"
 
 
 def test_login_page_returns_to_the_page_that_asked_for_it(client, csrf_token, user):
@@ -264,3 +283,19 @@ def test_login_page_never_sends_anyone_off_site(client, csrf_token, user):
         response = client.post(f"/login?next={target}", data=data)
         assert response.headers["Location"] == "/", target
         client.post("/api/logout")
+
+
+@pytest.mark.parametrize(
+    "target", ["/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example", "/\x00/evil.example"]
+)
+def test_login_page_sends_no_one_off_site_through_control_characters(
+    client, csrf_token, user, target
+):
+    """Browsers drop tabs and newlines from a `Location`, so `/<TAB>/evil` is `//evil`."""
+    token = csrf_token(client, "/login")
+    data = {"csrf_token": token, "username": user.username, "password": user.password}
+
+    response = client.post(f"/login?next={quote(target, safe='')}", data=data)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"

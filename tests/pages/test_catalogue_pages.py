@@ -134,3 +134,20 @@ def test_the_pager_links_the_ends_and_the_pages_near_the_current_one(client, pro
     assert linked == [1, 3, 4, 6, 7, 9]
     assert 'aria-current="page"><span class="visually-hidden">Page </span>5<' in pager
     assert pager.count("…") == 2
+
+
+@pytest.mark.parametrize(
+    "stray", ["endpoint=x", "_method=POST", "_external=1", "_scheme=javascript", "_anchor=x"]
+)
+def test_the_pager_links_keep_the_search_and_sort_but_nothing_else(client, product_factory, stray):
+    for number in range(13):
+        product_factory(name=f"Tea {number:02d}")
+
+    response = client.get(f"/?q=tea&sort=-price&{stray}")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    start = html.index('<nav class="pagination"')
+    pager = html[start : html.index("</nav>", start)]
+    assert 'href="/?q=tea&amp;sort=-price&amp;page=2"' in pager
+    assert re.findall(r'href="([^"]+)"', pager) == ["/?q=tea&amp;sort=-price&amp;page=2"] * 2

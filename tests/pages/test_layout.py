@@ -91,8 +91,22 @@ def test_a_crash_is_a_friendly_500_with_a_reference_and_no_details(make_app, app
     assert response.status_code == 500
     assert "Something went wrong on our side" in html and "req-42" in html
     assert "secret internals" not in html
+    assert "<title>500 Internal Server Error · Storefront</title>" in html
     assert 'class="site-header"' in html
     assert "req-42" in caplog.text
+
+
+@pytest.mark.parametrize("path", ["/login", "/register", "/form", "/reset"])
+def test_a_form_page_is_a_503_when_the_database_is_down(make_app, app, path):
+    """These pages store a new session (their CSRF token) after the view, as Flask finishes."""
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=2"
+    shop = make_app(SQLALCHEMY_DATABASE_URI=unreachable, PROPAGATE_EXCEPTIONS=False)
+
+    response = shop.test_client().get(path)
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert "database is unavailable" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("environment", "secure"), [("production", True), ("development", False)])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 
+import pytest
 from sqlalchemy import select
 
 from storefront.catalog.models import Product
@@ -79,6 +80,17 @@ def test_field_errors_are_shown_next_to_their_fields(
     assert 'id="price-error">Enter a price of zero or more with at most two decimals.' in html
     assert taken_sku.status_code == 400
     assert 'id="sku-error">already used' in taken_sku.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("price", ["1e30", "9e999999999", "100000000"])
+def test_a_price_too_high_is_a_field_error(client, staff, login_as, csrf_token, price):
+    login_as(client, staff)
+    data = {**NEW_PRODUCT, "price": price, "csrf_token": csrf_token(client, "/staff/products/new")}
+
+    response = client.post("/staff/products/new", data=data)
+
+    assert response.status_code == 400
+    assert 'id="price-error">That price is too high.' in response.get_data(as_text=True)
 
 
 def test_staff_edit_a_product(client, staff, login_as, csrf_token, product_factory, db):

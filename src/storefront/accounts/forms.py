@@ -21,7 +21,8 @@ class RegisterForm(FlaskForm):
         validators=[
             DataRequired(),
             Length(min=3, max=64),
-            Regexp(r"^[A-Za-z0-9_.-]+$", message="Letters, digits, dot, dash and underscore."),
+            # `\Z`, not `$`: `$` also matches before a final newline, which the API refuses.
+            Regexp(r"^[A-Za-z0-9_.-]+\Z", message="Letters, digits, dot, dash and underscore."),
         ],
     )
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])

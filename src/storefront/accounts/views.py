@@ -7,12 +7,14 @@ next to the fields.
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
 from .. import sessions
 from ..apikit import ApiError
-from ..auth import current_user, load_current_user, login_required
+from ..auth import current_user, login_required
 from . import limits, service
 from .forms import (
     ButtonForm,
@@ -28,6 +30,11 @@ bp = Blueprint("accounts_pages", __name__)
 
 RESET_SENT = "If that address has an account, a reset link is on its way. Check your inbox."
 RESEND_SENT = "If that address has an unconfirmed account, a new link is on its way."
+
+#: What makes a `next=` unsafe to send back: a backslash, which browsers read as `/`, and
+#: control characters, which browsers drop (so `/<TAB>/evil.example` becomes
+#: `//evil.example`) or which cannot go into a `Location` header at all (newlines).
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 def _show_refusal(form: FlaskForm, error: ApiError) -> None:
@@ -114,7 +121,12 @@ def login():
 
 def _local_target(target: str | None) -> str:
     """Where to go after login: the page asked for, if it is on this site; else the shop."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not _UNSAFE_IN_TARGET.search(target)
+    ):
         return target
     return "/"
 
@@ -187,10 +199,12 @@ def _account_page(
 
 
 @bp.get("/account")
+@login_required
 def account():
-    """Your email, a password change, and your active sessions with a sign-out for each."""
-    if load_current_user() is None:
-        return redirect(url_for("accounts_pages.login"), code=303)
+    """Your email, a password change, and your active sessions with a sign-out for each.
+
+    A visitor is sent to log in and brought back here, as from every page behind a login.
+    """
     return _account_page()
 
 

@@ -27,13 +27,19 @@ def _read_query() -> CatalogueQueryForm:
     return form
 
 
+def _kept_query(form: CatalogueQueryForm) -> dict[str, str]:
+    """The search and sort the pager's links carry on: only those set to something useful."""
+    kept = {"q": form.q.data, "sort": form.sort.data}
+    return {name: value for name, value in kept.items() if value and value != form[name].default}
+
+
 @bp.get("/")
 def index():
     """Active products, searched by name or description, sorted, twelve to a page."""
     form = _read_query()
     page = form.page.data or 1
     products, total = catalog.catalogue_page(form.q.data, form.sort.data, page, PER_PAGE)
-    results = PageOfResults(products, page, PER_PAGE, total)
+    results = PageOfResults(products, page, PER_PAGE, total, _kept_query(form))
     return render_template("catalogue.html", form=form, results=results)
 
 

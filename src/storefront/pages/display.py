@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 #: How many page links the pager shows on each side of the current page.
@@ -33,12 +33,18 @@ def stock_label(stock: int) -> tuple[str, str]:
 
 @dataclass
 class PageOfResults:
-    """One page of a list, with what the pager needs to link the others."""
+    """One page of a list, with what the pager needs to link the others.
+
+    `query` holds the list's own arguments (search, sort) that every pager link keeps. The
+    links are built from it alone, never from the raw query string: a stray `endpoint=` or
+    `_external=` there would reach `url_for` as its own keyword (a 500, or links off site).
+    """
 
     items: list[Any]
     page: int
     per_page: int
     total: int
+    query: dict[str, str] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:

@@ -96,10 +96,14 @@ class PriceField(StringField):
             amount = Decimal(text)
         except InvalidOperation:
             raise ValueError("Enter a price such as 12.50.") from None
-        if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        if not amount.is_finite() or amount < 0:
             raise ValueError("Enter a price of zero or more with at most two decimals.")
-        if amount * 100 > MAX_PRICE_CENTS:
+        # Compared before any arithmetic: `1e30` makes `quantize` raise, `9e999999999 * 100`
+        # overflows.
+        if amount > Decimal(MAX_PRICE_CENTS) / 100:
             raise ValueError("That price is too high.")
+        if amount != amount.quantize(Decimal("0.01")):
+            raise ValueError("Enter a price of zero or more with at most two decimals.")
         self.cents = int(amount * 100)
 
 
