@@ -7,6 +7,8 @@ from types import SimpleNamespace
 
 import pytest
 
+from storefront.accounts.tokens import Purpose, make_token
+
 from .helpers import confirm_token, register, reset_token
 
 
@@ -93,3 +95,16 @@ def test_a_token_field_must_be_a_string(client, mail_outbox):
     assert client.post("/api/confirm", json={"token": 123}).status_code == 400
     assert client.post("/api/confirm", json={}).status_code == 400
     assert client.post("/api/confirm", json={"token": "a\x00b"}).status_code == 400
+
+
+@pytest.mark.parametrize("user_id", [2**31, 2**63 + 5, 0, True])
+def test_a_signed_token_naming_an_impossible_user_is_refused(client, app, user_id):
+    """Signing needs SECRET_KEY, yet a leaked or mistaken one must not turn into a 500."""
+    with app.app_context():
+        token = make_token(Purpose.RESET, user_id, "nonce")
+    confirm = client.post(
+        "/api/password-reset/confirm", json={"token": token, "password": "x" * 12}
+    )
+    page = client.get(f"/reset/{token}")
+    assert confirm.status_code == 400
+    assert page.status_code == 400

@@ -14,6 +14,8 @@ from enum import StrEnum
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from ..apikit import MAX_ID
+
 
 class Purpose(StrEnum):
     CONFIRM = "confirm-email"
@@ -53,6 +55,8 @@ def read_token(purpose: Purpose, token: str) -> tuple[int, str]:
         not isinstance(payload, list)
         or len(payload) != 2
         or not isinstance(payload[0], int)
+        or isinstance(payload[0], bool)
+        or not 0 < payload[0] <= MAX_ID
         or not isinstance(payload[1], str)
     ):
         raise TokenError("This link is invalid.")
