@@ -63,7 +63,8 @@ def stock_the_shop(live_server, live_data) -> Shop:
     with live_server.app.test_request_context():
         owner = db.session.merge(staff)
         for product, colour in zip(products, COLOURS, strict=False):
-            media.set_product_image(db.session.get(Product, product.id), owner, picture(colour))
+            image = media.check_image(picture(colour))
+            media.set_product_image(db.session.get(Product, product.id), owner, image)
         buyer = db.session.merge(customer)
         orders.add_to_cart(buyer, products[0].id, 1)
         order, _ = orders.checkout(buyer, "screens")

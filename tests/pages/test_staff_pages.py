@@ -169,3 +169,19 @@ def test_a_file_that_is_not_an_image_is_refused_next_to_the_picture_field(
     html = response.get_data(as_text=True)
     assert 'aria-describedby="picture-hint picture-error"' in html
     assert 'id="picture-error">' in html
+    stored = client.get(f"/api/products/{product.id}").get_json()
+    assert stored["name"] == product.name != NEW_PRODUCT["name"]  # nothing half-saved
+
+
+def test_a_new_product_with_a_refused_picture_is_not_created(client, staff, login_as, csrf_token):
+    login_as(client, staff)
+    data = {
+        **NEW_PRODUCT,
+        "csrf_token": csrf_token(client, "/staff/products/new"),
+        "picture": (io.BytesIO(b"not a picture"), "photo.png"),
+    }
+
+    response = client.post("/staff/products/new", data=data)
+
+    assert response.status_code == 400
+    assert client.get("/api/products", query_string={"q": NEW_PRODUCT["name"]}).get_json() == []

@@ -70,7 +70,7 @@ def put_product_image(product_id: int, body: UploadIn):
     previous picture; the answer is the product with its `image_url`.
     """
     product = catalog_service.get_product(product_id, include_inactive=True)
-    return service.set_product_image(product, current_user, body.file)
+    return service.set_product_image(product, current_user, service.check_image(body.file))
 
 
 @bp.get("/files/<int:file_id>")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import current_app
@@ -71,19 +72,49 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
     return record
 
 
+@dataclass(frozen=True)
+class CheckedImage:
+    """An uploaded image that passed the checks, re-encoded but not stored yet."""
+
+    processed: ProcessedImage
+    filename: str | None
+
+
+def check_image(upload: FileStorage) -> CheckedImage:
+    """Decode and re-encode an upload, or refuse it (ApiError), before anything is written.
+
+    The request's transaction ends first: on SQLite an unsafe request's transaction holds
+    the write lock, and no other writer should wait while an image is decoded.
+    """
+    db.session.commit()
+    config = current_app.config
+    try:
+        processed = process_image(
+            upload.stream,
+            max_pixels=config["IMAGE_MAX_PIXELS"],
+            display_size=config["IMAGE_DISPLAY_SIZE"],
+            thumbnail_size=config["IMAGE_THUMBNAIL_SIZE"],
+        )
+    except ImageRejected as rejected:
+        raise ApiError(rejected.message, status=rejected.status) from None
+    return CheckedImage(processed, upload.filename)
+
+
 def store_image(owner: User, upload: FileStorage) -> StoredFile:
     """Verify and re-encode an uploaded image; store its display size and thumbnail."""
-    record = _new_image(owner, upload, public=False)
+    image = check_image(upload)
+    ensure_quota(owner, image.processed.stored_bytes)
+    record = _new_image(owner, image, public=False)
     db.session.commit()
     return record
 
 
-def set_product_image(product: Product, owner: User, upload: FileStorage) -> Product:
-    """Make an uploaded image the product's public picture; the previous one is deleted.
+def set_product_image(product: Product, owner: User, image: CheckedImage) -> Product:
+    """Make a checked image the product's public picture; the previous one is deleted.
 
     Product pictures are shop assets: anyone may see them and they use no one's quota.
     """
-    record = _new_image(owner, upload, public=True)
+    record = _new_image(owner, image, public=True)
     product.updated_at = utcnow()  # its image_url changed: clients keyed on it must refetch
     link = db.session.get(ProductImage, product.id)
     previous = db.session.get(StoredFile, link.file_id) if link else None
@@ -98,23 +129,21 @@ def set_product_image(product: Product, owner: User, upload: FileStorage) -> Pro
     return product
 
 
-def _new_image(owner: User, upload: FileStorage, *, public: bool) -> StoredFile:
-    """Process the upload, store both renditions and add (not commit) the file's row."""
-    image = _processed(upload)
-    if not public:
-        ensure_quota(owner, image.stored_bytes)
+def _new_image(owner: User, image: CheckedImage, *, public: bool) -> StoredFile:
+    """Store both renditions and add (not commit) the file's row."""
+    processed = image.processed
     storage = get_storage()
-    key, sha, size = storage.save(io.BytesIO(image.display.data))
-    thumb_key, thumb_sha, thumb_size = storage.save(io.BytesIO(image.thumbnail.data))
+    key, sha, size = storage.save(io.BytesIO(processed.display.data))
+    thumb_key, thumb_sha, thumb_size = storage.save(io.BytesIO(processed.thumbnail.data))
     record = StoredFile(
         owner_id=owner.id,
-        filename=image_name(upload.filename, image.extension),
-        content_type=image.content_type,
+        filename=image_name(image.filename, processed.extension),
+        content_type=processed.content_type,
         size=size,
         sha256=sha,
         storage_key=key,
-        width=image.display.width,
-        height=image.display.height,
+        width=processed.display.width,
+        height=processed.display.height,
         thumbnail_key=thumb_key,
         thumbnail_sha256=thumb_sha,
         thumbnail_size=thumb_size,
@@ -123,25 +152,6 @@ def _new_image(owner: User, upload: FileStorage, *, public: bool) -> StoredFile:
     db.session.add(record)
     db.session.flush()
     return record
-
-
-def _processed(upload: FileStorage) -> ProcessedImage:
-    """The checked image, decoded outside any database transaction.
-
-    The request's transaction ends first: on SQLite an unsafe request's transaction holds
-    the write lock, and no other writer should wait while an image is decoded.
-    """
-    db.session.commit()
-    config = current_app.config
-    try:
-        return process_image(
-            upload.stream,
-            max_pixels=config["IMAGE_MAX_PIXELS"],
-            display_size=config["IMAGE_DISPLAY_SIZE"],
-            thumbnail_size=config["IMAGE_THUMBNAIL_SIZE"],
-        )
-    except ImageRejected as rejected:
-        raise ApiError(rejected.message, status=rejected.status) from None
 
 
 def used_bytes(owner_id: int) -> int:

@@ -43,21 +43,37 @@ def _show_refusal(form: ProductForm, refusal: ApiError) -> None:
         flash(refusal.message, "error")
 
 
-def _save_picture(form: ProductForm, product: Product) -> bool:
-    """Store an uploaded picture for `product` (the media service checks the bytes).
+def _checked_picture(form: ProductForm) -> media.CheckedImage | None:
+    """The form's picture, checked before anything is saved; None when there is none.
 
-    A refused file becomes an error on the picture field; no upload is nothing to do.
+    A refused file becomes an error on the picture field, so the form saves nothing.
     """
     upload = form.picture.data
     if not upload or not upload.filename:
-        return True
+        return None
     try:
-        media.set_product_image(product, load_current_user(), upload)
+        return media.check_image(upload)
     except ApiError as refusal:
-        db.session.rollback()
         form.picture.errors = [*form.picture.errors, refusal.message]
-        return False
-    return True
+        return None
+
+
+def _save(form: ProductForm, product: Product | None) -> Product | None:
+    """Create or change the product and set its picture, all or nothing; None when refused."""
+    picture = _checked_picture(form)
+    if form.picture.errors:
+        return None
+    try:
+        if product is None:
+            product = catalog.create_product(**_product_fields(form))
+        else:
+            catalog.update_product(product, **_product_fields(form))
+    except ApiError as refusal:
+        _show_refusal(form, refusal)
+        return None
+    if picture is not None:
+        media.set_product_image(product, load_current_user(), picture)
+    return product
 
 
 @bp.get("/products")
@@ -77,16 +93,9 @@ def products():
 def new_product():
     """Create a product; field errors show next to their inputs."""
     form = ProductForm()
-    if form.validate_on_submit():
-        try:
-            product = catalog.create_product(**_product_fields(form))
-        except ApiError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            flash(f"“{product.name}” was added to the catalogue.", "success")
-            if _save_picture(form, product):
-                return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
-            return render_template("staff_product_form.html", form=form, product=product), 400
+    if form.validate_on_submit() and (product := _save(form, None)) is not None:
+        flash(f"“{product.name}” was added to the catalogue.", "success")
+        return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("staff_product_form.html", form=form, product=None), status
 
@@ -99,14 +108,8 @@ def edit_product(product_id: int):
     form = ProductForm(obj=product)
     if request.method == "GET":
         form.price.data = f"{product.price_cents // 100}.{product.price_cents % 100:02d}"
-    if form.validate_on_submit():
-        try:
-            catalog.update_product(product, **_product_fields(form))
-        except ApiError as refusal:
-            _show_refusal(form, refusal)
-        else:
-            if _save_picture(form, product):
-                flash(f"“{product.name}” was saved.", "success")
-                return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
+    if form.validate_on_submit() and _save(form, product) is not None:
+        flash(f"“{product.name}” was saved.", "success")
+        return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("staff_product_form.html", form=form, product=product), status
