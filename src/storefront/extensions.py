@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from flask import request
@@ -78,6 +80,23 @@ def begin_write_transaction() -> None:
     db.session.commit()
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+@contextmanager
+def commits_keep_what_was_read() -> Iterator[None]:
+    """Inside the block, a commit leaves loaded rows as they are instead of expiring them.
+
+    A service that commits a change answers with the rows it changed. Expired, they would
+    be read again for the answer, and a delete committed by another request in between
+    (PostgreSQL runs it at once) would make that read find nothing: a 500 for a change
+    that succeeded. The answer shows the rows as this request committed them.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = True
 
 
 migrate = Migrate()

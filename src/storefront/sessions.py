@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, g, request, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
-from sqlalchemy import ForeignKey, LargeBinary, String, and_, delete, select
+from sqlalchemy import ForeignKey, LargeBinary, String, and_, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .apikit import MAX_ID
@@ -185,13 +185,26 @@ def start_user_session(user_id: int) -> UserSession:
     return row
 
 
-def _touch(row: UserSession, now: datetime) -> None:
-    """Record activity, at most about once a minute, so reads stay reads."""
+def _touch(row: UserSession, now: datetime) -> bool:
+    """Record activity, at most about once a minute, so reads stay reads.
+
+    False when the row is gone: the session was ended (logout, another device, a new
+    password, the account deleted) since it was read. The UPDATE is a plain statement whose
+    row count says so; the ORM would raise on the vanished row instead.
+    """
     idle, _absolute = _lifetimes()
-    if now - row.last_seen_at > min(timedelta(minutes=1), idle / 10):
-        begin_write_transaction()
-        row.last_seen_at = now
-        db.session.commit()
+    if now - row.last_seen_at <= min(timedelta(minutes=1), idle / 10):
+        return True
+    session_id = row.id
+    begin_write_transaction()
+    touched = db.session.execute(
+        update(UserSession)
+        .where(UserSession.id == session_id)
+        .values(last_seen_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return touched.rowcount == 1
 
 
 def _adopt(user_id: int):
@@ -241,7 +254,9 @@ def resolve_session_user():
         _forget_current_session()
         return None
     g.user_session_id = row.id
-    _touch(row, now)
+    if not _touch(row, now):
+        _forget_current_session()
+        return None
     return user
 
 

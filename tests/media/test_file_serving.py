@@ -86,7 +86,7 @@ def test_public_file_is_served_to_anyone_and_cached_long(app, db, image):
     db.session.get(StoredFile, image["id"]).public = True
     db.session.commit()
 
-    response = app.test_client().get(image["thumbnail_url"])
+    response = app.test_client().get(image["thumbnail_url"], buffered=True)
 
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"

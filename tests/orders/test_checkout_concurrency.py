@@ -70,3 +70,29 @@ def test_ten_retries_with_one_key_place_one_order(live_server):
     assert [r.status_code for r in responses] == [201] * BUYERS, [r.text for r in responses]
     assert len({r.json()["id"] for r in responses}) == 1
     assert database_state(live_server, product_id) == (4, 1)
+
+
+def test_a_price_change_during_checkout_is_paid_if_the_stock_was_taken_after_it(live_server):
+    """Stock reset to 50 by the same change tells which came first: 50 left means before."""
+    with live_server.app.app_context():
+        buyer_id, staff_id = UserFactory().id, UserFactory(role="staff").id
+    buyer, staff = (logged_in_session(live_server, i) for i in (buyer_id, staff_id))
+    assert staff.get(f"{live_server.url}/api/me", timeout=30).status_code == 200
+    for _ in range(8):
+        with live_server.app.app_context():
+            product_id = ProductFactory(stock=100, price_cents=1000).id
+        add_to_cart(live_server, buyer, product_id, 1)
+        url = f"{live_server.url}/api/products/{product_id}"
+
+        order, changed = all_at_once(
+            [
+                checkout_call(live_server, buyer),
+                lambda url=url: staff.patch(
+                    url, json={"price_cents": 2000, "stock": 50}, timeout=30
+                ),
+            ]
+        )
+
+        assert (order.status_code, changed.status_code) == (201, 200), order.text
+        stock, _orders = database_state(live_server, product_id)
+        assert (order.json()["total_cents"], stock) in {(1000, 50), (2000, 49)}

@@ -8,12 +8,12 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..apikit import ApiError
-from ..extensions import begin_write_transaction, db
+from ..extensions import begin_write_transaction, commits_keep_what_was_read, db
 from ..sessions import end_user_sessions
 from .models import User
 from .passwords import check_password_policy
@@ -267,6 +267,7 @@ def update_user(
 
     A new password ends every session of the user except `keep_session_id` (the caller's).
     """
+    user_id = user.id  # before the password check's commit expires the row
     acting_is_admin = acting.role == "admin"
     if role is not None and not acting_is_admin:
         raise ApiError("Only an admin can change roles.", status=403)
@@ -276,6 +277,7 @@ def update_user(
             "The current password is wrong.",
             fields={"current_password": "does not match your password"},
         )
+    user = _lock_user(user_id)
     if email is not None:
         email = normalize_email(email)
         if email != user.email:
@@ -289,16 +291,46 @@ def update_user(
         user.reset_nonce = None
     if role is not None:
         user.role = role
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("That email is already registered.") from None
-    if password is not None:
-        end_user_sessions(user.id, keep_session_id=keep_session_id)
+    with commits_keep_what_was_read():
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            raise Conflict("That email is already registered.") from None
+        if password is not None:
+            end_user_sessions(user_id, keep_session_id=keep_session_id)
     return user
 
 
+def _lock_user(user_id: int) -> User:
+    """The account's row, held until the transaction ends; a 404 once it has been deleted.
+
+    A change reads the row and writes it back: holding it makes a concurrent delete wait
+    for the change, or the change find the account gone (rather than write to a row that
+    vanished). PostgreSQL `FOR NO KEY UPDATE`, as a cart change takes it; on SQLite the
+    write transaction already holds everything.
+    """
+    locked = db.session.scalar(
+        select(User)
+        .where(User.id == user_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if locked is None:
+        raise ApiError("No such user.", status=404)
+    return locked
+
+
 def delete_user(user: User) -> None:
-    db.session.delete(user)
+    """Delete the account; a 404 when another request deleted it first.
+
+    A plain DELETE whose row count tells (the ORM would only warn about the vanished row).
+    Its sessions, cart and files go with it; its orders stay, without a buyer.
+    """
+    deleted = db.session.execute(
+        delete(User).where(User.id == user.id).execution_options(synchronize_session=False)
+    )
+    db.session.expunge(user)  # the row is gone: keep the record as read, never reload it
     db.session.commit()
+    if deleted.rowcount != 1:
+        raise ApiError("No such user.", status=404)

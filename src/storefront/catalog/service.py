@@ -13,7 +13,7 @@ from sqlalchemy import func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from ..apikit import ApiError
-from ..extensions import db
+from ..extensions import commits_keep_what_was_read, db
 from ..orders.models import CartItem
 from .models import Product
 
@@ -126,6 +126,25 @@ def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
     return product
 
 
+def lock_product(product_id: int) -> Product:
+    """The product's row, held until the transaction ends; a 404 once it has been erased.
+
+    A change reads the row and writes it back: holding it makes a concurrent delete wait
+    for the change, or the change find the product gone (rather than write to a row that
+    vanished). PostgreSQL `FOR NO KEY UPDATE`, which checkout's stock UPDATE also takes;
+    on SQLite the write transaction already holds everything.
+    """
+    product = db.session.scalar(
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update(of=Product, key_share=True)
+        .execution_options(populate_existing=True)
+    )
+    if product is None:
+        raise ApiError("No such product.", status=404)
+    return product
+
+
 def _check_currency(currency: str | None) -> str:
     expected = shop_currency()
     if currency is not None and currency != expected:
@@ -145,7 +164,8 @@ def _commit_product(product: Product) -> Product:
     """Commit; a unique-SKU race lost to another writer is a 409, not a 500."""
     _forget_counts()
     try:
-        db.session.commit()
+        with commits_keep_what_was_read():
+            db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise Conflict("A product with this SKU exists.", fields={"sku": "already used"}) from None
@@ -179,7 +199,8 @@ def create_product(
 
 
 def update_product(product: Product, **changes: Any) -> Product:
-    """Change the given fields of `product`; 409 when the new SKU is taken."""
+    """Change the given fields of `product`; 409 when the new SKU is taken, 404 once erased."""
+    product = lock_product(product.id)
     if "currency" in changes:
         _check_currency(changes["currency"])
     if "sku" in changes:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
 from urllib.parse import quote
 
 from apiflask import APIBlueprint
 from flask import Response, abort, redirect, request
+from werkzeug.wsgi import FileWrapper
 
 from ..apikit import created_headers, empty_response
 from ..auth import current_user, load_current_user, login_required, role_required
@@ -16,7 +16,7 @@ from ..catalog.schemas import ProductOut
 from . import service
 from .models import StoredFile
 from .schemas import FileOut, ImageOut, UploadIn
-from .storage import CHUNK, Storage, get_storage
+from .storage import CHUNK, get_storage
 
 bp = APIBlueprint("media_api", __name__, url_prefix="/api", tag="Files")
 
@@ -39,7 +39,7 @@ FILE_RESPONSES = {
 @bp.doc(responses={413: "Over the size limit or the quota", 415: "A type that is not allowed"})
 def upload(body: UploadIn):
     """Upload a file (multipart field `file`); its content decides whether it is accepted."""
-    record = service.store_upload(current_user, body.file)
+    record = service.store_upload(load_current_user(), body.file)
     return record, 201, created_headers("media_api.get_file", file_id=record.id)
 
 
@@ -54,7 +54,7 @@ def upload_image(body: UploadIn):
     The content must be a JPEG, PNG, WebP or GIF (first frame); it is verified, turned
     upright, stripped of metadata and stored at display size with a thumbnail.
     """
-    record = service.store_image(current_user, body.file)
+    record = service.store_image(load_current_user(), body.file)
     return record, 201, created_headers("media_api.get_file", file_id=record.id)
 
 
@@ -70,7 +70,8 @@ def put_product_image(product_id: int, body: UploadIn):
     previous picture; the answer is the product with its `image_url`.
     """
     product = catalog_service.get_product(product_id, include_inactive=True)
-    return service.set_product_image(product, current_user, service.check_image(body.file))
+    image = service.check_image(body.file)
+    return service.set_product_image(product, load_current_user(), image)
 
 
 @bp.get("/files/<int:file_id>")
@@ -97,9 +98,8 @@ def get_thumbnail(file_id: int):
 def delete_file(file_id: int):
     """Delete a file (owner, staff); its bytes go once no other file shares them."""
     record = service.deletable_file(file_id, current_user)
-    if record is None:
+    if record is None or not service.delete_file(record):
         abort(404, description="No such file.")
-    service.delete_file(record)
     return empty_response()
 
 
@@ -117,30 +117,43 @@ def _readable(file_id: int) -> StoredFile:
 def _send(record: StoredFile, key: str, etag: str, size: int) -> Response:
     """Stream stored bytes with their type, length, strong ETag and caching rules.
 
-    The bytes are opened only once the body is read, and closed when it ends, so a 304
-    or an abandoned download leaves no file open.
+    The bytes are opened before answering: a delete of the file at the same moment then
+    either comes first (a 404) or lets this download finish from the open file, rather
+    than break it once its 200 is under way. A 304 closes it at once, and the body closes
+    it when read to the end or abandoned, so no file is left open.
     """
     storage = get_storage()
     direct_url = storage.url(key)
     if direct_url:
         return redirect(direct_url)
-    if not storage.exists(key):
+    try:
+        stream = storage.open(key)
+    except FileNotFoundError:
         abort(404, description="The file's content is missing.")
     response = Response(
-        _chunks(storage, key), mimetype=record.content_type, direct_passthrough=True
+        _FileChunks(stream, CHUNK), mimetype=record.content_type, direct_passthrough=True
     )
     response.content_length = size
     response.set_etag(etag)
     response.headers["Cache-Control"] = PUBLIC_CACHE if record.public else PRIVATE_CACHE
     response.headers["Content-Disposition"] = _disposition(record)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response.make_conditional(request)
+    response = response.make_conditional(request)
+    if response.status_code == 304:
+        stream.close()
+    return response
 
 
-def _chunks(storage: Storage, key: str) -> Iterator[bytes]:
-    with storage.open(key) as stream:
-        while chunk := stream.read(CHUNK):
-            yield chunk
+class _FileChunks(FileWrapper):
+    """The open file's bytes in chunks, closed once read to the end (or when the server
+    closes an abandoned download), so no open file waits for the response to be dropped."""
+
+    def __next__(self) -> bytes:
+        try:
+            return super().__next__()
+        except StopIteration:
+            self.close()
+            raise
 
 
 def _disposition(record: StoredFile) -> str:

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import current_app
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, delete, func, inspect, or_, select
 from werkzeug.datastructures import FileStorage
 
 from ..accounts.models import User
 from ..apikit import ApiError
 from ..auth import is_staff
 from ..catalog.models import Product
-from ..extensions import db, utcnow
+from ..catalog.service import lock_product
+from ..extensions import commits_keep_what_was_read, db, utcnow
 from .images import ImageRejected, ProcessedImage, process_image
 from .models import ProductImage, StoredFile
 from .sniff import sniff_content_type
@@ -56,6 +57,7 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
             status=415,
         )
     upload.stream.seek(0, io.SEEK_END)
+    _hold_owner(owner)
     ensure_quota(owner, upload.stream.tell())
     upload.stream.seek(0)
     key, sha, size = get_storage().save(upload.stream)
@@ -68,7 +70,8 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
         storage_key=key,
     )
     db.session.add(record)
-    db.session.commit()
+    with commits_keep_what_was_read():
+        db.session.commit()
     return record
 
 
@@ -100,12 +103,29 @@ def check_image(upload: FileStorage) -> CheckedImage:
     return CheckedImage(processed, upload.filename)
 
 
+def _hold_owner(owner: User) -> None:
+    """Keep the uploader's account from being deleted until the file's row is committed.
+
+    Otherwise a delete committed meanwhile makes the row's insert fail on its foreign key.
+    A deleted account is logged out: 401. PostgreSQL `FOR KEY SHARE` blocks only the
+    delete; on SQLite the write transaction already holds everything.
+    """
+    owner_id = inspect(owner).identity[0]  # the row may be gone: do not load it
+    held = db.session.scalar(
+        select(User.id).where(User.id == owner_id).with_for_update(read=True, key_share=True)
+    )
+    if held is None:
+        raise ApiError("Log in first.", status=401)
+
+
 def store_image(owner: User, upload: FileStorage) -> StoredFile:
     """Verify and re-encode an uploaded image; store its display size and thumbnail."""
     image = check_image(upload)
+    _hold_owner(owner)
     ensure_quota(owner, image.processed.stored_bytes)
     record = _new_image(owner, image, public=False)
-    db.session.commit()
+    with commits_keep_what_was_read():
+        db.session.commit()
     return record
 
 
@@ -113,19 +133,28 @@ def set_product_image(product: Product, owner: User, image: CheckedImage) -> Pro
     """Make a checked image the product's public picture; the previous one is deleted.
 
     Product pictures are shop assets: anyone may see them and they use no one's quota.
+    The product's row is held from before its current picture is read until the new one
+    is committed, so of two uploads at once the second replaces the first's picture (none
+    is left behind unused), and an upload for a product deleted meanwhile is a 404.
     """
+    product_id = inspect(product).identity[0]  # it may be gone by now: do not load it
+    product = lock_product(product_id)
+    _hold_owner(owner)
     record = _new_image(owner, image, public=True)
     product.updated_at = utcnow()  # its image_url changed: clients keyed on it must refetch
-    link = db.session.get(ProductImage, product.id)
+    link = db.session.get(ProductImage, product_id, populate_existing=True)
     previous = db.session.get(StoredFile, link.file_id) if link else None
     if link is None:
-        db.session.add(ProductImage(product_id=product.id, file_id=record.id))
+        db.session.add(ProductImage(product_id=product_id, file_id=record.id))
     else:
         link.file_id = record.id
-    if previous is None:
-        db.session.commit()
-    else:
-        delete_file(previous)
+    db.session.flush()
+    db.session.refresh(product)  # the answer shows the new picture
+    with commits_keep_what_was_read():
+        if previous is None:
+            db.session.commit()
+        else:
+            delete_file(previous)
     return product
 
 
@@ -206,15 +235,25 @@ def deletable_file(file_id: int, user: User) -> StoredFile | None:
     return record
 
 
-def delete_file(record: StoredFile) -> None:
-    """Delete the row, then the bytes it pointed at that no other row still needs."""
+def delete_file(record: StoredFile) -> bool:
+    """Delete the row, then the bytes it pointed at that no other row still needs.
+
+    False when another request deleted the row first (the row count tells; the ORM would
+    only warn): that one has answered for it, this one is a 404.
+    """
     keys = {record.storage_key, record.thumbnail_key} - {None}
-    db.session.delete(record)
+    deleted = db.session.execute(
+        delete(StoredFile)
+        .where(StoredFile.id == record.id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.expunge(record)  # the row is gone: keep the record as read, never reload it
     db.session.commit()
     storage = get_storage()
     for key in keys:
         if not is_referenced(key):
             storage.delete(key)
+    return deleted.rowcount == 1
 
 
 def is_referenced(key: str) -> bool:

@@ -262,6 +262,19 @@ def _take_stock(items: list[CartItem]) -> list[ShortLine]:
     return short
 
 
+def _reread_products(items: list[CartItem]) -> None:
+    """Read the products again now that taking their stock holds their rows.
+
+    The cart was read before: a price changed since then would be charged as it was, with
+    stock taken after the change. Held, the rows stay as the order records them until the
+    transaction ends.
+    """
+    ids = [item.product_id for item in items]
+    db.session.execute(
+        select(Product).where(Product.id.in_(ids)).execution_options(populate_existing=True)
+    ).all()
+
+
 def _refuse_short(short: list[ShortLine]) -> None:
     """Undo everything, then say which lines could not be served and what is left."""
     db.session.rollback()
@@ -306,7 +319,8 @@ def checkout(user: User, idempotency_key: str | None = None) -> tuple[Order, boo
     With an idempotency key already used by this user, the first order is returned and
     nothing else happens. Short stock anywhere is a 409 naming the lines, and nothing
     changes. A concurrent retry with the same key loses on the unique constraint and
-    gets the first order too.
+    gets the first order too. Prices are read once the stock is taken, from the rows that
+    taking holds, so an order pays the price of the moment its stock was taken.
     """
     key = check_idempotency_key(idempotency_key)
     with _write_transaction():
@@ -319,6 +333,10 @@ def checkout(user: User, idempotency_key: str | None = None) -> tuple[Order, boo
         if not items:
             db.session.rollback()
             raise ApiError("Your cart is empty.")
+        short = _take_stock(items)
+        if short:
+            _refuse_short(short)
+        _reread_products(items)
         try:
             order = _place_order(user, items, key)
         except IntegrityError:
@@ -327,9 +345,6 @@ def checkout(user: User, idempotency_key: str | None = None) -> tuple[Order, boo
             if first is None:
                 raise Conflict("The order could not be placed; try again.") from None
             return first, False
-        short = _take_stock(items)
-        if short:
-            _refuse_short(short)
         db.session.execute(delete(CartItem).where(CartItem.user_id == user.id))
         db.session.commit()
     return order, True

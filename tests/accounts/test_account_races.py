@@ -1,0 +1,112 @@
+"""Account and session writes racing each other on a real server (see tests/orders/live.py).
+
+On PostgreSQL these requests really overlap: a request that read a row and then writes it
+back, without holding it, finds it gone and must answer as if it came after, not a 500.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from typing import Any
+
+from flask import request
+from sqlalchemy import update
+
+from orders.live import TIMEOUT, all_at_once, logged_in_session
+from storefront import sessions
+from storefront.extensions import db, utcnow
+from storefront.sessions import UserSession
+from storefront.testing.factories import UserFactory
+
+ROUNDS = 6
+
+
+def new_user(live_server: Any, **fields: Any) -> int:
+    with live_server.app.app_context():
+        return UserFactory(**fields).id
+
+
+def registered_tab(live_server: Any, user_id: int) -> Any:
+    """A session of the user, registered by a first request."""
+    tab = logged_in_session(live_server, user_id)
+    assert tab.get(f"{live_server.url}/api/me", timeout=TIMEOUT).status_code == 200
+    return tab
+
+
+def age_sessions(live_server: Any) -> None:
+    """Make every session last seen minutes ago, so its next request records activity."""
+    with live_server.app.app_context():
+        past = utcnow() - timedelta(minutes=5)
+        db.session.execute(update(UserSession).values(last_seen_at=past))
+        db.session.commit()
+        db.session.remove()
+
+
+def other_session_id(live_server: Any, tab: Any) -> int:
+    sessions = tab.get(f"{live_server.url}/api/me/sessions", timeout=TIMEOUT).json()
+    return next(s["id"] for s in sessions if not s["current"])
+
+
+def test_a_request_whose_session_ends_while_it_runs_is_a_401_not_a_500(live_server, monkeypatch):
+    """The request has read its session's row and is about to record activity on it when
+    the session is ended from another device."""
+    user_id = new_user(live_server)
+    tab, other = registered_tab(live_server, user_id), registered_tab(live_server, user_id)
+    end_url = f"{live_server.url}/api/me/sessions/{other_session_id(live_server, tab)}"
+    age_sessions(live_server)
+    touching, may_go = threading.Event(), threading.Event()
+    begin = sessions.begin_write_transaction
+
+    def paused_begin() -> None:
+        if request.method == "GET":
+            touching.set()
+            may_go.wait(timeout=TIMEOUT)
+        begin()
+
+    monkeypatch.setattr(sessions, "begin_write_transaction", paused_begin)
+    answers: list[Any] = []
+    reader = threading.Thread(
+        target=lambda: answers.append(other.get(f"{live_server.url}/api/me", timeout=TIMEOUT))
+    )
+    reader.start()
+    try:
+        assert touching.wait(timeout=TIMEOUT)
+        ended = tab.delete(end_url, timeout=TIMEOUT)
+    finally:
+        may_go.set()
+        reader.join(timeout=TIMEOUT)
+
+    assert ended.status_code == 204, ended.text
+    assert answers[0].status_code == 401, answers[0].text
+
+
+def test_deleting_a_user_twice_at_once_is_one_204_and_one_404(live_server):
+    admins = [registered_tab(live_server, new_user(live_server, role="admin")) for _ in range(2)]
+    for _ in range(ROUNDS):
+        url = f"{live_server.url}/api/users/{new_user(live_server)}"
+
+        responses = all_at_once(
+            [lambda tab=tab, url=url: tab.delete(url, timeout=TIMEOUT) for tab in admins]
+        )
+
+        assert sorted(r.status_code for r in responses) == [204, 404], [r.text for r in responses]
+
+
+def test_changing_an_email_while_the_account_is_deleted_is_200_or_404(live_server):
+    admin = registered_tab(live_server, new_user(live_server, role="admin"))
+    for round_ in range(ROUNDS):
+        user_id = new_user(live_server)
+        own = registered_tab(live_server, user_id)
+        url = f"{live_server.url}/api/users/{user_id}"
+        body = {"email": f"moved{round_}@example.com"}
+
+        changed, deleted = all_at_once(
+            [
+                lambda url=url, body=body, own=own: own.patch(url, json=body, timeout=TIMEOUT),
+                lambda url=url: admin.delete(url, timeout=TIMEOUT),
+            ]
+        )
+
+        assert deleted.status_code == 204, deleted.text
+        assert changed.status_code in (200, 401, 404), changed.text

@@ -1,0 +1,141 @@
+"""Picture and file writes racing each other on a real server (see tests/orders/live.py).
+
+On PostgreSQL these requests really overlap: a write that read a row and then changes it,
+without holding it, finds it gone (a 500) or leaves a picture behind that nothing shows.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from media_samples import make_image
+from sqlalchemy import func, select
+
+from orders.live import TIMEOUT, all_at_once, logged_in_session
+from storefront.extensions import db
+from storefront.media import service
+from storefront.media.models import ProductImage, StoredFile
+from storefront.testing.factories import ProductFactory, UserFactory
+
+ROUNDS = 5
+
+
+def new_id(live_server: Any, factory: Any, **fields: Any) -> int:
+    with live_server.app.app_context():
+        return factory(**fields).id
+
+
+def staff_tabs(live_server: Any, n: int) -> list[Any]:
+    """Sessions of `n` staff members, each registered by a first request."""
+    tabs = []
+    for _ in range(n):
+        tab = logged_in_session(live_server, new_id(live_server, UserFactory, role="staff"))
+        assert tab.get(f"{live_server.url}/api/me", timeout=TIMEOUT).status_code == 200
+        tabs.append(tab)
+    return tabs
+
+
+def put_picture(live_server: Any, tab: Any, product_id: int, color: tuple) -> Any:
+    data = make_image("PNG", color=color)
+    url = f"{live_server.url}/api/products/{product_id}/image"
+    return lambda: tab.put(url, files={"file": ("a.png", data, "image/png")}, timeout=TIMEOUT)
+
+
+def pictures(live_server: Any) -> tuple[int, int]:
+    """(public files, product links) as committed."""
+    with live_server.app.app_context():
+        public = db.session.scalar(
+            select(func.count()).select_from(StoredFile).where(StoredFile.public.is_(True))
+        )
+        links = db.session.scalar(select(func.count()).select_from(ProductImage))
+        db.session.remove()
+    return public, links
+
+
+def test_two_pictures_at_once_keep_one_and_leave_none_behind(live_server):
+    tabs = staff_tabs(live_server, 2)
+    for round_ in range(ROUNDS):
+        product_id = new_id(live_server, ProductFactory)
+        assert put_picture(live_server, tabs[0], product_id, (round_, 0, 0))().status_code == 200
+
+        responses = all_at_once(
+            [
+                put_picture(live_server, tab, product_id, (round_, k + 1, 0))
+                for k, tab in enumerate(tabs)
+            ]
+        )
+
+        assert [r.status_code for r in responses] == [200, 200], [r.text for r in responses]
+        assert pictures(live_server) == (round_ + 1, round_ + 1)
+
+
+def test_a_picture_for_a_product_deleted_meanwhile_is_a_404(live_server):
+    uploader, deleter = staff_tabs(live_server, 2)
+    for round_ in range(ROUNDS):
+        product_id = new_id(live_server, ProductFactory)
+        url = f"{live_server.url}/api/products/{product_id}"
+
+        put, deleted = all_at_once(
+            [
+                put_picture(live_server, uploader, product_id, (round_, 9, 9)),
+                lambda url=url: deleter.delete(url, timeout=TIMEOUT),
+            ]
+        )
+
+        assert (put.status_code, deleted.status_code) in {(200, 204), (404, 204)}, put.text
+
+
+def test_deleting_a_file_twice_at_once_is_one_204_and_one_404(live_server):
+    owner = new_id(live_server, UserFactory)
+    tabs = [logged_in_session(live_server, owner) for _ in range(2)]
+    for round_ in range(ROUNDS):
+        files = {"file": ("a.txt", f"text {round_}\n".encode(), "text/plain")}
+        created = tabs[0].post(f"{live_server.url}/api/upload", files=files, timeout=TIMEOUT)
+        assert created.status_code == 201, created.text
+        url = f"{live_server.url}/api/files/{created.json()['id']}"
+
+        responses = all_at_once(
+            [lambda tab=tab, url=url: tab.delete(url, timeout=TIMEOUT) for tab in tabs]
+        )
+
+        assert sorted(r.status_code for r in responses) == [204, 404]
+
+
+def test_an_image_whose_owner_is_deleted_while_it_is_decoded_is_a_401(live_server, monkeypatch):
+    owner = new_id(live_server, UserFactory)
+    tab = logged_in_session(live_server, owner)
+    admin = logged_in_session(live_server, new_id(live_server, UserFactory, role="admin"))
+    decoding, may_finish = threading.Event(), threading.Event()
+    process_image = service.process_image
+
+    def slow_process_image(*args: Any, **kwargs: Any) -> Any:
+        decoding.set()
+        may_finish.wait(timeout=TIMEOUT)
+        return process_image(*args, **kwargs)
+
+    monkeypatch.setattr(service, "process_image", slow_process_image)
+    data = make_image("PNG")
+    responses: list[Any] = []
+    upload = threading.Thread(
+        target=lambda: responses.append(
+            tab.post(
+                f"{live_server.url}/api/images",
+                files={"file": ("a.png", data, "image/png")},
+                timeout=TIMEOUT,
+            )
+        )
+    )
+    upload.start()
+    try:
+        assert decoding.wait(timeout=TIMEOUT)
+        deleted = admin.delete(f"{live_server.url}/api/users/{owner}", timeout=TIMEOUT)
+    finally:
+        may_finish.set()
+        upload.join(timeout=TIMEOUT)
+
+    assert deleted.status_code == 204
+    assert responses[0].status_code == 401, responses[0].text
+    with live_server.app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+        db.session.remove()
