@@ -10,11 +10,14 @@ import threading
 from datetime import timedelta
 from typing import Any
 
+import requests
 from flask import request
 from sqlalchemy import update
 
 from orders.live import TIMEOUT, all_at_once, logged_in_session
 from storefront import sessions
+from storefront.accounts import service
+from storefront.accounts.models import User
 from storefront.extensions import db, utcnow
 from storefront.sessions import UserSession
 from storefront.testing.factories import UserFactory
@@ -110,3 +113,33 @@ def test_changing_an_email_while_the_account_is_deleted_is_200_or_404(live_serve
 
         assert deleted.status_code == 204, deleted.text
         assert changed.status_code in (200, 401, 404), changed.text
+
+
+def test_a_login_checked_before_a_password_change_does_not_outlive_it(live_server, monkeypatch):
+    """The change lands after the login verified the old password, before its session starts."""
+    user_id = new_user(live_server, password="the-old-password-1")
+    tab = registered_tab(live_server, user_id)
+    with live_server.app.app_context():
+        username = db.session.get(User, user_id).username
+    original_start = service.start_user_session
+
+    def start_after_a_password_change(*args: Any, **kwargs: Any) -> Any:
+        changed = tab.patch(
+            f"{live_server.url}/api/users/{user_id}",
+            json={"password": "the-new-password-2", "current_password": "the-old-password-1"},
+            timeout=TIMEOUT,
+        )
+        assert changed.status_code == 200, changed.text
+        return original_start(*args, **kwargs)
+
+    monkeypatch.setattr(service, "start_user_session", start_after_a_password_change)
+    device = requests.Session()
+    login = device.post(
+        f"{live_server.url}/api/login",
+        json={"username": username, "password": "the-old-password-1"},
+        timeout=TIMEOUT,
+    )
+    monkeypatch.undo()
+
+    assert login.status_code == 401
+    assert device.get(f"{live_server.url}/api/me", timeout=TIMEOUT).status_code == 401

@@ -120,11 +120,10 @@ def login(body: LoginIn):
 
     403 when the email address is not confirmed yet (the answer says how to resend).
     """
-    user = service.authenticate(body.username, body.password)
+    user = service.log_in(body.username, body.password)
     if user is None:
         g.setdefault(limits.LOGIN_FAILED, True)
         abort(401, description="Wrong username or password.")
-    sessions.start_user_session(user.id)
     return {"message": "Login successful", "user": user}
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..apikit import ApiError
 from ..extensions import begin_write_transaction, commits_keep_what_was_read, db
-from ..sessions import end_user_sessions
+from ..sessions import end_current_session, end_user_sessions, start_user_session
 from .models import User
 from .passwords import check_password_policy
 from .tokens import Purpose, TokenError, make_token, new_nonce, read_token
@@ -53,25 +53,37 @@ def hash_password(password: str) -> str:
 
 
 def check_password(user: User | None, password: str) -> bool:
-    """True when `password` is the user's; costs one argon2 verify even without a user.
+    """True when `password` is the user's; costs one argon2 verify even without a user."""
+    return _verified_hash(user, password) is not None
 
-    A hash made with older cost parameters is upgraded on a successful check. The open
-    transaction is ended before the deliberately slow verify, so no database lock (SQLite's
-    single writer above all) is held while it runs.
+
+def _verified_hash(user: User | None, password: str) -> str | None:
+    """The user's stored hash when `password` matches it, else None; one argon2 verify always.
+
+    A hash made with older cost parameters is upgraded first (unless the password changed
+    meanwhile) and the upgraded one returned. The open transaction is ended before the
+    deliberately slow verify, so no database lock (SQLite's single writer above all) is
+    held while it runs.
     """
     hasher = password_hasher()
     stored = user.password_hash if user else current_app.extensions["storefront.dummy_hash"]
+    user_id = user.id if user else None
     db.session.commit()
     try:
         hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
-        return False
-    if user is None:
-        return False
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
-        db.session.commit()
-    return True
+        return None
+    if user_id is None or not hasher.check_needs_rehash(stored):
+        return stored if user_id is not None else None
+    upgraded = hasher.hash(password)
+    changed = db.session.execute(
+        update(User)
+        .where(User.id == user_id, User.password_hash == stored)
+        .values(password_hash=upgraded)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return upgraded if changed else None
 
 
 def normalize_email(email: str) -> str:
@@ -234,22 +246,33 @@ def reset_password(token: str, password: str) -> User:
     return user
 
 
-def authenticate(login: str, password: str) -> User | None:
-    """The user these credentials belong to, or None (same cost either way).
+def log_in(login: str, password: str) -> User | None:
+    """Start a session for these credentials; None when they are wrong (same cost either way).
 
     Raises NotConfirmed for right credentials of an unconfirmed account while
     `REQUIRE_EMAIL_CONFIRMATION` is on; wrong credentials never reveal that state.
+    A password changed while the login was being checked voids it: the session is
+    registered first and the password read again after, so either the change ends this
+    session with the others, or this login sees the change and ends its own.
     """
     user = find_by_login(login)
-    if not check_password(user, password):
+    confirmed = user is not None and user.confirmed
+    verified = _verified_hash(user, password)
+    if user is None or verified is None:
         return None
-    assert user is not None
-    if current_app.config["REQUIRE_EMAIL_CONFIRMATION"] and not user.confirmed:
+    if current_app.config["REQUIRE_EMAIL_CONFIRMATION"] and not confirmed:
         raise NotConfirmed(
             "Confirm your email address before logging in: follow the link we sent you, "
             "or ask for a new one (POST /api/confirm/resend, or the page /confirm/resend).",
             resend_url="/api/confirm/resend",
         )
+    user_id = inspect(user).identity[0]  # the row may be gone by now: do not load it
+    with commits_keep_what_was_read():
+        start_user_session(user_id)
+    current = db.session.scalar(select(User.password_hash).where(User.id == user_id))
+    if current != verified:
+        end_current_session()
+        return None
     return user
 
 

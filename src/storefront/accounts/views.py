@@ -106,11 +106,10 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            user = service.authenticate(form.username.data, form.password.data)
+            user = service.log_in(form.username.data, form.password.data)
         except service.NotConfirmed:
             return _page("accounts/login.html", form, 403, unconfirmed=True)
         if user is not None:
-            sessions.start_user_session(user.id)
             flash(f"Welcome back, {user.username}!", "info")
             return redirect(_local_target(request.args.get("next")), code=303)
         g.setdefault(limits.LOGIN_FAILED, True)
