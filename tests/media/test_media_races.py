@@ -139,3 +139,20 @@ def test_an_image_whose_owner_is_deleted_while_it_is_decoded_is_a_401(live_serve
     with live_server.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
         db.session.remove()
+
+
+def upload_file(live_server: Any, tab: Any, data: bytes) -> Any:
+    url = f"{live_server.url}/api/upload"
+    return lambda: tab.post(url, files={"file": ("a.txt", data, "text/plain")}, timeout=TIMEOUT)
+
+
+def test_two_uploads_at_once_cannot_pass_the_quota_together(live_server, monkeypatch):
+    monkeypatch.setitem(live_server.app.config, "MEDIA_QUOTA_BYTES", 150_000)
+    for _ in range(ROUNDS):
+        tab = logged_in_session(live_server, new_id(live_server, UserFactory))
+        assert tab.get(f"{live_server.url}/api/me", timeout=TIMEOUT).status_code == 200
+        upload = upload_file(live_server, tab, b"x" * 100_000)
+
+        answers = all_at_once([upload, upload])
+
+        assert sorted(answer.status_code for answer in answers) == [201, 413]

@@ -104,15 +104,17 @@ def check_image(upload: FileStorage) -> CheckedImage:
 
 
 def _hold_owner(owner: User) -> None:
-    """Keep the uploader's account from being deleted until the file's row is committed.
+    """Hold the uploader's account until the file's row is committed.
 
-    Otherwise a delete committed meanwhile makes the row's insert fail on its foreign key.
-    A deleted account is logged out: 401. PostgreSQL `FOR KEY SHARE` blocks only the
-    delete; on SQLite the write transaction already holds everything.
+    Two uploads of one owner then run one after the other, so the second checks the quota
+    against what the first stored; and a delete of the account waits, instead of making the
+    row's insert fail on its foreign key. A deleted account is logged out: 401. PostgreSQL
+    `FOR NO KEY UPDATE`, as cart changes take it; on SQLite the write transaction already
+    holds everything.
     """
     owner_id = inspect(owner).identity[0]  # the row may be gone: do not load it
     held = db.session.scalar(
-        select(User.id).where(User.id == owner_id).with_for_update(read=True, key_share=True)
+        select(User.id).where(User.id == owner_id).with_for_update(key_share=True)
     )
     if held is None:
         raise ApiError("Log in first.", status=401)
