@@ -73,8 +73,10 @@ def _verified_hash(user: User | None, password: str) -> str | None:
         hasher.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return None
-    if user_id is None or not hasher.check_needs_rehash(stored):
-        return stored if user_id is not None else None
+    if user_id is None:
+        return None
+    if not hasher.check_needs_rehash(stored):
+        return stored
     upgraded = hasher.hash(password)
     changed = db.session.execute(
         update(User)
