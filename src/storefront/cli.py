@@ -156,6 +156,8 @@ def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serv
     for username, _email, password, role in logins:
         click.echo(f"  {username:<10} {password:<24} {role}")
     if not no_serve:
+        # Links in the demo's emails lead back to this server, whatever its port.
+        os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
         click.echo(f"Serving on http://{host}:{port}/")
         ctx.invoke(serve_command, host=host, port=port, workers=workers)
 

@@ -40,7 +40,8 @@ def build_message(to: str, subject: str, text: str, html: str | None = None) -> 
     # Message-ID and MIME boundary from uuid4, not the stdlib's use of the global `random`
     # (whose state a background thread must not disturb, e.g. under hypothesis).
     message["Message-ID"] = f"<{uuid.uuid4().hex}@storefront.local>"
-    message.set_content(text)
+    # 8bit, not quoted-printable: a link stays on one line, whole, in the raw message too.
+    message.set_content(text, cte="8bit")
     if html is not None:
         message.add_alternative(html, subtype="html")
         message.set_boundary(f"=={uuid.uuid4().hex}==")

@@ -42,13 +42,15 @@ def test_without_smtp_host_mail_is_written_to_the_outbox_folder_and_logged(
     monkeypatch.setitem(app.config, "SMTP_HOST", None)
     monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
     caplog.set_level(logging.INFO, logger="storefront.mail")
+    link = "http://127.0.0.1:5000/confirm/" + "t0ken-" * 30
     with app.app_context():
-        assert send_email("dee@example.com", "Local", "see the link", "<p>link</p>")
+        assert send_email("dee@example.com", "Local", f"Open:\n{link}\n", "<p>link</p>")
 
     [eml] = (tmp_path / "outbox").glob("*.eml")
     content = eml.read_text()
     assert "To: dee@example.com" in content
     assert "Subject: Local" in content
+    assert f"\n{link}\n" in content  # whole on one line: it can be copied from the file
     assert str(eml) in caplog.text
 
 

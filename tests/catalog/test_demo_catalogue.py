@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+from storefront import cli
+
 
 def test_demo_loads_at_least_30_products_once_and_prints_logins(run_cli, client):
     first = run_cli("demo", "--no-serve")
@@ -16,3 +20,16 @@ def test_demo_loads_at_least_30_products_once_and_prints_logins(run_cli, client)
     assert int(response.headers["X-Total-Count"]) == len(products) >= 30
     assert len({p["sku"] for p in products}) == len(products)
     assert all(p["price_cents"] > 0 and p["stock"] > 0 for p in products)
+
+
+def test_demo_mail_links_lead_to_the_port_it_serves(run_cli, monkeypatch):
+    monkeypatch.setenv("PUBLIC_BASE_URL", "restored after the test")
+    monkeypatch.delenv("PUBLIC_BASE_URL")
+    served = {}
+    monkeypatch.setattr(cli, "serve_command", lambda **options: served.update(options))
+
+    result = run_cli("demo", "--port", "5099")
+
+    assert result.exit_code == 0, result.output
+    assert served["port"] == 5099
+    assert os.environ["PUBLIC_BASE_URL"] == "http://127.0.0.1:5099"
