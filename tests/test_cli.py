@@ -111,11 +111,17 @@ def test_init_db_refuses_a_database_missing_only_some_tables(cli_app):
     assert runner.invoke(args=["init-db", "--drop"]).exit_code == 0
 
 
-def test_create_user_before_init_db_says_what_to_do(make_app, tmp_path):
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["create-user", "ida", "ida@example.com", "--password", "a-long-password!"],
+        ["sessions-cleanup"],
+        ["media", "check"],
+    ],
+)
+def test_a_command_before_init_db_says_what_to_do(make_app, tmp_path, command):
     app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "empty"))
-    result = app.test_cli_runner().invoke(
-        args=["create-user", "ida", "ida@example.com", "--password", "a-long-password!"]
-    )
+    result = app.test_cli_runner().invoke(args=command)
     with app.app_context():
         db.engine.dispose()
     assert result.exit_code == 1

@@ -60,6 +60,10 @@ def test_a_route_taking_no_body_accepts_none_or_an_empty_object(client, user, lo
     assert client.post("/api/logout", json={}).status_code == 200
     login_as(client, user)
     assert client.post("/api/logout").status_code == 200
+    login_as(client, user)
+    assert (
+        client.post("/api/logout", data="\r\n", content_type="application/json").status_code == 200
+    )
 
 
 def test_a_body_sent_to_no_route_is_a_404(client):

@@ -238,9 +238,9 @@ def _json_object() -> dict[str, Any]:
 def _refuse_unexpected_body() -> None:
     """A route that takes no body refuses one, so a misplaced field is not silently ignored.
 
-    An empty body, or an empty JSON object, is fine.
+    An empty body (whitespace included), or an empty JSON object, is fine.
     """
-    if request.get_data(cache=True) and (body := _json_object()):
+    if request.get_data(cache=True).strip() and (body := _json_object()):
         fields = {name: "unknown field" for name in body}
         raise ApiError("This request takes no body.", fields=fields)
 

@@ -33,7 +33,7 @@ def _create_app():
         raise click.ClickException(str(error)) from None
 
 
-def _needs_database(command: Callable[..., None]) -> Callable[..., None]:
+def needs_database(command: Callable[..., None]) -> Callable[..., None]:
     """Report "cannot connect" and "no such table" in one line saying what to do."""
     from sqlalchemy.exc import OperationalError, ProgrammingError
 
@@ -58,7 +58,7 @@ VERSION_TABLE = "alembic_version"
 @click.command("init-db")
 @click.option("--drop", is_flag=True, help="Drop every table of the shop first: all data is lost.")
 @with_appcontext
-@_needs_database
+@needs_database
 def init_db_command(drop: bool) -> None:
     """Create or upgrade the database schema by applying every migration.
 
@@ -100,7 +100,7 @@ def _drop_schema() -> None:
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", default="customer", show_default=True, help="customer, staff or admin")
 @with_appcontext
-@_needs_database
+@needs_database
 def create_user_command(username: str, email: str, password: str, role: str) -> None:
     """Create a confirmed user; exits with 1 on a duplicate or bad input."""
     from .accounts import service
@@ -128,6 +128,7 @@ def create_user_command(username: str, email: str, password: str, role: str) -> 
 
 @click.command("sessions-cleanup")
 @with_appcontext
+@needs_database
 def sessions_cleanup_command() -> None:
     """Delete expired sessions: the database store's, and logins past their lifetimes."""
     from .sessions import delete_dead_user_sessions

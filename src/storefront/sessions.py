@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, g, request, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
-from sqlalchemy import ForeignKey, LargeBinary, String, and_, delete, select, update
+from sqlalchemy import ForeignKey, LargeBinary, Select, String, and_, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .apikit import MAX_ID
@@ -265,15 +265,18 @@ def current_session_id() -> int | None:
     return g.get("user_session_id")
 
 
-def list_user_sessions(user_id: int) -> list[UserSession]:
+def user_sessions_query(user_id: int) -> Select:
     """The user's live sessions, most recently used first."""
-    return list(
-        db.session.scalars(
-            select(UserSession)
-            .where(UserSession.user_id == user_id, _alive_clause(utcnow()))
-            .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
-        )
+    return (
+        select(UserSession)
+        .where(UserSession.user_id == user_id, _alive_clause(utcnow()))
+        .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
     )
+
+
+def list_user_sessions(user_id: int) -> list[UserSession]:
+    """All of the user's live sessions (the account page shows them on one page)."""
+    return list(db.session.scalars(user_sessions_query(user_id)))
 
 
 def end_user_session(user_id: int, session_id: int) -> bool:

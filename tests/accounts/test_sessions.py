@@ -34,6 +34,21 @@ def test_sessions_are_listed_with_their_details(app, client, user):
         assert entry["created_at"].endswith("Z")
 
 
+def test_the_sessions_list_is_paginated_like_every_list(app, client, user):
+    login(client, user.username, user.password, **{"User-Agent": "Laptop/1.0"})
+    _device(app, user, "Phone/2.0")
+
+    first = client.get("/api/me/sessions?per_page=1")
+
+    assert len(first.json) == 1
+    assert first.headers["X-Total-Count"] == "2"
+    assert 'rel="next"' in first.headers["Link"]
+    second = client.get("/api/me/sessions?per_page=1&page=2").json
+    assert {first.json[0]["id"], second[0]["id"]} == {
+        s["id"] for s in client.get("/api/me/sessions").json
+    }
+
+
 def test_ending_another_session_logs_that_device_out(app, client, user):
     login(client, user.username, user.password)
     phone = _device(app, user, "Phone/2.0")

@@ -150,6 +150,28 @@ def test_staff_add_a_picture_that_the_shop_then_shows(client, staff, login_as, c
         assert picture.status_code == 200 and picture.mimetype.startswith("image/")
 
 
+def test_a_product_with_a_picture_is_edited_without_sending_a_new_one(
+    client, staff, login_as, csrf_token
+):
+    login_as(client, staff)
+    data = {
+        **NEW_PRODUCT,
+        "csrf_token": csrf_token(client, "/staff/products/new"),
+        "picture": (io.BytesIO(png_bytes()), "teapot.png"),
+    }
+    edit_url = client.post("/staff/products/new", data=data).headers["Location"]
+    changed = {
+        **NEW_PRODUCT,
+        "name": "Green Tea, loose",
+        "csrf_token": csrf_token(client, edit_url),
+    }
+
+    response = client.post(edit_url, data=changed, content_type="multipart/form-data")
+
+    assert response.status_code == 303
+    assert "Green Tea, loose" in client.get("/").get_data(as_text=True)
+
+
 def test_a_file_that_is_not_an_image_is_refused_next_to_the_picture_field(
     client, staff, login_as, csrf_token, product_factory
 ):

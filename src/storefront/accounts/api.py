@@ -141,11 +141,13 @@ def logout(query: LogoutQuery):
 
 @bp.get("/me/sessions")
 @login_required
+@bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(list[SessionOut])
-def my_sessions():
+def my_sessions(query: PageQuery):
     """Your active sessions, most recently used first; `current` marks this one."""
     current = sessions.current_session_id()
-    return [
+    rows, total = paginate(sessions.user_sessions_query(current_user.id), query)
+    listed = [
         {
             "id": row.id,
             "created_at": row.created_at,
@@ -153,8 +155,9 @@ def my_sessions():
             "user_agent": row.user_agent,
             "current": row.id == current,
         }
-        for row in sessions.list_user_sessions(current_user.id)
+        for row in rows
     ]
+    return listed, 200, page_headers(total, query)
 
 
 @bp.delete("/me/sessions/<int:session_id>")

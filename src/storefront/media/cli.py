@@ -8,6 +8,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
+from ..cli import needs_database
 from ..extensions import db
 from .models import StoredFile
 from .service import delete_file, referenced_keys, unused_public_files
@@ -18,6 +19,7 @@ media_cli = AppGroup("media", help="Uploaded files and images.")
 
 @media_cli.command("check")
 @click.option("--fix", is_flag=True, help="Delete orphaned bytes (bytes no row points at).")
+@needs_database
 def check_command(fix: bool) -> None:
     """Report rows whose bytes are missing, bytes no row points at, and product pictures
     whose product is gone.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
 
 from ..apikit import ApiError, PageQuery, paginate
 from ..auth import load_current_user, role_required
@@ -49,8 +50,8 @@ def _checked_picture(form: ProductForm) -> media.CheckedImage | None:
     A refused file becomes an error on the picture field, so the form saves nothing.
     """
     upload = form.picture.data
-    if not upload or not upload.filename:
-        return None
+    if not isinstance(upload, FileStorage) or not upload.filename:
+        return None  # none sent (the form filled from a product holds its current picture)
     try:
         return media.check_image(upload)
     except ApiError as refusal:
