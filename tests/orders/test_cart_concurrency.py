@@ -8,6 +8,7 @@ times with fresh rows, since one round may happen to run in a harmless order.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import select
 
 from storefront.catalog.models import Product
 from storefront.extensions import db
+from storefront.orders import service as orders_service
 from storefront.testing.factories import ProductFactory, UserFactory
 
 from .live import TIMEOUT, add_to_cart, all_at_once, checkout_call, logged_in_session
@@ -144,3 +146,34 @@ def test_deleting_a_product_while_it_is_checked_out_keeps_it_if_ordered(live_ser
             assert product_row(live_server, doomed) == (4, False)
         else:
             assert product_row(live_server, doomed) is None
+
+
+def test_a_product_deleted_while_it_is_added_to_a_cart_is_never_a_conflict(
+    live_server, monkeypatch
+):
+    """The delete is sent while the add has read the product and not yet saved its line."""
+    buyer = logged_in_session(live_server, new_user(live_server))
+    staff = logged_in_session(live_server, new_user(live_server, role="staff"))
+    product_id = new_product(live_server, stock=5)
+    deletes: list[threading.Thread] = []
+    answers: list[requests.Response] = []
+    check_quantity = orders_service._check_quantity
+
+    def delete_meanwhile(total: int) -> None:
+        deletes.append(
+            threading.Thread(
+                target=lambda: answers.append(delete_call(live_server, staff, product_id)())
+            )
+        )
+        deletes[0].start()
+        deletes[0].join(timeout=0.5)  # done unless the add holds the product
+        check_quantity(total)
+
+    monkeypatch.setattr(orders_service, "_check_quantity", delete_meanwhile)
+    added = add_call(live_server, buyer, product_id)()
+    deletes[0].join(timeout=TIMEOUT)
+
+    assert added.status_code == 200, added.text
+    assert [answer.status_code for answer in answers] == [204]
+    assert product_row(live_server, product_id) is None
+    assert cart_quantities(live_server, buyer) == {}

@@ -126,6 +126,24 @@ def get_product(product_id: int, *, include_inactive: bool = False) -> Product:
     return product
 
 
+def product_to_reference(product_id: int) -> Product:
+    """The active product, kept from being erased until the transaction ends; else a 404.
+
+    For a new row that points at it (a cart line): a delete then waits and erases that row
+    with the product, instead of making its insert fail. PostgreSQL `FOR KEY SHARE`, which
+    neither other carts nor checkout's stock updates wait for.
+    """
+    product = db.session.scalar(
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update(read=True, key_share=True, of=Product)
+        .execution_options(populate_existing=True)
+    )
+    if product is None or not product.active:
+        raise ApiError("No such product.", status=404)
+    return product
+
+
 def lock_product(product_id: int) -> Product:
     """The product's row, held until the transaction ends; a 404 once it has been erased.
 

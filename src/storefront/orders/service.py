@@ -169,20 +169,11 @@ def _cart_item(user: User, product_id: int) -> CartItem:
     return item
 
 
-def _save_cart() -> None:
-    """Commit a cart change; a new line whose product was erased meanwhile is a 409."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("Your cart changed at the same time; try again.") from None
-
-
 def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
     """Put `quantity` more of a product in the cart (added to a line already there)."""
     with _write_transaction():
         _lock_cart(user)
-        product = catalog.get_product(product_id)
+        product = catalog.product_to_reference(product_id)
         item = _cart_line(user, product_id)
         total = quantity + (item.quantity if item else 0)
         _check_quantity(total)
@@ -191,7 +182,7 @@ def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
             db.session.add(CartItem(user_id=user.id, product_id=product_id, quantity=total))
         else:
             item.quantity = total
-        _save_cart()
+        db.session.commit()
     return view_cart(user)
 
 
@@ -206,7 +197,7 @@ def set_cart_quantity(user: User, product_id: int, quantity: int) -> Cart:
             _check_quantity(quantity)
             _check_stock(catalog.get_product(product_id), quantity)
             item.quantity = quantity
-        _save_cart()
+        db.session.commit()
     return view_cart(user)
 
 
@@ -215,7 +206,7 @@ def remove_from_cart(user: User, product_id: int) -> Cart:
     with _write_transaction():
         _lock_cart(user)
         db.session.delete(_cart_item(user, product_id))
-        _save_cart()
+        db.session.commit()
     return view_cart(user)
 
 
