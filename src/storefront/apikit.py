@@ -29,6 +29,11 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 MAX_ID = 2**31 - 1
 
 
+def is_row_id(value: Any) -> bool:
+    """True for a value that can be a database id: an int (not a bool) from 1 to MAX_ID."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_ID
+
+
 class ApiError(Exception):
     """An expected failure a service reports; errors.py turns it into `{"error": ...}`."""
 

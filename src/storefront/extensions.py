@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import request
 from flask_limiter import Limiter
@@ -12,7 +13,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import DateTime, MetaData, TypeDecorator
+from sqlalchemy import DateTime, MetaData, TypeDecorator, delete
 from sqlalchemy.orm import DeclarativeBase, registry
 
 NAMING_CONVENTION = {
@@ -80,6 +81,21 @@ def begin_write_transaction() -> None:
     db.session.commit()
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+def delete_row(record: Any) -> bool:
+    """Delete the record's row (not committed) and forget the object; False when another
+    request deleted it first.
+
+    A plain DELETE, whose row count tells: the ORM would only warn about a vanished row.
+    The object keeps what was read and is never loaded again.
+    """
+    model = type(record)
+    deleted = db.session.execute(
+        delete(model).where(model.id == record.id).execution_options(synchronize_session=False)
+    )
+    db.session.expunge(record)
+    return deleted.rowcount == 1
 
 
 @contextmanager

@@ -23,7 +23,7 @@ from flask_session.redis import RedisSessionInterface
 from sqlalchemy import ForeignKey, LargeBinary, Select, String, and_, delete, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .apikit import MAX_ID
+from .apikit import is_row_id
 from .extensions import Base, begin_write_transaction, db, utcnow
 
 USER_KEY = "user_id"
@@ -227,7 +227,7 @@ def resolve_session_user():
     from .accounts.models import User
 
     user_id = session.get(USER_KEY)
-    if not isinstance(user_id, int) or isinstance(user_id, bool) or not 0 < user_id <= MAX_ID:
+    if not is_row_id(user_id):
         return None
     found = db.session.execute(
         select(UserSession, User)

@@ -8,12 +8,12 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
-from sqlalchemy import delete, func, inspect, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..apikit import ApiError
-from ..extensions import begin_write_transaction, commits_keep_what_was_read, db
+from ..extensions import begin_write_transaction, commits_keep_what_was_read, db, delete_row
 from ..sessions import end_current_session, end_user_sessions, start_user_session
 from .models import User
 from .passwords import check_password_policy
@@ -302,7 +302,9 @@ def update_user(
             "The current password is wrong.",
             fields={"current_password": "does not match your password"},
         )
-    user = _lock_user(user_id)
+    user = hold_account(user_id)
+    if user is None:
+        raise ApiError("No such user.", status=404)
     if email is not None:
         email = normalize_email(email)
         if email != user.email:
@@ -327,35 +329,29 @@ def update_user(
     return user
 
 
-def _lock_user(user_id: int) -> User:
-    """The account's row, held until the transaction ends; a 404 once it has been deleted.
+def hold_account(user_id: int) -> User | None:
+    """The account's row, held until the transaction ends; None once it has been deleted.
 
-    A change reads the row and writes it back: holding it makes a concurrent delete wait
-    for the change, or the change find the account gone (rather than write to a row that
-    vanished). PostgreSQL `FOR NO KEY UPDATE`, as a cart change takes it; on SQLite the
-    write transaction already holds everything.
+    Whatever changes the account or what hangs on it (its cart, its files) starts here, so
+    those changes run one after the other and a concurrent delete waits for them, or they
+    find the account gone, rather than write to rows that vanished. PostgreSQL
+    `FOR NO KEY UPDATE`, which still lets rows that point at the user be written; on
+    SQLite the write transaction already holds everything.
     """
-    locked = db.session.scalar(
+    return db.session.scalar(
         select(User)
         .where(User.id == user_id)
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     )
-    if locked is None:
-        raise ApiError("No such user.", status=404)
-    return locked
 
 
 def delete_user(user: User) -> None:
     """Delete the account; a 404 when another request deleted it first.
 
-    A plain DELETE whose row count tells (the ORM would only warn about the vanished row).
     Its sessions, cart and files go with it; its orders stay, without a buyer.
     """
-    deleted = db.session.execute(
-        delete(User).where(User.id == user.id).execution_options(synchronize_session=False)
-    )
-    db.session.expunge(user)  # the row is gone: keep the record as read, never reload it
+    deleted = delete_row(user)
     db.session.commit()
-    if deleted.rowcount != 1:
+    if not deleted:
         raise ApiError("No such user.", status=404)

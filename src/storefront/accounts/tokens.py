@@ -14,7 +14,7 @@ from enum import StrEnum
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
-from ..apikit import MAX_ID
+from ..apikit import is_row_id
 
 
 class Purpose(StrEnum):
@@ -54,9 +54,7 @@ def read_token(purpose: Purpose, token: str) -> tuple[int, str]:
     if (
         not isinstance(payload, list)
         or len(payload) != 2
-        or not isinstance(payload[0], int)
-        or isinstance(payload[0], bool)
-        or not 0 < payload[0] <= MAX_ID
+        or not is_row_id(payload[0])
         or not isinstance(payload[1], str)
     ):
         raise TokenError("This link is invalid.")

@@ -133,12 +133,7 @@ def product_to_reference(product_id: int) -> Product:
     with the product, instead of making its insert fail. PostgreSQL `FOR KEY SHARE`, which
     neither other carts nor checkout's stock updates wait for.
     """
-    product = db.session.scalar(
-        select(Product)
-        .where(Product.id == product_id)
-        .with_for_update(read=True, key_share=True, of=Product)
-        .execution_options(populate_existing=True)
-    )
+    product = _held_product(product_id, read=True)
     if product is None or not product.active:
         raise ApiError("No such product.", status=404)
     return product
@@ -152,15 +147,21 @@ def lock_product(product_id: int) -> Product:
     vanished). PostgreSQL `FOR NO KEY UPDATE`, which checkout's stock UPDATE also takes;
     on SQLite the write transaction already holds everything.
     """
-    product = db.session.scalar(
-        select(Product)
-        .where(Product.id == product_id)
-        .with_for_update(of=Product, key_share=True)
-        .execution_options(populate_existing=True)
-    )
+    product = _held_product(product_id, read=False)
     if product is None:
         raise ApiError("No such product.", status=404)
     return product
+
+
+def _held_product(product_id: int, *, read: bool) -> Product | None:
+    """The product's row as it is now, held until the transaction ends: `FOR KEY SHARE`
+    when `read`, else `FOR NO KEY UPDATE` (PostgreSQL; SQLite ignores both)."""
+    return db.session.scalar(
+        select(Product)
+        .where(Product.id == product_id)
+        .with_for_update(read=read, key_share=True, of=Product)
+        .execution_options(populate_existing=True)
+    )
 
 
 def _check_currency(currency: str | None) -> str:

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import current_app
-from sqlalchemy import case, delete, func, inspect, or_, select
+from sqlalchemy import case, func, inspect, or_, select
 from werkzeug.datastructures import FileStorage
 
 from ..accounts.models import User
+from ..accounts.service import hold_account
 from ..apikit import ApiError
 from ..auth import is_staff
 from ..catalog.models import Product
 from ..catalog.service import lock_product
-from ..extensions import commits_keep_what_was_read, db, utcnow
+from ..extensions import commits_keep_what_was_read, db, delete_row, utcnow
 from .images import ImageRejected, ProcessedImage, process_image
 from .models import ProductImage, StoredFile
 from .sniff import sniff_content_type
@@ -104,19 +105,14 @@ def check_image(upload: FileStorage) -> CheckedImage:
 
 
 def _hold_owner(owner: User) -> None:
-    """Hold the uploader's account until the file's row is committed.
+    """Hold the uploader's account (`hold_account`) until the file's row is committed.
 
     Two uploads of one owner then run one after the other, so the second checks the quota
     against what the first stored; and a delete of the account waits, instead of making the
-    row's insert fail on its foreign key. A deleted account is logged out: 401. PostgreSQL
-    `FOR NO KEY UPDATE`, as cart changes take it; on SQLite the write transaction already
-    holds everything.
+    row's insert fail on its foreign key. A deleted account is logged out: 401.
     """
     owner_id = inspect(owner).identity[0]  # the row may be gone: do not load it
-    held = db.session.scalar(
-        select(User.id).where(User.id == owner_id).with_for_update(key_share=True)
-    )
-    if held is None:
+    if hold_account(owner_id) is None:
         raise ApiError("Log in first.", status=401)
 
 
@@ -240,22 +236,17 @@ def deletable_file(file_id: int, user: User) -> StoredFile | None:
 def delete_file(record: StoredFile) -> bool:
     """Delete the row, then the bytes it pointed at that no other row still needs.
 
-    False when another request deleted the row first (the row count tells; the ORM would
-    only warn): that one has answered for it, this one is a 404.
+    False when another request deleted the row first: that one has answered for it, this
+    one is a 404.
     """
     keys = {record.storage_key, record.thumbnail_key} - {None}
-    deleted = db.session.execute(
-        delete(StoredFile)
-        .where(StoredFile.id == record.id)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.expunge(record)  # the row is gone: keep the record as read, never reload it
+    deleted = delete_row(record)
     db.session.commit()
     storage = get_storage()
     for key in keys:
         if not is_referenced(key):
             storage.delete(key)
-    return deleted.rowcount == 1
+    return deleted
 
 
 def is_referenced(key: str) -> bool:

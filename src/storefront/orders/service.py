@@ -19,6 +19,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
+from ..accounts.service import hold_account
 from ..apikit import ApiError
 from ..auth import is_staff
 from ..catalog import service as catalog
@@ -92,10 +93,9 @@ def _lock_cart(user: User) -> None:
 
     Changes and checkouts of one cart then run one after the other, each reading the lines
     as the one before left them: no addition is lost, no line vanishes under a change. The
-    lock is the user's row (PostgreSQL `FOR NO KEY UPDATE`, which still lets rows that
-    point at the user be written); on SQLite the write transaction already holds it all.
+    lock is the account's row (`accounts.service.hold_account`).
     """
-    db.session.execute(select(User.id).where(User.id == user.id).with_for_update(key_share=True))
+    hold_account(user.id)
 
 
 def _cart_items(user: User, *, lock: bool = False) -> list[CartItem]:
