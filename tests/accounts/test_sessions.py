@@ -43,6 +43,9 @@ def test_the_sessions_list_is_paginated_like_every_list(app, client, user):
     assert len(first.json) == 1
     assert first.headers["X-Total-Count"] == "2"
     assert 'rel="next"' in first.headers["Link"]
+    for garbage in ("page=0", "per_page=101", "page=abc"):
+        refused = client.get(f"/api/me/sessions?{garbage}")
+        assert refused.status_code == 400 and refused.json["fields"], garbage
     second = client.get("/api/me/sessions?per_page=1&page=2").json
     assert {first.json[0]["id"], second[0]["id"]} == {
         s["id"] for s in client.get("/api/me/sessions").json
