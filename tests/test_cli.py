@@ -30,6 +30,27 @@ def test_create_user_makes_a_confirmed_user_who_can_log_in(run_cli, client):
     assert login.get_json()["user"]["confirmed"] is True
 
 
+def test_create_user_takes_username_and_email_as_options_too(run_cli, client):
+    result = run_cli(
+        "create-user", "--username", "fay", "--email", "fay@example.com", "--password", "x" * 12
+    )
+    assert result.exit_code == 0, result.output
+    login = client.post("/api/login", json={"username": "fay@example.com", "password": "x" * 12})
+    assert login.get_json()["user"]["username"] == "fay"
+
+
+def test_create_user_without_a_name_or_with_two_names_is_a_usage_error(run_cli, db):
+    missing = run_cli("create-user", "--email", "gil@example.com", "--password", "x" * 12)
+    assert missing.exit_code == 2
+    assert "username" in missing.output
+    twice = run_cli(
+        "create-user", "gil", "gil@example.com", "--username", "gus", "--password", "x" * 12
+    )
+    assert twice.exit_code == 2
+    assert "given twice" in twice.output
+    assert db.session.scalar(select(User).where(User.email == "gil@example.com")) is None
+
+
 def test_create_user_duplicate_exits_1(run_cli, user):
     result = run_cli("create-user", user.username, "other@example.com", "--password", "x" * 12)
     assert result.exit_code == 1

@@ -94,19 +94,43 @@ def _drop_schema() -> None:
     db.engine.dispose()
 
 
+def _argument_or_option(name: str, argument: str | None, option: str | None) -> str:
+    """One value given either way (`create-user NAME EMAIL` or `--username/--email`)."""
+    if argument is not None and option is not None and argument != option:
+        raise click.UsageError(f"{name} given twice, as {argument!r} and as {option!r}")
+    value = argument if argument is not None else option
+    if value is None:
+        raise click.UsageError(f"missing the {name}: give it as an argument or as --{name}")
+    return value
+
+
 @click.command("create-user")
-@click.argument("username")
-@click.argument("email")
+@click.argument("username", required=False)
+@click.argument("email", required=False)
+@click.option("--username", "username_option", metavar="NAME", help="instead of USERNAME")
+@click.option("--email", "email_option", metavar="EMAIL", help="instead of EMAIL")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--role", default="customer", show_default=True, help="customer, staff or admin")
 @with_appcontext
 @needs_database
-def create_user_command(username: str, email: str, password: str, role: str) -> None:
-    """Create a confirmed user; exits with 1 on a duplicate or bad input."""
+def create_user_command(
+    username: str | None,
+    email: str | None,
+    username_option: str | None,
+    email_option: str | None,
+    password: str,
+    role: str,
+) -> None:
+    """Create a confirmed user; exits with 1 on a duplicate or bad input.
+
+    `create-user NAME EMAIL` and `create-user --username NAME --email EMAIL` are the same.
+    """
     from .accounts import service
     from .accounts.schemas import UserCreate
     from .apikit import ApiError
 
+    username = _argument_or_option("username", username, username_option)
+    email = _argument_or_option("email", email, email_option)
     if role not in ROLES:
         click.echo(f"Error: role must be one of {', '.join(ROLES)}, got {role!r}", err=True)
         sys.exit(1)
