@@ -135,6 +135,13 @@ def test_cross_site_origin_is_refused(client, user):
     assert same.status_code == 200
 
 
+@pytest.mark.parametrize("origin", ["http://[", "http://[::1", "https://[bad]:x"])
+def test_an_origin_that_is_no_url_is_refused_as_cross_site(client, origin):
+    response = client.post("/api/logout", headers={"Origin": origin})
+    assert response.status_code == 403
+    assert response.get_json() == {"error": "Cross-site request refused."}
+
+
 def test_unknown_page_is_an_html_404(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404

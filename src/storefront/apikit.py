@@ -205,10 +205,8 @@ def guard_api_request() -> None:
     if not request.path.startswith("/api/") or request.method not in UNSAFE_METHODS:
         return
     origin = request.headers.get("Origin")
-    if origin and origin != "null":
-        parts = urlsplit(origin)
-        if parts.netloc != request.host:
-            abort(403, description="Cross-site request refused.")
+    if origin and origin != "null" and _origin_site(origin) != request.host:
+        abort(403, description="Cross-site request refused.")
     if request.url_rule is None:  # no such route: the 404 or 405 says so
         return
     view = current_app.view_functions.get(request.endpoint or "")
@@ -224,6 +222,15 @@ def guard_api_request() -> None:
     if not request.get_data(cache=True):
         raise ApiError("The request body must be a JSON object.")
     _json_object()
+
+
+def _origin_site(origin: str) -> str | None:
+    """The host (and port) an `Origin` header names; None when it is no URL at all, such as
+    `http://[`, which `urlsplit` refuses with a ValueError."""
+    try:
+        return urlsplit(origin).netloc
+    except ValueError:
+        return None
 
 
 def _json_object() -> dict[str, Any]:
