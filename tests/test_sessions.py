@@ -15,3 +15,11 @@ def test_reads_after_login_neither_rewrite_the_session_nor_resend_its_cookie(
 
     assert answer.status_code == 200
     assert "Set-Cookie" not in answer.headers
+
+
+def test_a_session_cookie_that_is_no_session_id_is_an_anonymous_visitor(client):
+    for value in ["\x00", "forged\x00id", "x" * 4000, "not/base64=="]:
+        client.set_cookie("storefront_session", value)
+        answer = client.get("/api/me")
+        assert answer.status_code == 401
+        assert answer.is_json

@@ -15,6 +15,7 @@ session that only has `session["user_id"]` (written by a test with
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, g, request, session
@@ -27,6 +28,8 @@ from .apikit import is_row_id
 from .extensions import Base, begin_write_transaction, db, utcnow
 
 USER_KEY = "user_id"
+#: The shape of the session ids Flask-Session issues (`secrets.token_urlsafe`).
+_SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 #: Set on sessions that have a `user_sessions` row, so an ended one cannot be re-adopted.
 REGISTERED_KEY = "registered"
 
@@ -70,6 +73,13 @@ class DatabaseSessionInterface(ServerSideSessionInterface):
         )
 
     def _retrieve_session_data(self, store_id: str) -> dict | None:
+        """The stored data of a session id sent in a cookie, or None.
+
+        A cookie is the client's to forge: a value that is no id this store issued (URL-safe
+        base64) is not looked up, since PostgreSQL refuses a NUL in it with an error.
+        """
+        if not _SESSION_ID.fullmatch(store_id.removeprefix(self.key_prefix)):
+            return None
         row = db.session.execute(
             select(StoredSession.data, StoredSession.expiry).where(
                 StoredSession.session_id == store_id
