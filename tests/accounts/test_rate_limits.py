@@ -92,6 +92,30 @@ def test_reset_and_resend_per_address(client, mail_outbox, limits_on, path):
     _assert_limited(client.post(path, json={"email": "someone@example.com"}))
 
 
+@pytest.mark.parametrize(
+    ("path", "setting", "body", "status"),
+    [
+        ("/api/users", "RATELIMIT_REGISTER_PER_IP", None, 201),
+        ("/api/login", "RATELIMIT_LOGIN_PER_IP", {"username": "nobody", "password": "x"}, 401),
+        ("/api/password-reset", "RATELIMIT_RESET_PER_IP", {"email": "a@example.com"}, 202),
+        ("/api/confirm/resend", "RATELIMIT_RESEND_PER_IP", {"email": "a@example.com"}, 202),
+    ],
+)
+def test_malformed_bodies_are_400s_that_spend_no_attempts(
+    client, mail_outbox, limits_on, path, setting, body, status
+):
+    limits_on(**{setting: "2 per hour"})
+    for malformed in ({}, {"email": 42}, {"username": None}, {"typo": "x"}, {"password": ""}):
+        assert client.post(path, json=malformed).status_code == 400
+
+    def attempt(n: int):
+        return register(client, f"reg{n}") if body is None else client.post(path, json=body)
+
+    assert [attempt(n).status_code for n in range(2)] == [status, status]
+    _assert_limited(attempt(2))
+    assert client.post(path, json={"typo": "x"}).status_code == 400
+
+
 def test_limits_reset_after_their_window(client, user, limits_on, monkeypatch):
     limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
     for _ in range(2):

@@ -46,8 +46,8 @@ def _token_error(error: TokenError) -> ApiError:
 
 
 @bp.post("/users")
-@limits.register_per_ip
 @bp.input(UserCreate, arg_name="body")
+@limits.register_per_ip
 @bp.output(UserOut, status_code=201)
 @bp.doc(responses={409: "Username (in any case) or email taken", 429: limits.RATE_LIMITED})
 def register(body: UserCreate):
@@ -104,9 +104,9 @@ def delete_user(user_id: int):
 
 
 @bp.post("/login")
+@bp.input(LoginIn, arg_name="body")
 @limits.login_per_ip
 @limits.login_per_account
-@bp.input(LoginIn, arg_name="body")
 @bp.output(LoginOut)
 @bp.doc(
     responses={
@@ -184,8 +184,8 @@ def confirm(body: TokenIn):
 
 
 @bp.post("/confirm/resend")
-@limits.resend_per_ip
 @bp.input(EmailIn, arg_name="body")
+@limits.resend_per_ip
 @bp.output(MessageOut, status_code=202)
 @bp.doc(responses={429: limits.RATE_LIMITED})
 def resend_confirmation(body: EmailIn):
@@ -195,8 +195,8 @@ def resend_confirmation(body: EmailIn):
 
 
 @bp.post("/password-reset")
-@limits.reset_per_ip
 @bp.input(EmailIn, arg_name="body")
+@limits.reset_per_ip
 @bp.output(MessageOut, status_code=202)
 @bp.doc(responses={429: limits.RATE_LIMITED})
 def request_password_reset(body: EmailIn):
@@ -206,8 +206,8 @@ def request_password_reset(body: EmailIn):
 
 
 @bp.post("/password-reset/confirm")
-@limits.reset_per_ip
 @bp.input(ResetConfirmIn, arg_name="body")
+@limits.reset_per_ip
 @bp.output(MessageOut)
 @bp.doc(
     responses={

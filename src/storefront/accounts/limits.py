@@ -7,6 +7,11 @@ count (showing a form is free). The per-account login limit counts only failed a
 a streak of wrong passwords slows that account, not the whole site, and not a user who
 types the right one. It is kept per account, not per string typed, so the username (in any
 case) and the email address of one account spend one budget.
+
+API routes apply their limits below `@bp.input`, so a body that fails validation is a 400
+that spends nothing, as one that is not JSON at all already was (the request guard refuses
+it before any view): a client sending garbage hears what is wrong with it, and only
+well-formed attempts use up the budget.
 """
 
 from __future__ import annotations
