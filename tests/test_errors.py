@@ -120,6 +120,12 @@ def test_id_too_big_for_the_database_is_404_for_every_method(client, admin, logi
         assert response.is_json
 
 
+@pytest.mark.parametrize("path", ["/products/{}", "/api/products/{}"])
+def test_id_with_more_digits_than_python_converts_is_404(client, path):
+    for digits in ("9" * 5000, "0" * 5000 + "1"):
+        assert client.get(path.format(digits)).status_code == 404
+
+
 def test_body_over_the_size_limit_is_json_413(client, app, user, login_as, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     response = client.post("/api/users", data="x" * 5000, content_type="application/json")

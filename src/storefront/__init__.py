@@ -33,10 +33,14 @@ class IdConverter(IntegerConverter):
 
     Werkzeug's own range check makes the rule not match, so a DELETE of a huge id would be
     answered 405 by the rule's GET twin; refusing it here stops routing with a 404 instead.
+    A string of more digits than Python converts (4300) raises ValueError: a 404 too.
     """
 
     def to_python(self, value: str) -> int:
-        number = int(value)
+        try:
+            number = int(value)
+        except ValueError:
+            raise NotFound() from None
         if number > MAX_ID:
             raise NotFound()
         return number
