@@ -9,6 +9,7 @@ from urllib.parse import quote
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, g, jsonify, redirect, render_template, request
+from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -16,6 +17,14 @@ from .apikit import ApiError
 from .extensions import db
 
 log = logging.getLogger("storefront.errors")
+
+#: What a page says when a form's CSRF token is missing, wrong or expired (a page left open
+#: for hours, cookies blocked): Flask-WTF's own "The CSRF token is missing." names a
+#: mechanism a shopper does not know, and no way out.
+FORM_EXPIRED = (
+    "This form has expired or did not come from this site. "
+    "Go back, reload the page and send it again."
+)
 
 PYDANTIC_MESSAGES = {
     "Extra inputs are not permitted": "unknown field",
@@ -88,7 +97,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     db.session.rollback()
     original = error.get_response()
     status = error.code or 500
-    description = error.description or error.name
+    description = FORM_EXPIRED if isinstance(error, CSRFError) else error.description or error.name
     if wants_json():
         return _json_error(status, description, original.headers.items())
     if status == 401 and request.method == "GET":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from storefront.pages.models import ContactMessage
@@ -46,6 +47,16 @@ def test_post_with_a_forged_token_is_400(client, db, csrf_token):
     data = {"csrf_token": "forged", "name": "Ada", "email": "ada@example.com"}
     assert client.post("/form", data=data).status_code == 400
     assert _count(db) == 0
+
+
+@pytest.mark.parametrize("token", [None, "forged"])
+def test_a_refused_token_tells_the_visitor_what_to_do(client, db, csrf_token, token):
+    csrf_token(client, "/form")
+    data = {"name": "Ada", "email": "ada@example.com"} | ({"csrf_token": token} if token else {})
+    response = client.post("/form", data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "reload the page" in page and "CSRF" not in page
 
 
 def test_invalid_fields_are_shown_next_to_them(client, db, csrf_token):
