@@ -132,6 +132,12 @@ def test_login_page_refuses_wrong_credentials(client, csrf_token, user):
     assert "Wrong username or password." in response.get_data(as_text=True)
 
 
+def test_login_page_ignores_spaces_around_the_name_as_around_the_email(client, csrf_token, user):
+    """A phone keyboard's autocomplete leaves a space after the name; no name holds one."""
+    for name in (f" {user.username} ", f"{user.email} "):
+        assert _page_login(client, csrf_token, name, user.password).status_code == 303, name
+
+
 def test_resend_page_mails_a_new_link(client, mail_outbox, csrf_token, user_factory):
     pending = user_factory(confirmed=False)
 

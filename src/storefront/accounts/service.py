@@ -98,7 +98,11 @@ def _same_username(username: str):
 
 
 def find_by_login(login: str) -> User | None:
-    """The user whose username (in any case), or email when `login` has an @, is `login`."""
+    """The user whose username (in any case), or email when `login` has an @, is `login`.
+
+    Spaces around it are ignored for both, as autocomplete leaves them; no name holds one.
+    """
+    login = login.strip()
     if "@" in login:
         return db.session.scalar(select(User).where(User.email == normalize_email(login)))
     return db.session.scalar(select(User).where(_same_username(login)))
