@@ -66,6 +66,9 @@ def test_create_user_bad_input_exits_1(run_cli, db):
     )
     assert bad_role.exit_code == 1
     assert "role" in bad_role.output
+    nul = run_cli("create-user", "eve", "eve@example.com", "--password", "x" * 11 + "\x00")
+    assert nul.exit_code == 1
+    assert nul.output.startswith("Error: password: must not contain NUL")
     assert db.session.scalar(select(User).where(User.username == "eve")) is None
 
 

@@ -97,3 +97,11 @@ def test_the_mapping_takes_database_url_as_the_environment_does(tmp_path):
     with app.app_context():
         db.engine.dispose()
     assert (tmp_path / "given.db").stat().st_size > 0
+
+
+def test_mail_goes_out_in_the_background_except_under_testing(production, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    assert create_app().config["MAIL_IN_BACKGROUND"] is True
+    assert create_app({"TESTING": True}).config["MAIL_IN_BACKGROUND"] is False
+    kept = create_app({"TESTING": True, "MAIL_IN_BACKGROUND": True})
+    assert kept.config["MAIL_IN_BACKGROUND"] is True

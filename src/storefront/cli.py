@@ -142,7 +142,9 @@ def create_user_command(
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(p) for p in problem["loc"]) or "input"
-            click.echo(f"Error: {field}: {problem['msg']}", err=True)
+            # A validator's own message, without pydantic's "Value error, " in front.
+            reason = problem.get("ctx", {}).get("error") or problem["msg"]
+            click.echo(f"Error: {field}: {reason}", err=True)
         sys.exit(1)
     except ApiError as error:
         click.echo(f"Error: {error.message}", err=True)

@@ -93,7 +93,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_LOGIN_PER_ACCOUNT": os.environ.get(
             "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per 15 minutes"
         ),
-        "RATELIMIT_REGISTER_PER_IP": os.environ.get("RATELIMIT_REGISTER_PER_IP", "10 per hour"),
+        "RATELIMIT_REGISTER_PER_IP": os.environ.get("RATELIMIT_REGISTER_PER_IP", "50 per hour"),
         "RATELIMIT_RESET_PER_IP": os.environ.get("RATELIMIT_RESET_PER_IP", "5 per 15 minutes"),
         "RATELIMIT_RESEND_PER_IP": os.environ.get("RATELIMIT_RESEND_PER_IP", "5 per 15 minutes"),
         "REQUIRE_EMAIL_CONFIRMATION": _env_bool("REQUIRE_EMAIL_CONFIRMATION", True),
@@ -107,6 +107,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SMTP_TIMEOUT_SECONDS": _env_int("SMTP_TIMEOUT_SECONDS", 10),
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Storefront <no-reply@storefront.local>"),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", "outbox"),
+        "MAIL_IN_BACKGROUND": _env_bool("MAIL_IN_BACKGROUND", True),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
         "CURRENCY": os.environ.get("CURRENCY", "EUR").strip().upper(),
     }
@@ -159,6 +160,9 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         settings["PASSWORD_HASH_TIME_COST"] = 1
         settings["PASSWORD_HASH_MEMORY_COST"] = 1024
         settings["PASSWORD_HASH_PARALLELISM"] = 1
+    if testing and "MAIL_IN_BACKGROUND" not in (overrides or {}):
+        # A test reads the mail server right after the request: the mail must be there.
+        settings["MAIL_IN_BACKGROUND"] = False
     if testing or env == "development":
         settings["SESSION_COOKIE_SECURE"] = bool(
             (overrides or {}).get("SESSION_COOKIE_SECURE", False)

@@ -19,7 +19,8 @@ def test_mail_outbox_receives_text_and_html_over_smtp(app, mail_outbox):
     assert "<p>html words</p>" in html_of(message)
 
 
-def test_mail_outbox_waits_for_mail_sent_in_the_background(app, mail_outbox):
+def test_mail_outbox_waits_for_mail_sent_in_the_background(app, mail_outbox, monkeypatch):
+    monkeypatch.setitem(app.config, "MAIL_IN_BACKGROUND", True)
     with app.app_context():
         queue_email("bob@example.com", "Later", "sent from a thread")
 

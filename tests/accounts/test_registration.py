@@ -27,6 +27,15 @@ def test_signup_mail_link_confirm_then_login(client, mail_outbox):
     assert client.get("/api/me").json["username"] == "ann"
 
 
+def test_a_test_app_has_the_mail_delivered_before_the_answer(client, mail_outbox, smtp_server):
+    """Under TESTING a test may read its SMTP server straight after the request."""
+    assert register(client, "abe").status_code == 201
+
+    with smtp_server.collector.lock:
+        received = [str(m["To"]) for m in smtp_server.collector.messages]
+    assert received == ["abe@example.com"]
+
+
 def test_unconfirmed_user_cannot_log_in_and_is_told_how_to_resend(client, mail_outbox):
     register(client, "cid")
 
