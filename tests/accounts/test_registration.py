@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .helpers import PASSWORD, confirm_token, login, register
 
 
@@ -167,3 +169,19 @@ def test_cli_create_user_refuses_a_case_variant_username(run_cli, user_factory):
 
     assert result.exit_code == 1
     assert "username is taken" in result.output
+
+
+@pytest.mark.parametrize("domain", ["shop.test", "printer.local", "dev.localhost"])
+def test_addresses_at_local_and_test_domains_can_register_and_get_mail(
+    client, mail_outbox, domain
+):
+    response = register(client, "tess", email=f"tess@{domain}")
+    assert response.status_code == 201, response.json
+    assert mail_outbox.last_to(f"tess@{domain}")["Subject"] == "Confirm your Storefront account"
+
+
+@pytest.mark.parametrize("address", ["tess@nowhere.invalid", "tess@hidden.onion"])
+def test_addresses_at_domains_that_cannot_take_mail_are_refused(client, mail_outbox, address):
+    response = register(client, "tess", email=address)
+    assert response.status_code == 400
+    assert "email" in response.json["fields"]

@@ -67,3 +67,10 @@ def test_invalid_fields_are_shown_next_to_them(client, db, csrf_token):
     assert 'id="name-error"' in page and 'id="email-error"' in page
     assert 'aria-describedby="email-error"' in page
     assert _count(db) == 0
+
+
+def test_an_address_at_a_test_domain_is_accepted(client, db, csrf_token):
+    token = csrf_token(client, "/form")
+    data = {"csrf_token": token, "name": "Ada", "email": "ada@shop.test"}
+    assert client.post("/form", data=data).status_code == 303
+    assert db.session.scalars(select(ContactMessage)).one().email == "ada@shop.test"
