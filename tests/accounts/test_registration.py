@@ -172,9 +172,7 @@ def test_cli_create_user_refuses_a_case_variant_username(run_cli, user_factory):
 
 
 @pytest.mark.parametrize("domain", ["shop.test", "printer.local", "dev.localhost"])
-def test_addresses_at_local_and_test_domains_can_register_and_get_mail(
-    client, mail_outbox, domain
-):
+def test_addresses_at_local_and_test_domains_can_register_and_get_mail(client, mail_outbox, domain):
     response = register(client, "tess", email=f"tess@{domain}")
     assert response.status_code == 201, response.json
     assert mail_outbox.last_to(f"tess@{domain}")["Subject"] == "Confirm your Storefront account"
