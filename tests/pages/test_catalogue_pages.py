@@ -47,6 +47,17 @@ def test_the_catalogue_is_paginated_twelve_to_a_page(client, product_factory):
     assert "Item 24" in last and "Item 29" in last and 'rel="next"' not in last
 
 
+def test_a_page_past_the_last_is_a_404_page_naming_the_last(client, product_factory):
+    for number in range(13):
+        product_factory(name=f"Item {number:02d}")
+
+    response = client.get("/?page=7")
+
+    assert response.status_code == 404
+    assert "There is no page 7: this list has 2." in response.get_data(as_text=True)
+    assert client.get("/?q=nothing-matches&page=1").status_code == 200
+
+
 @pytest.mark.parametrize(
     "query", ["?sort=bogus", "?page=abc", "?page=0", "?q=%00", "?q=" + "x" * 300]
 )

@@ -6,6 +6,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.exceptions import NotFound
+
 #: How many page links the pager shows on each side of the current page.
 PAGER_REACH = 2
 
@@ -38,6 +40,7 @@ class PageOfResults:
     `query` holds the list's own arguments (search, sort) that every pager link keeps. The
     links are built from it alone, never from the raw query string: a stray `endpoint=` or
     `_external=` there would reach `url_for` as its own keyword (a 500, or links off site).
+    A page past the last is a 404 (as Django's paginated views answer), not "page 7 of 2".
     """
 
     items: list[Any]
@@ -45,6 +48,10 @@ class PageOfResults:
     per_page: int
     total: int
     query: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.page > self.pages:
+            raise NotFound(f"There is no page {self.page}: this list has {self.pages}.")
 
     @property
     def pages(self) -> int:
