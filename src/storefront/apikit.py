@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from flask import Response, abort, current_app, request, url_for
 from flask.json.provider import DefaultJSONProvider
@@ -152,13 +152,19 @@ def paginate(statement: Select, query: PageQuery) -> tuple[list[Any], int]:
 
 
 def page_headers(total: int, query: PageQuery) -> dict[str, str]:
-    """`X-Total-Count` and an RFC 8288 `Link` header with first, prev, next and last."""
+    """`X-Total-Count` and an RFC 8288 `Link` header with first, prev, next and last.
+
+    The links are this URL with the client's query string copied as it came (only `page`
+    and `per_page` set): passed to `url_for`, a parameter such as `_external` or `_method`
+    would be read as one of its options.
+    """
     last = max(1, -(-total // query.per_page))
-    args = {**request.args.to_dict(), **(request.view_args or {})}
+    args = request.args.copy()
 
     def link(page: int, rel: str) -> str:
-        args.update(page=page, per_page=query.per_page)
-        return f'<{url_for(request.endpoint, _external=True, **args)}>; rel="{rel}"'
+        args["page"] = str(page)
+        args["per_page"] = str(query.per_page)
+        return f'<{request.base_url}?{urlencode(list(args.items(multi=True)))}>; rel="{rel}"'
 
     links = [link(1, "first")]
     if query.page > 1:

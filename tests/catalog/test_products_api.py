@@ -124,6 +124,18 @@ def test_pages_and_link_header(client, product_factory):
     assert "page=3" in link and "page=1" in link
 
 
+@pytest.mark.parametrize("extra", ["_external=1", "_method=POST", "endpoint=x", "_anchor=x"])
+def test_link_header_carries_any_other_query_parameter_as_it_came(client, product_factory, extra):
+    """The client's query string is copied into the links, never read as `url_for` options."""
+    product_factory()
+
+    response = client.get(f"/api/products?q=&{extra}&per_page=1")
+
+    assert response.status_code == 200
+    first = response.headers["Link"].split(", ")[0]
+    assert first == f'<http://localhost/api/products?q=&{extra}&per_page=1&page=1>; rel="first"'
+
+
 def test_a_page_past_the_end_is_an_empty_list(client, product_factory):
     product_factory()
     response = client.get("/api/products?page=50")
