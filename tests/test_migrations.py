@@ -66,3 +66,30 @@ def test_init_db_refuses_usernames_that_differ_only_in_case(make_app, tmp_path):
     )
     with app.app_context():
         db.engine.dispose()
+
+
+def test_init_db_refuses_skus_that_differ_only_in_case(make_app, tmp_path):
+    """As for usernames: the operator is told which SKUs to change before the upgrade."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "sku_case"))
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision="0009_search_statistics")
+        with db.engine.begin() as connection:
+            for sku in ("mug-1", "MUG-1", "cup-1"):
+                connection.execute(
+                    text(
+                        "INSERT INTO products (sku, name, description, price_cents, currency, "
+                        "stock, active, created_at, updated_at) VALUES (:sku, 'x', '', 1, "
+                        "'EUR', 0, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
+                    {"sku": sku},
+                )
+        db.engine.dispose()
+
+    result = app.test_cli_runner().invoke(args=["init-db"])
+
+    assert result.exit_code == 1
+    assert "differ only in case must be changed before this upgrade: MUG-1, mug-1\n" in (
+        result.output
+    )
+    with app.app_context():
+        db.engine.dispose()

@@ -282,6 +282,21 @@ def test_a_duplicate_sku_is_409(client, login_as, staff, product_factory):
     assert "sku" in response.get_json()["fields"]
 
 
+def test_a_sku_differing_only_in_case_is_a_duplicate(client, login_as, staff, product_factory):
+    product = product_factory(sku="MUG-RED")
+    other = product_factory(sku="MUG-BLUE")
+    login_as(client, staff)
+
+    created = client.post("/api/products", json={**NEW_PRODUCT, "sku": "mug-red"})
+    renamed = client.patch(f"/api/products/{other.id}", json={"sku": "Mug-Red"})
+    recased = client.patch(f"/api/products/{product.id}", json={"sku": "Mug-Red"})
+
+    assert (created.status_code, renamed.status_code) == (409, 409)
+    assert "sku" in created.get_json()["fields"]
+    assert recased.status_code == 200
+    assert recased.get_json()["sku"] == "Mug-Red"
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [

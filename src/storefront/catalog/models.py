@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import CheckConstraint, Index, String, Text
+from sqlalchemy import CheckConstraint, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Base, utcnow
@@ -16,12 +16,17 @@ if TYPE_CHECKING:
 
 
 class Product(Base):
-    """A product. Price and stock are integers the database itself keeps at zero or more."""
+    """A product. Price and stock are integers the database itself keeps at zero or more.
+
+    A SKU keeps the case it was given, but is unique regardless of case: `MUG-RED` and
+    `mug-red` name one stock item.
+    """
 
     __tablename__ = "products"
     __table_args__ = (
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
+        Index("uq_products_sku_lower", text("lower(sku)"), unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

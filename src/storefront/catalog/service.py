@@ -174,7 +174,8 @@ def _check_currency(currency: str | None) -> str:
 
 
 def _ensure_sku_free(sku: str, product_id: int | None = None) -> None:
-    owner = db.session.scalar(select(Product.id).where(Product.sku == sku))
+    """409 when another product has this SKU, in any case (see `Product`)."""
+    owner = db.session.scalar(select(Product.id).where(func.lower(Product.sku) == sku.lower()))
     if owner is not None and owner != product_id:
         raise Conflict("A product with this SKU exists.", fields={"sku": "already used"})
 
