@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import tracemalloc
 
+import pytest
 from media_samples import make_image, opened, png_declaring, stored_keys
 from PIL import ExifTags, Image
 
@@ -241,6 +242,21 @@ def test_file_over_the_size_limit_is_413(app, client, user, login_as, upload, mo
 
     assert response.status_code == 413
     assert response.is_json
+
+
+@pytest.mark.parametrize("path", ["/api/images", "/api/products/{id}/image"])
+def test_empty_file_is_400_as_for_any_upload(client, staff, login_as, product_factory, path):
+    login_as(client, staff)
+    path = path.format(id=product_factory().id)
+    response = client.open(
+        path,
+        method="POST" if path == "/api/images" else "PUT",
+        data={"file": (io.BytesIO(b""), "photo.png", "image/png")},
+        content_type="multipart/form-data",
+    )
+
+    assert response.status_code == 400
+    assert response.get_json()["fields"] == {"file": "empty file"}
 
 
 def test_upload_needs_a_file_and_a_login(client, user, login_as, upload):

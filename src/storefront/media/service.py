@@ -47,9 +47,8 @@ def image_name(client_name: str | None, extension: str) -> str:
 
 def store_upload(owner: User, upload: FileStorage) -> StoredFile:
     """Check the content against the allow-list and the quota, store the bytes, record owner."""
+    _refuse_empty(upload)
     head = upload.stream.read(SNIFF_BYTES)
-    if not head:
-        raise ApiError("The file is empty.", fields={"file": "empty file"})
     content_type = sniff_content_type(head)
     allowed = current_app.config["UPLOAD_ALLOWED_TYPES"]
     if content_type not in allowed:
@@ -76,6 +75,13 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
     return record
 
 
+def _refuse_empty(upload: FileStorage) -> None:
+    """400 for a file with no bytes, whatever route it was sent to: it was not sent at all."""
+    if not upload.stream.read(1):
+        raise ApiError("The file is empty.", fields={"file": "empty file"})
+    upload.stream.seek(0)
+
+
 @dataclass(frozen=True)
 class CheckedImage:
     """An uploaded image that passed the checks, re-encoded but not stored yet."""
@@ -91,6 +97,7 @@ def check_image(upload: FileStorage) -> CheckedImage:
     the write lock, and no other writer should wait while an image is decoded.
     """
     db.session.commit()
+    _refuse_empty(upload)
     config = current_app.config
     try:
         processed = process_image(
