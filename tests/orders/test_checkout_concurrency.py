@@ -96,3 +96,31 @@ def test_a_price_change_during_checkout_is_paid_if_the_stock_was_taken_after_it(
         assert (order.status_code, changed.status_code) == (201, 200), order.text
         stock, _orders = database_state(live_server, product_id)
         assert (order.json()["total_cents"], stock) in {(1000, 50), (2000, 49)}
+
+
+def test_cancels_and_checkouts_of_the_same_products_never_deadlock(live_server):
+    """Cancels give back the products of orders whose lines were added in the opposite order
+    to the carts being checked out at the same moment: both must take the rows in one order,
+    or PostgreSQL breaks the circle by failing one of them (a 503)."""
+    pairs = BUYERS // 2
+    with live_server.app.app_context():
+        first, second = (ProductFactory(stock=100).id for _ in range(2))
+        buyer_ids = [buyer.id for buyer in UserFactory.create_batch(2 * pairs)]
+    sessions = [logged_in_session(live_server, buyer_id) for buyer_id in buyer_ids]
+    cancellers, checkers = sessions[:pairs], sessions[pairs:]
+    for rounds in range(3):
+        cancels = []
+        for session in cancellers:
+            for product_id in (second, first):
+                add_to_cart(live_server, session, product_id, 1)
+            order = checkout_call(live_server, session)().json()
+            url = f"{live_server.url}/api/orders/{order['id']}/cancel"
+            cancels.append(lambda session=session, url=url: session.post(url, timeout=30))
+        for session in checkers:
+            for product_id in (first, second):
+                add_to_cart(live_server, session, product_id, 1)
+
+        responses = all_at_once(cancels + [checkout_call(live_server, s) for s in checkers])
+
+        statuses = [r.status_code for r in responses]
+        assert statuses == [200] * pairs + [201] * pairs, (rounds, statuses)

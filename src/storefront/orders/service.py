@@ -5,8 +5,9 @@ whose row count is checked, all lines in one transaction. An idempotency key is 
 with the order under a unique constraint, so a retried checkout finds the first order.
 
 Locks are taken in one order: the user's cart (`_lock_cart`), then its lines, then
-products. A product delete takes the product's cart lines before the product, as checkout
-does (`catalog.service.delete_product`), so neither waits for the other in a circle.
+products by id (checkout and cancel alike). A product delete takes the product's cart
+lines before the product, as checkout does (`catalog.service.delete_product`), so neither
+waits for the other in a circle.
 """
 
 from __future__ import annotations
@@ -352,6 +353,19 @@ def orders_visible_to(user: User) -> Select:
     return statement
 
 
+def _return_stock(items: list[OrderItem]) -> None:
+    """Put the lines' quantities back in stock, in product order as `_take_stock` takes them:
+    in the order the lines were bought, a cancel and a checkout of the same products could
+    each hold a row the other waits for."""
+    for item in sorted(items, key=lambda i: i.product_id):
+        db.session.execute(
+            update(Product)
+            .where(Product.id == item.product_id)
+            .values(stock=Product.stock + item.quantity)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def get_order(user: User, order_id: int) -> Order:
     """An order the user may see; someone else's is a 404 so its existence does not leak."""
     order = db.session.get(Order, order_id)
@@ -373,13 +387,7 @@ def cancel_order(user: User, order_id: int) -> Order:
         if cancelled.rowcount != 1:
             db.session.rollback()
             raise Conflict("Only a placed order can be cancelled.", order_status=order.status)
-        for item in order.items:
-            db.session.execute(
-                update(Product)
-                .where(Product.id == item.product_id)
-                .values(stock=Product.stock + item.quantity)
-                .execution_options(synchronize_session=False)
-            )
+        _return_stock(order.items)
         db.session.commit()
     db.session.refresh(order)
     return order
