@@ -15,6 +15,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from storefront.catalog import service as catalog_service
 from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.orders import service as orders_service
@@ -175,5 +176,38 @@ def test_a_product_deleted_while_it_is_added_to_a_cart_is_never_a_conflict(
 
     assert added.status_code == 200, added.text
     assert [answer.status_code for answer in answers] == [204]
+    assert product_row(live_server, product_id) is None
+    assert cart_quantities(live_server, buyer) == {}
+
+
+def test_a_product_deleted_while_its_cart_line_grows_is_never_a_deadlock(live_server, monkeypatch):
+    """The delete is sent once the add holds the product: it takes the product's cart lines
+    first, so an add that took the product before its line would wait for it in a circle
+    (PostgreSQL then fails one of them, a 503)."""
+    buyer = logged_in_session(live_server, new_user(live_server))
+    staff = logged_in_session(live_server, new_user(live_server, role="staff"))
+    product_id = new_product(live_server, stock=5)
+    add_call(live_server, buyer, product_id)()
+    deletes: list[threading.Thread] = []
+    answers: list[requests.Response] = []
+    reference = catalog_service.product_to_reference
+
+    def delete_meanwhile(product_id: int) -> Product:
+        product = reference(product_id)
+        deletes.append(
+            threading.Thread(
+                target=lambda: answers.append(delete_call(live_server, staff, product_id)())
+            )
+        )
+        deletes[0].start()
+        deletes[0].join(timeout=0.5)  # it waits for the add, which holds the product
+        return product
+
+    monkeypatch.setattr(catalog_service, "product_to_reference", delete_meanwhile)
+    added = add_call(live_server, buyer, product_id)()
+    deletes[0].join(timeout=TIMEOUT)
+
+    assert added.status_code == 200, added.text
+    assert [answer.status_code for answer in answers] == [204], answers[0].text
     assert product_row(live_server, product_id) is None
     assert cart_quantities(live_server, buyer) == {}

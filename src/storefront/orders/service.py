@@ -171,11 +171,14 @@ def _cart_item(user: User, product_id: int) -> CartItem:
 
 
 def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
-    """Put `quantity` more of a product in the cart (added to a line already there)."""
+    """Put `quantity` more of a product in the cart (added to a line already there).
+
+    The line is held before the product, as a product delete and checkout take them.
+    """
     with _write_transaction():
         _lock_cart(user)
-        product = catalog.product_to_reference(product_id)
         item = _cart_line(user, product_id)
+        product = catalog.product_to_reference(product_id)
         total = quantity + (item.quantity if item else 0)
         _check_quantity(total)
         _check_stock(product, total)
