@@ -156,3 +156,37 @@ def test_two_uploads_at_once_cannot_pass_the_quota_together(live_server, monkeyp
         answers = all_at_once([upload, upload])
 
         assert sorted(answer.status_code for answer in answers) == [201, 413]
+
+
+def test_a_picture_set_while_its_uploader_checks_out_that_product_is_no_deadlock(
+    live_server, monkeypatch
+):
+    """Checkout holds the buyer's account, then the products; setting a picture takes the
+    uploader's account and the product in the same order, or each would wait for the other
+    (PostgreSQL then fails one of them, a 503)."""
+    staff_id = new_id(live_server, UserFactory, role="staff")
+    tab = logged_in_session(live_server, staff_id)
+    product_id = new_id(live_server, ProductFactory, stock=5)
+    cart = f"{live_server.url}/api/cart"
+    assert tab.post(f"{cart}/items", json={"product_id": product_id, "quantity": 1}).ok
+    checkouts: list[threading.Thread] = []
+    orders: list[Any] = []
+    lock_product = service.lock_product
+
+    def checkout_meanwhile(product_id: int) -> Any:
+        product = lock_product(product_id)
+        checkouts.append(
+            threading.Thread(
+                target=lambda: orders.append(tab.post(f"{cart}/checkout", timeout=TIMEOUT))
+            )
+        )
+        checkouts[0].start()
+        checkouts[0].join(timeout=0.5)  # it waits for the picture, which holds the product
+        return product
+
+    monkeypatch.setattr(service, "lock_product", checkout_meanwhile)
+    pictured = put_picture(live_server, tab, product_id, (0, 0, 255))()
+    checkouts[0].join(timeout=TIMEOUT)
+
+    assert pictured.status_code == 200, pictured.text
+    assert [order.status_code for order in orders] == [201], orders[0].text

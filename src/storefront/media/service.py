@@ -140,11 +140,12 @@ def set_product_image(product: Product, owner: User, image: CheckedImage) -> Pro
     Product pictures are shop assets: anyone may see them and they use no one's quota.
     The product's row is held from before its current picture is read until the new one
     is committed, so of two uploads at once the second replaces the first's picture (none
-    is left behind unused), and an upload for a product deleted meanwhile is a 404.
+    is left behind unused), and an upload for a product deleted meanwhile is a 404. The
+    uploader's account is held first, as checkout holds the buyer's before the products.
     """
     product_id = inspect(product).identity[0]  # it may be gone by now: do not load it
-    product = lock_product(product_id)
     _hold_owner(owner)
+    product = lock_product(product_id)
     record = _new_image(owner, image, public=True)
     product.updated_at = utcnow()  # its image_url changed: clients keyed on it must refetch
     link = db.session.get(ProductImage, product_id, populate_existing=True)
