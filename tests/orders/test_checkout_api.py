@@ -86,15 +86,19 @@ def test_short_stock_is_409_naming_the_lines_and_nothing_changes(
 def test_a_product_withdrawn_after_it_was_carted_is_409(
     client, db, shopper, product_factory, fill_cart
 ):
-    mug = product_factory(stock=5)
-    fill_cart({mug: 1})
+    mug = product_factory(name="Mug", stock=5)
+    lamp = product_factory(name="Lamp", stock=1)
+    fill_cart({mug: 1, lamp: 1})
     mug.active = False
+    lamp.stock = 0
     db.session.commit()
 
     response = client.post("/api/cart/checkout")
 
     assert response.status_code == 409
-    assert response.get_json()["items"][0]["available"] == 0
+    body = response.get_json()
+    assert [line["available"] for line in body["items"]] == [0, 0]
+    assert body["error"] == "Not enough stock for: Lamp. No longer on sale: Mug."
     assert stock_of(db, mug) == 5
 
 

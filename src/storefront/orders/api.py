@@ -56,7 +56,7 @@ def remove_from_cart(product_id: int):
 @bp.doc(
     responses={
         400: "Empty cart or bad Idempotency-Key",
-        409: "Not enough stock (`items` names the lines); nothing changed",
+        409: "Not enough stock or no longer on sale (`items` names the lines); nothing changed",
     }
 )
 def checkout(headers: CheckoutHeaders):

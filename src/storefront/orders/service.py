@@ -280,8 +280,12 @@ def _refuse_short(short: list[ShortLine]) -> None:
     left = {product_id: stock for product_id, stock in rows}
     for line in short:
         line.available = left.get(line.product_id, 0)
-    names = ", ".join(line.name for line in short)
-    raise Conflict(f"Not enough stock for: {names}.", items=[asdict(line) for line in short])
+    withdrawn = [line.name for line in short if line.product_id not in left]
+    scarce = [line.name for line in short if line.product_id in left]
+    reasons = [f"Not enough stock for: {', '.join(scarce)}."] if scarce else []
+    if withdrawn:
+        reasons.append(f"No longer on sale: {', '.join(withdrawn)}.")
+    raise Conflict(" ".join(reasons), items=[asdict(line) for line in short])
 
 
 def _place_order(user: User, items: list[CartItem], key: str | None) -> Order:
