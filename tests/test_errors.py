@@ -187,6 +187,16 @@ def test_every_request_is_logged_with_an_id(client, caplog):
     assert "GET /healthz 200" in line
 
 
+def test_a_path_cannot_forge_a_line_of_the_log(client, caplog):
+    caplog.set_level(logging.INFO, logger="storefront.request")
+    forged = "request_id=forged POST /api/login 200 1.0ms"
+    client.get("/x%0d%0a" + forged.replace(" ", "%20"), headers={"X-Request-ID": "a\tb"})
+    lines = [r.getMessage() for r in caplog.records if r.name == "storefront.request"]
+    assert len(lines) == 1
+    assert "\n" not in lines[0] and "\r" not in lines[0] and "\t" not in lines[0]
+    assert "GET /x%0D%0Arequest_id=forged%20POST%20/api/login" in lines[0]
+
+
 #: Make every UPDATE of `users` fail inside the database, as a lost connection would.
 BREAK_USER_UPDATES = {
     "sqlite": [

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import time
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from apiflask import APIFlask
 from flask import g, has_request_context, request
@@ -26,6 +28,11 @@ from .sessions import init_sessions
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 log = logging.getLogger("storefront.request")
+#: An `X-Request-ID` a proxy may hand on; any other value gets a fresh id instead, so a
+#: client cannot write spaces or control characters into the request log.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
+#: What a logged path keeps as it is: RFC 3986 path characters (and the token's brackets).
+_PATH_SAFE = "/:@!$&'()*+,;=~[]"
 
 
 class IdConverter(IntegerConverter):
@@ -197,7 +204,7 @@ def _register_request_hooks(app: APIFlask) -> None:
         g.pop("current_user", None)  # tests may reuse one app context for many requests
         g.pop("user_session_id", None)
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's cache
-        g.request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
+        g.request_id = _request_id()
         g.started = time.perf_counter()
         guard_api_request()
 
@@ -225,7 +232,18 @@ def _register_request_hooks(app: APIFlask) -> None:
         return response
 
 
+def _request_id() -> str:
+    """The request id a proxy sent (cut to 64 characters) if it looks like one, else a new one."""
+    given = request.headers.get("X-Request-ID", "")[:64]
+    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
 def _loggable_path() -> str:
-    """The request's path with any token in it (confirmation and reset links) blanked out."""
+    """The request's path with any token in it (confirmation and reset links) blanked out.
+
+    It is percent-encoded again: a decoded `%0A` would end the log line and let the rest of
+    the path pass for a line of its own.
+    """
     token = (request.view_args or {}).get("token")
-    return request.path.replace(token, "[token]") if token else request.path
+    path = request.path.replace(token, "[token]") if token else request.path
+    return quote(path, safe=_PATH_SAFE)
