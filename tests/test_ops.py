@@ -40,6 +40,14 @@ def test_openapi_marks_request_bodies_required(client):
     assert spec["paths"]["/api/users"]["post"]["requestBody"]["required"] is True
 
 
+def test_openapi_takes_no_server_from_the_first_visitors_host(make_app):
+    """The document is built once and kept: a forged Host must not reach later visitors."""
+    client = make_app().test_client()
+    client.get("/api/openapi.json", headers={"Host": "evil.example"})
+    spec = client.get("/api/openapi.json").get_json()
+    assert "evil.example" not in str(spec.get("servers"))
+
+
 def test_api_docs_page(client):
     assert client.get("/api/docs").status_code == 200
 

@@ -46,7 +46,14 @@ LOCATION_HEADER = {
 
 
 def init_openapi(app: APIFlask) -> None:
-    """Describe errors with the shop's shape and complete every route's answers."""
+    """Describe errors with the shop's shape and complete every route's answers.
+
+    The document names no server: APIFlask would take it from the Host header of the
+    request that first builds the document, and keep it for everyone after (a forged Host
+    would send the docs page's "Try it out" requests elsewhere). Without one, clients use
+    the address they fetched the document from.
+    """
+    app.config["AUTO_SERVERS"] = False
     app.config["HTTP_ERROR_SCHEMA"] = ERROR_SCHEMA
     app.config["VALIDATION_ERROR_SCHEMA"] = ERROR_SCHEMA
 
