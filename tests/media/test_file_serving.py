@@ -143,3 +143,14 @@ def test_unicode_name_is_offered_in_ascii_and_in_full(client, user, login_as, up
     assert disposition == (
         "inline; filename=\"cafe menu.png\"; filename*=UTF-8''caf%C3%A9%20men%C3%BC.png"
     )
+
+
+def test_a_name_cannot_hide_its_real_extension(client, user, login_as, upload):
+    """A right-to-left override showed `invoice\u202efdp.bat` as `invoicetab.pdf`."""
+    login_as(client, user)
+    name = "in\u200bvoice\u202efdp.bat\u0085"
+    body = upload(client, b"@echo off", name, "/api/upload", "text/plain").get_json()
+
+    assert body["filename"] == "invoicefdp.bat"
+    disposition = client.get(body["url"]).headers["Content-Disposition"]
+    assert disposition.endswith("filename*=UTF-8''invoicefdp.bat")

@@ -7,7 +7,7 @@ rules here never build a storage path from a client's name.
 from __future__ import annotations
 
 import io
-import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -28,13 +28,16 @@ from .sniff import sniff_content_type
 from .storage import get_storage
 
 SNIFF_BYTES = 4096
-_UNSAFE_NAME_CHARS = re.compile(r"[\x00-\x1f\x7f/\\]")
+#: Unicode categories no file name needs: controls, invisible formatting (such as the
+#: right-to-left override that shows `invoice\u202efdp.bat` as `invoicetab.pdf`), line breaks.
+_HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def display_name(client_name: str | None) -> str:
     """A harmless name to show and offer on download; never used as a storage path."""
     name = (client_name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE_NAME_CHARS.sub("", name).strip().lstrip(".")
+    name = "".join(c for c in name if unicodedata.category(c) not in _HIDDEN_CATEGORIES)
+    name = name.strip().lstrip(".")
     name = name.encode("utf-8", "ignore").decode("utf-8")
     return name[:255] or "upload"
 
