@@ -75,6 +75,24 @@ def test_login_page_and_api_share_one_account_budget(client, user, limits_on, cs
     _assert_limited(login(client, user.username, user.password))
 
 
+def test_guessing_the_current_password_spends_the_accounts_login_budget(
+    client, user, login_as, limits_on, csrf_token
+):
+    """A stolen session must not try passwords faster than a login could."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+    login_as(client, user)
+    guess = {"current_password": "wrong-password-000", "password": "a-new-long-passphrase-1"}
+    assert client.patch(f"/api/users/{user.id}", json=guess).status_code == 400
+    token = csrf_token(client, "/account")
+    form = {**guess, "password_repeat": guess["password"], "csrf_token": token}
+    assert client.post("/account/password", data=form).status_code == 400
+    assert login(client, user.username, "wrong-password-001").status_code == 401
+
+    right = {**guess, "current_password": user.password}
+    _assert_limited(client.patch(f"/api/users/{user.id}", json=right))
+    _assert_limited(login(client, user.username, user.password))
+
+
 def test_registration_per_address(client, mail_outbox, limits_on):
     limits_on(RATELIMIT_REGISTER_PER_IP="2 per hour")
 

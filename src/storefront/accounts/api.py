@@ -77,17 +77,25 @@ def get_user(user_id: int):
 @bp.patch("/users/<int:user_id>")
 @login_required
 @bp.input(UserUpdate, arg_name="body")
+@limits.password_check_per_account
 @bp.output(UserOut)
-@bp.doc(responses={409: "That email is already registered"})
+@bp.doc(responses={409: "That email is already registered", 429: limits.RATE_LIMITED})
 def update_user(user_id: int, body: UserUpdate):
-    """Change email or password (with `current_password`); admins may also change `role`."""
+    """Change email or password (with `current_password`); admins may also change `role`.
+
+    A wrong `current_password` counts as a failed login of the account.
+    """
     user = _visible_user(user_id)
-    return service.update_user(
-        user,
-        acting=current_user,
-        keep_session_id=sessions.current_session_id(),
-        **body.model_dump(exclude_unset=True),
-    )
+    try:
+        return service.update_user(
+            user,
+            acting=current_user,
+            keep_session_id=sessions.current_session_id(),
+            **body.model_dump(exclude_unset=True),
+        )
+    except service.WrongPassword:
+        g.setdefault(limits.LOGIN_FAILED, True)
+        raise
 
 
 @bp.delete("/users/<int:user_id>")

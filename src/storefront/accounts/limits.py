@@ -6,7 +6,9 @@ are shared by scope, so `/api/login` and the `/login` page spend one budget; onl
 count (showing a form is free). The per-account login limit counts only failed attempts:
 a streak of wrong passwords slows that account, not the whole site, and not a user who
 types the right one. It is kept per account, not per string typed, so the username (in any
-case) and the email address of one account spend one budget.
+case) and the email address of one account spend one budget. A wrong `current_password`
+in a password change spends that budget too, so a stolen session cannot try passwords
+faster than a login could.
 
 API routes apply their limits below `@bp.input`, so a body that fails validation is a 400
 that spends nothing, as one that is not JSON at all already was (the request guard refuses
@@ -19,6 +21,7 @@ from __future__ import annotations
 from flask import current_app, g, request
 from pydantic import TypeAdapter, ValidationError
 
+from ..auth import load_current_user
 from ..extensions import limiter
 from . import service
 from .schemas import LoginName
@@ -66,6 +69,12 @@ def _login_account() -> str:
     return f"user:{user.id}" if user is not None else f"name:{name.strip().casefold()}"
 
 
+def _own_account() -> str:
+    """The key (as `_login_account`'s) of the logged-in account, whose password a change checks."""
+    user = load_current_user()
+    return f"user:{user.id}" if user is not None else "name:"
+
+
 def _login_failed(_response) -> bool:
     return bool(g.get(LOGIN_FAILED, False))
 
@@ -83,6 +92,14 @@ login_per_account = limiter.shared_limit(
     key_func=_login_account,
     deduct_when=_login_failed,
     error_message="Too many failed logins for this account. Try again later.",
+)
+password_check_per_account = limiter.shared_limit(
+    _setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
+    scope="login-account",
+    methods=["PATCH", "POST"],
+    key_func=_own_account,
+    deduct_when=_login_failed,
+    error_message="Too many wrong passwords for this account. Try again later.",
 )
 register_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_REGISTER_PER_IP"),

@@ -27,6 +27,10 @@ class Conflict(ApiError):
     status = 409
 
 
+class WrongPassword(ApiError):
+    """The `current_password` given with a change is not the user's."""
+
+
 class NotConfirmed(ApiError):
     """Right credentials, but the email address has not been confirmed yet."""
 
@@ -302,7 +306,7 @@ def update_user(
         raise ApiError("Only an admin can change roles.", status=403)
     needs_current = password is not None and not (acting_is_admin and acting.id != user.id)
     if needs_current and (current_password is None or not check_password(user, current_password)):
-        raise ApiError(
+        raise WrongPassword(
             "The current password is wrong.",
             fields={"current_password": "does not match your password"},
         )

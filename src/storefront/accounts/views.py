@@ -225,8 +225,12 @@ def change_email():
 
 @bp.post("/account/password")
 @login_required
+@limits.password_check_per_account
 def change_password():
-    """A new password (with the current one); every other session of yours ends."""
+    """A new password (with the current one); every other session of yours ends.
+
+    A wrong current password counts as a failed login of the account.
+    """
     form = PasswordChangeForm()
     if form.validate_on_submit():
         try:
@@ -238,6 +242,8 @@ def change_password():
                 keep_session_id=sessions.current_session_id(),
             )
         except ApiError as error:
+            if isinstance(error, service.WrongPassword):
+                g.setdefault(limits.LOGIN_FAILED, True)
             _show_refusal(form, error)
         else:
             flash("Your password has been changed; your other sessions are logged out.", "info")
