@@ -91,6 +91,8 @@ def test_guessing_the_current_password_spends_the_accounts_login_budget(
     right = {**guess, "current_password": user.password}
     _assert_limited(client.patch(f"/api/users/{user.id}", json=right))
     _assert_limited(login(client, user.username, user.password))
+    email_only = client.patch(f"/api/users/{user.id}", json={"email": "new-address@example.com"})
+    assert email_only.status_code == 200
 
 
 def test_registration_per_address(client, mail_outbox, limits_on):

@@ -75,6 +75,13 @@ def _own_account() -> str:
     return f"user:{user.id}" if user is not None else "name:"
 
 
+def _checks_no_password() -> bool:
+    """A change giving no `current_password` (an email, an admin's) meets no password limit."""
+    body = request.get_json(silent=True) if request.is_json else None
+    given = body.get("current_password") if isinstance(body, dict) else None
+    return given is None and not request.form.get("current_password")
+
+
 def _login_failed(_response) -> bool:
     return bool(g.get(LOGIN_FAILED, False))
 
@@ -99,6 +106,7 @@ password_check_per_account = limiter.shared_limit(
     methods=["PATCH", "POST"],
     key_func=_own_account,
     deduct_when=_login_failed,
+    exempt_when=_checks_no_password,
     error_message="Too many wrong passwords for this account. Try again later.",
 )
 register_per_ip = limiter.shared_limit(
