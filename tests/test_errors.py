@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import socket
+import time
+import uuid
 
 import pytest
 from sqlalchemy import text
@@ -247,3 +250,82 @@ def test_an_unreachable_database_is_a_503_not_a_bug(make_app, caplog):
     assert login.get_json()["request_id"] == login.headers["X-Request-ID"]
     assert "unavailable" in page.get_data(as_text=True)
     assert "database unavailable" in caplog.text
+
+
+def test_a_session_cookie_with_the_database_down_is_a_503_not_a_crash(make_app):
+    """The database store is read while Flask opens the session, before any error handler."""
+    client = make_app(SQLALCHEMY_DATABASE_URI=UNREACHABLE, PROPAGATE_EXCEPTIONS=False).test_client()
+    client.set_cookie("storefront_session", "a-session-id-from-before")
+
+    for path in ("/", "/api/me"):
+        response = client.get(path)
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+    assert client.get("/healthz").status_code == 200
+
+
+#: A Redis that is down: nothing listens on this port.
+DEAD_REDIS = "redis://127.0.0.1:6390/0"
+
+
+def _redis_settings(**overrides):
+    """Settings of a shop on Redis whose keys no other test or run shares."""
+    return {
+        "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "PROPAGATE_EXCEPTIONS": False,
+        **overrides,
+    }
+
+
+def _assert_unavailable(response, *, api: bool) -> None:
+    assert response.status_code == 503, response.get_data(as_text=True)[:200]
+    assert response.headers["Retry-After"] == "1"
+    assert response.is_json is api
+    assert "unavailable" in response.get_data(as_text=True)
+
+
+def test_redis_going_down_is_a_503_not_a_bug(make_app, redis_url, db, user, caplog):
+    settings = _redis_settings()
+    alive = make_app(REDIS_URL=redis_url, **settings).test_client()
+    body = {"username": user.username, "password": user.password}
+    assert alive.post("/api/login", json=body).status_code == 200
+    down = make_app(REDIS_URL=DEAD_REDIS, **settings)
+    logged_in, visitor = down.test_client(), down.test_client()
+    logged_in.set_cookie("storefront_session", alive.get_cookie("storefront_session").value)
+    caplog.set_level(logging.ERROR, logger="storefront.errors")
+
+    _assert_unavailable(logged_in.get("/api/me"), api=True)
+    _assert_unavailable(logged_in.get("/cart"), api=False)
+    _assert_unavailable(logged_in.post("/api/logout"), api=True)
+    _assert_unavailable(visitor.post("/api/login", json=body), api=True)
+    _assert_unavailable(visitor.get("/login"), api=False)  # stores its CSRF token after the view
+    assert "session store unavailable" in caplog.text
+    assert logged_in.get("/healthz").status_code == 200
+    assert visitor.get("/api/products").status_code == 200  # a visitor's read needs no session
+    assert visitor.get("/").status_code == 200
+    assert visitor.post("/api/logout").json == {"message": "Logged out"}
+
+
+def test_rate_limited_routes_are_a_503_while_redis_is_down(make_app, db, user):
+    shop = make_app(REDIS_URL=DEAD_REDIS, **_redis_settings(RATELIMIT_ENABLED=True))
+    client = shop.test_client()
+
+    _assert_unavailable(client.post("/api/password-reset", json={"email": user.email}), api=True)
+    _assert_unavailable(client.post("/api/confirm/resend", json={"email": user.email}), api=True)
+    _assert_unavailable(client.post("/api/users", json=VALID), api=True)
+
+
+def test_a_redis_that_stops_answering_is_a_503_within_seconds(make_app, db, user):
+    """A Redis that accepts connections but never replies (hung, or a dropped network)."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(16)
+        port = silent.getsockname()[1]
+        client = make_app(
+            REDIS_URL=f"redis://127.0.0.1:{port}/0", **_redis_settings()
+        ).test_client()
+        client.set_cookie("storefront_session", "a-session-id-from-before")
+
+        started = time.monotonic()
+        _assert_unavailable(client.get("/api/me"), api=True)
+        assert time.monotonic() - started < 5

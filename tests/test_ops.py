@@ -111,3 +111,14 @@ def test_openapi_shows_patch_fields_as_not_nullable(client):
         for field, schema in schemas[name]["properties"].items():
             assert "null" not in str(schema), (name, field)
             assert schema.get("type") in {"string", "integer", "boolean"}, (name, field)
+
+
+def test_readyz_is_503_when_the_session_redis_is_unreachable(make_app):
+    shop = make_app(REDIS_URL="redis://127.0.0.1:6390/0")
+    response = shop.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {"status": "unavailable", "error": "redis unreachable"}
+
+
+def test_readyz_ok_with_redis(make_app, redis_url):
+    assert make_app(REDIS_URL=redis_url).test_client().get("/readyz").status_code == 200

@@ -22,9 +22,9 @@ from werkzeug.routing import IntegerConverter
 from . import config as config_module
 from .apikit import MAX_ID, UNSAFE_METHODS, JSONProvider, guard_api_request
 from .errors import init_errors
-from .extensions import csrf, db, limiter, migrate
+from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
 from .openapi import init_openapi
-from .sessions import init_sessions
+from .sessions import init_sessions, raise_session_store_failure
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 log = logging.getLogger("storefront.request")
@@ -174,7 +174,11 @@ def init_rate_limits(app: APIFlask) -> None:
     shops (or test runs) on one Redis keep apart and `limiter.reset()` clears only its own.
     """
     if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
-        app.config.setdefault("RATELIMIT_STORAGE_OPTIONS", {"key_prefix": "storefront-limits"})
+        app.config["RATELIMIT_STORAGE_OPTIONS"] = {
+            "key_prefix": "storefront-limits",
+            **REDIS_TIMEOUTS,
+            **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
+        }
     enabled = app.config["RATELIMIT_ENABLED"]
     app.config["RATELIMIT_ENABLED"] = True
     limiter.init_app(app)
@@ -206,6 +210,7 @@ def _register_request_hooks(app: APIFlask) -> None:
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's cache
         g.request_id = _request_id()
         g.started = time.perf_counter()
+        raise_session_store_failure()
         guard_api_request()
 
     @app.after_request

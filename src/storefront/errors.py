@@ -10,11 +10,13 @@ from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, g, jsonify, redirect, render_template, request
 from flask_wtf.csrf import CSRFError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .apikit import ApiError
 from .extensions import db
+from .sessions import session_store_failed
 
 log = logging.getLogger("storefront.errors")
 
@@ -113,6 +115,8 @@ def _handle_late_failure(error: Exception) -> Response:
     """
     if isinstance(error, OperationalError):
         return handle_database_unavailable(error)
+    if isinstance(error, RedisError):
+        return handle_redis_unavailable(error)
     return handle_unexpected(error)
 
 
@@ -144,6 +148,22 @@ def handle_database_unavailable(error: OperationalError) -> Response:
     return _page_error(503, "Unavailable", message, headers)
 
 
+def handle_redis_unavailable(error: RedisError) -> Response:
+    """Redis (sessions, rate-limit counters) is down or too slow: a 503 asking to retry.
+
+    Nothing more is written to the session store in this request: it would fail again.
+    """
+    session_store_failed(error)
+    _rollback_quietly()
+    request_id = getattr(g, "request_id", None)
+    log.error("session store unavailable (request_id=%s): %s", request_id, error)
+    message = "The shop is unavailable right now; please try again shortly."
+    headers = [("Retry-After", "1")]
+    if wants_json():
+        return _json_error(503, message, headers, request_id=request_id)
+    return _page_error(503, "Unavailable", message, headers)
+
+
 def _rollback_quietly() -> None:
     """Roll back the failed transaction; an unreachable database may refuse even that."""
     try:
@@ -169,4 +189,5 @@ def init_errors(app: APIFlask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(RedisError, handle_redis_unavailable)
     app.register_error_handler(Exception, handle_unexpected)

@@ -128,6 +128,11 @@ def commits_keep_what_was_read() -> Iterator[None]:
 migrate = Migrate()
 csrf = CSRFProtect()
 
+#: Redis answers in milliseconds: one silent this long is down (a 503), rather than holding
+#: a worker for redis-py's own timeout (none at all before redis-py 6). A `socket_timeout`
+#: in `REDIS_URL` wins.
+REDIS_TIMEOUTS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+
 #: Methods no limit counts (every route limit is for POSTs).
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

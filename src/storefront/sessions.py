@@ -21,17 +21,22 @@ from datetime import datetime, timedelta
 from flask import Flask, current_app, g, request, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
+from redis import Redis
+from redis.exceptions import RedisError
 from sqlalchemy import ForeignKey, LargeBinary, Select, String, and_, delete, select, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .apikit import is_row_id
-from .extensions import Base, begin_write_transaction, db, utcnow
+from .extensions import REDIS_TIMEOUTS, Base, begin_write_transaction, db, utcnow
 
 USER_KEY = "user_id"
 #: The shape of the session ids Flask-Session issues (`secrets.token_urlsafe`).
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 #: Set on sessions that have a `user_sessions` row, so an ended one cannot be re-adopted.
 REGISTERED_KEY = "registered"
+#: What a session store raises when it is down or too slow: a 503, not a bug.
+STORE_ERRORS = (OperationalError, RedisError)
 
 
 class StoredSession(Base):
@@ -58,7 +63,40 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class DatabaseSessionInterface(ServerSideSessionInterface):
+class StoreFailures:
+    """Mixed into a session interface: a store that is down is a 503, never a crash.
+
+    Flask opens the session before any error handler can run, and a failure there left the
+    request without a session, so even the error page failed. The failure is kept instead
+    (`raise_session_store_failure` raises it under the handlers) with an empty session in
+    its place; once the store has failed, nothing more is saved to it in this request.
+    """
+
+    def open_session(self, app, request):
+        try:
+            return super().open_session(app, request)  # type: ignore[misc]
+        except STORE_ERRORS as error:
+            session_store_failed(error)
+            return self.session_class(  # type: ignore[attr-defined]
+                sid=self._generate_sid(self.sid_length),  # type: ignore[attr-defined]
+                permanent=self.permanent,  # type: ignore[attr-defined]
+            )
+
+    def save_session(self, app, session, response) -> None:
+        if g.get("session_store_error") is not None:
+            return
+        try:
+            super().save_session(app, session, response)  # type: ignore[misc]
+        except STORE_ERRORS as error:
+            session_store_failed(error)
+            raise
+
+
+class RedisStore(StoreFailures, RedisSessionInterface):
+    """Flask-Session's Redis store, answering 503 while Redis is down."""
+
+
+class DatabaseSessionInterface(StoreFailures, ServerSideSessionInterface):
     """Keeps sessions in the `sessions` table through the app's own database session."""
 
     ttl = False
@@ -126,17 +164,42 @@ def init_sessions(app: Flask) -> None:
     """
     app.config["SESSION_REFRESH_EACH_REQUEST"] = False
     if app.config.get("REDIS_URL"):
-        from redis import Redis
-
-        app.session_interface = RedisSessionInterface(
+        app.session_interface = RedisStore(
             app,
-            client=Redis.from_url(app.config["REDIS_URL"]),
+            client=Redis.from_url(app.config["REDIS_URL"], **REDIS_TIMEOUTS),
             key_prefix="storefront:session:",
             permanent=True,
             sid_length=32,
         )
     else:
         app.session_interface = DatabaseSessionInterface(app)
+
+
+def raise_session_store_failure() -> None:
+    """Raise the failure of the session store met while opening this request's session.
+
+    The health probes need no session, so they are answered all the same.
+    """
+    error = g.get("session_store_error")
+    if error is not None and request.blueprint != "ops":
+        raise error
+
+
+def session_store_failed(error: Exception) -> None:
+    """Record a store failure: this request's answer is a 503 and saves no session."""
+    g.session_store_error = error
+
+
+def session_store_ready() -> bool:
+    """False when sessions live in Redis and Redis does not answer."""
+    interface = current_app.session_interface
+    if not isinstance(interface, RedisStore):
+        return True
+    try:
+        interface.client.ping()
+    except RedisError:
+        return False
+    return True
 
 
 def _sid_hash(sid: str) -> str:
@@ -179,8 +242,13 @@ def _register(user_id: int) -> UserSession:
 
 
 def _forget_current_session() -> None:
-    """Drop this request's session data (the store entry goes when the response is saved)."""
-    session.clear()
+    """Drop this request's session data (the store entry goes when the response is saved).
+
+    An empty session is left as it is: clearing it would still delete its entry, so a
+    visitor's logout would need the store, and be a 503 while Redis is down.
+    """
+    if session:
+        session.clear()
     g.pop("user_session_id", None)
     g.pop("current_user", None)
 
