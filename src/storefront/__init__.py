@@ -170,12 +170,13 @@ def init_rate_limits(app: APIFlask) -> None:
 
     The one `limiter` object serves every app in the process and its own on/off switch is
     process-wide, so it is always initialised on; `RATELIMIT_ENABLED` is honoured per app
-    by a request filter (accounts/limits.py). Redis keys carry a prefix so that several
-    shops (or test runs) on one Redis keep apart and `limiter.reset()` clears only its own.
+    by a request filter (accounts/limits.py). Redis keys carry `REDIS_KEY_PREFIX` so that
+    several shops (or test runs) on one Redis keep apart and `limiter.reset()` clears only
+    its own.
     """
     if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {
-            "key_prefix": "storefront-limits",
+            "key_prefix": f"{app.config['REDIS_KEY_PREFIX']}-limits",
             **REDIS_TIMEOUTS,
             **app.config.get("RATELIMIT_STORAGE_OPTIONS", {}),
         }

@@ -167,7 +167,7 @@ def init_sessions(app: Flask) -> None:
         app.session_interface = RedisStore(
             app,
             client=Redis.from_url(app.config["REDIS_URL"], **REDIS_TIMEOUTS),
-            key_prefix="storefront:session:",
+            key_prefix=f"{app.config['REDIS_KEY_PREFIX']}:session:",
             permanent=True,
             sid_length=32,
         )

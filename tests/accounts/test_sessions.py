@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -191,7 +192,7 @@ def test_a_logged_in_request_costs_one_query_for_session_and_user(client, user, 
 @pytest.fixture
 def redis_app(make_app, redis_url):
     """An app whose sessions live in Redis (same database as the rest of the test)."""
-    return make_app(REDIS_URL=redis_url)
+    return make_app(REDIS_URL=redis_url, REDIS_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
 
 
 def test_redis_store_lists_and_ends_sessions(redis_app, db, user):
@@ -206,6 +207,17 @@ def test_redis_store_lists_and_ends_sessions(redis_app, db, user):
     assert phone.get("/api/me").status_code == 401
     assert laptop.post("/api/logout").status_code == 200
     assert laptop.get("/api/me").status_code == 401
+
+
+def test_two_shops_on_one_redis_keep_their_sessions_apart(redis_app, make_app, redis_url, db, user):
+    other_shop = make_app(REDIS_URL=redis_url, REDIS_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    client = redis_app.test_client()
+    assert login(client, user.username, user.password).status_code == 200
+    elsewhere = other_shop.test_client()
+    elsewhere.set_cookie("storefront_session", client.get_cookie("storefront_session").value)
+
+    assert elsewhere.get("/api/me").status_code == 401
+    assert client.get("/api/me").status_code == 200
 
 
 def test_redis_store_keeps_a_tutorial_style_login(redis_app, db, user, login_as):
