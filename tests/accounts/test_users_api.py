@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from storefront.testing.mail import text_of
+
 NEW_USER = {"username": "alice", "email": "Alice@Example.com", "password": "a-long-enough-password"}
 
 
@@ -105,6 +107,19 @@ def test_user_changes_own_email(client, user, login_as):
     response = client.patch(f"/api/users/{user.id}", json={"email": "New@Example.com"})
     assert response.status_code == 200
     assert response.get_json()["email"] == "new@example.com"
+
+
+def test_the_old_address_is_told_of_an_email_change(client, user, login_as, mail_outbox):
+    old_address = user.email
+    login_as(client, user)
+    client.patch(f"/api/users/{user.id}", json={"email": "moved@example.com"})
+
+    notice = mail_outbox.last_to(old_address)
+    assert notice["Subject"] == "Your Storefront email address changed"
+    assert "changed to moved@example.com" in text_of(notice)
+    assert mail_outbox.to("moved@example.com") == []
+    client.patch(f"/api/users/{user.id}", json={"email": "MOVED@example.com"})
+    assert len(mail_outbox.to(old_address)) == 1
 
 
 def test_password_change_needs_the_current_password(client, user, login_as):

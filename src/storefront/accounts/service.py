@@ -168,6 +168,16 @@ def _mail_link(user: User, template: str, subject: str, link: str) -> None:
     )
 
 
+def _mail_notice(user: User, to: str, template: str, subject: str) -> None:
+    context = {"user": user}
+    mail.queue_email(
+        to,
+        subject,
+        render_template(f"mail/{template}.txt", **context),
+        render_template(f"mail/{template}.html", **context),
+    )
+
+
 def send_confirmation(user: User) -> None:
     """Mail a fresh confirmation link; any earlier link stops working."""
     user.confirm_nonce = new_nonce()
@@ -299,6 +309,8 @@ def update_user(
     """Change email, password or role; only admins change roles or skip `current_password`.
 
     A new password ends every session of the user except `keep_session_id` (the caller's).
+    A new email address is told to the old one, so an owner learns of a change they did not
+    make (someone holding their session could otherwise take the account quietly).
     """
     user_id = user.id  # before the password check's commit expires the row
     acting_is_admin = acting.role == "admin"
@@ -313,6 +325,7 @@ def update_user(
     user = hold_account(user_id)
     if user is None:
         raise ApiError("No such user.", status=404)
+    old_email = user.email
     if email is not None:
         email = normalize_email(email)
         if email != user.email:
@@ -334,6 +347,8 @@ def update_user(
             raise Conflict("That email is already registered.") from None
         if password is not None:
             end_user_sessions(user_id, keep_session_id=keep_session_id)
+    if user.email != old_email:
+        _mail_notice(user, old_email, "email_changed", "Your Storefront email address changed")
     return user
 
 
