@@ -31,6 +31,14 @@ def test_pages_send_security_headers(client):
     assert response.headers["Referrer-Policy"] in {"same-origin", "strict-origin-when-cross-origin"}
 
 
+def test_logged_in_answers_are_not_stored_by_browsers_or_proxies(client, user, login_as):
+    assert "Cache-Control" not in client.get("/").headers
+    login_as(client, user)
+
+    for path in ("/account", "/api/me", "/"):
+        assert client.get(path).headers["Cache-Control"] == "no-store", path
+
+
 def test_an_unknown_page_is_a_friendly_404_inside_the_layout(client):
     response = client.get("/no-such-page")
 
