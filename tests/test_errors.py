@@ -94,6 +94,13 @@ def test_invalid_fields_are_named(client, change, field):
     assert field in response.get_json()["fields"]
 
 
+def test_a_validator_message_comes_without_pydantic_prefix(client):
+    response = client.post("/api/login", json={"username": "nul\u0000byte", "password": "x"})
+    assert response.status_code == 400
+    assert response.get_json()["fields"] == {"username": "must not contain NUL characters"}
+    assert "Value error" not in response.get_json()["error"]
+
+
 def test_lone_surrogate_is_refused(client):
     body = '{"username": "\\ud800abc", "email": "carol@example.com", "password": "long-password-1"}'
     response = client.post("/api/users", data=body, content_type="application/json")

@@ -76,7 +76,10 @@ def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
             continue
         for name, messages in errors.items():
             texts = messages if isinstance(messages, list) else [str(messages)]
-            fields[name] = "; ".join(PYDANTIC_MESSAGES.get(m, m) for m in texts)
+            # A validator's own message, without pydantic's "Value error, " in front.
+            fields[name] = "; ".join(
+                PYDANTIC_MESSAGES.get(m, m).removeprefix("Value error, ") for m in texts
+            )
     return fields
 
 
