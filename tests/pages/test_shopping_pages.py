@@ -55,6 +55,20 @@ def test_adding_to_the_cart_shows_the_cart_with_a_message(
     assert "€50.00" in html
 
 
+@pytest.mark.parametrize("quantity", ["0", "1000", "abc"])
+def test_adding_a_quantity_out_of_range_names_the_range_that_adds(
+    client, shopper, csrf_token, product_factory, quantity
+):
+    mug = product_factory(name="Mug")
+
+    response = add(client, csrf_token, mug, quantity)
+
+    html = response.get_data(as_text=True)
+    assert response.request.path == f"/products/{mug.id}"
+    assert "Choose 1 to 999." in html
+    assert "Choose 0 to 999." not in html
+
+
 def test_more_than_in_stock_is_refused_with_a_message(client, shopper, csrf_token, product_factory):
     lamp = product_factory(name="Lamp", stock=1)
 

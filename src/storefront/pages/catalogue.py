@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from ..auth import is_staff, load_current_user
 from ..catalog import service as catalog
 from .display import PageOfResults
-from .forms import CatalogueQueryForm, QuantityForm
+from .forms import AddToCartForm, CatalogueQueryForm
 
 bp = Blueprint("catalogue", __name__, template_folder="templates")
 
@@ -47,4 +47,4 @@ def index():
 def product(product_id: int):
     """A product's picture, price, stock and the add-to-cart form; 404 if not on sale."""
     item = catalog.get_product(product_id, include_inactive=is_staff(load_current_user()))
-    return render_template("product.html", product=item, form=QuantityForm())
+    return render_template("product.html", product=item, form=AddToCartForm())

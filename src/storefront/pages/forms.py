@@ -71,6 +71,16 @@ class QuantityForm(FlaskForm):
     )
 
 
+class AddToCartForm(QuantityForm):
+    """How many to add: at least one (0 only means something on a cart line, where it removes)."""
+
+    quantity = IntegerField(
+        "Quantity",
+        default=1,
+        validators=[InputRequired(), NumberRange(1, MAX_QUANTITY, "Choose 1 to 999.")],
+    )
+
+
 class ActionForm(FlaskForm):
     """A button that changes something (remove, cancel): only the CSRF token."""
 

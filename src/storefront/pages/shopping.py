@@ -15,7 +15,7 @@ from ..auth import load_current_user, login_required
 from ..extensions import db
 from ..orders import service as orders
 from .display import PageOfResults
-from .forms import ActionForm, CheckoutForm, QuantityForm
+from .forms import ActionForm, AddToCartForm, CheckoutForm, QuantityForm
 
 bp = Blueprint("shopping", __name__, template_folder="templates")
 
@@ -39,9 +39,9 @@ def _form_problem(form: QuantityForm | ActionForm) -> str:
 @login_required
 def add_to_cart(product_id: int):
     """Add some of a product to the cart, then show the cart."""
-    form = QuantityForm()
-    if not form.validate_on_submit() or form.quantity.data < 1:
-        flash(_form_problem(form) or "Choose at least one.", "error")
+    form = AddToCartForm()
+    if not form.validate_on_submit():
+        flash(_form_problem(form), "error")
         return redirect(url_for("catalogue.product", product_id=product_id), code=303)
     try:
         cart = orders.add_to_cart(load_current_user(), product_id, form.quantity.data)
