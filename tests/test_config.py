@@ -54,6 +54,19 @@ def test_bad_values_are_refused_at_start(monkeypatch):
         create_app({"TESTING": True, "STOREFRONT_ENV": "staging"})
 
 
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("DATABASE_URL", "nonsense", "not a database URL"),
+        ("DATABASE_URL", "mysql://shop@localhost/shop", "SQLite"),
+        ("REDIS_URL", "localhost:6379", "redis://"),
+    ],
+)
+def test_a_store_url_the_shop_cannot_use_is_refused_at_start(setting, value, said):
+    with pytest.raises(ConfigError, match=said):
+        create_app({"TESTING": True, setting: value})
+
+
 def test_postgres_urls_use_psycopg3():
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgres://u@h/db"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"

@@ -57,6 +57,31 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+#: The database drivers the shop installs (see pyproject.toml).
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _check_store_urls(settings: dict[str, Any]) -> None:
+    """Refuse a database or Redis URL the shop cannot use, in one line, before any connection."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    url = str(settings["SQLALCHEMY_DATABASE_URI"])
+    try:
+        driver = make_url(url).drivername
+    except ArgumentError:
+        raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
+    if driver not in DATABASE_DRIVERS:
+        raise ConfigError(
+            f"DATABASE_URL uses {driver!r}: the shop runs on SQLite (sqlite:///path) "
+            "or PostgreSQL (postgresql://user@host/name)"
+        )
+    redis_url = settings.get("REDIS_URL")
+    if redis_url and not str(redis_url).startswith(REDIS_SCHEMES):
+        raise ConfigError(f"REDIS_URL must start with {', '.join(REDIS_SCHEMES)}: {redis_url!r}")
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Read every setting the shop knows from the environment, with safe defaults."""
     instance = Path(instance_path)
@@ -157,6 +182,7 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     settings["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
         settings["SQLALCHEMY_DATABASE_URI"]
     )
+    _check_store_urls(settings)
     if testing and "PASSWORD_HASH_MEMORY_COST" not in (overrides or {}):
         settings["PASSWORD_HASH_TIME_COST"] = 1
         settings["PASSWORD_HASH_MEMORY_COST"] = 1024
