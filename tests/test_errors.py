@@ -101,6 +101,16 @@ def test_a_validator_message_comes_without_pydantic_prefix(client):
     assert "Value error" not in response.get_json()["error"]
 
 
+def test_a_flood_of_unknown_fields_gets_a_short_answer(client):
+    flood = {**VALID, **{f"extra{number}": 1 for number in range(5000)}}
+    response = client.post("/api/users", json=flood)
+    assert response.status_code == 400
+    fields = response.get_json()["fields"]
+    assert len(fields) == 50
+    assert set(fields.values()) == {"unknown field"}
+    assert len(response.data) < 5000
+
+
 def test_lone_surrogate_is_refused(client):
     body = '{"username": "\\ud800abc", "email": "carol@example.com", "password": "long-password-1"}'
     response = client.post("/api/users", data=body, content_type="application/json")

@@ -68,13 +68,20 @@ def _page_error(status: int, title: str, message: str, headers: Any = None) -> R
     return _with_headers(response, headers)
 
 
+#: Field errors named in one answer: a body of 200 000 unknown fields gets a short answer.
+MAX_FIELD_ERRORS = 50
+
+
 def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
-    """Flatten APIFlask's `{location: {field: [messages]}}` into `{field: "why"}`."""
+    """Flatten APIFlask's `{location: {field: [messages]}}` into `{field: "why"}` (the first
+    `MAX_FIELD_ERRORS` of them)."""
     fields: dict[str, str] = {}
     for errors in detail.values():
         if not isinstance(errors, dict):
             continue
         for name, messages in errors.items():
+            if len(fields) == MAX_FIELD_ERRORS:
+                return fields
             texts = messages if isinstance(messages, list) else [str(messages)]
             # A validator's own message, without pydantic's "Value error, " in front.
             fields[name] = "; ".join(
