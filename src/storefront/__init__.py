@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from apiflask import APIFlask
-from flask import g, has_request_context, request, session
+from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import NotFound
@@ -24,7 +24,7 @@ from .apikit import MAX_ID, UNSAFE_METHODS, JSONProvider, guard_api_request
 from .errors import init_errors
 from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
 from .openapi import init_openapi
-from .sessions import USER_KEY, init_sessions, raise_session_store_failure
+from .sessions import current_session_id, init_sessions, raise_session_store_failure
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 log = logging.getLogger("storefront.request")
@@ -220,9 +220,10 @@ def _register_request_hooks(app: APIFlask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        if session.get(USER_KEY) is not None:
-            # A logged-in answer is personal: no browser or proxy keeps it (the back button
-            # on a shared computer after logout). Files say themselves how to cache them.
+        if current_session_id() is not None:
+            # An answer made for a logged-in user is personal: no browser or proxy keeps it
+            # (the back button on a shared computer after logout). Files say themselves how
+            # to cache them. Not `session`: touching it marks every answer `Vary: Cookie`.
             response.headers.setdefault("Cache-Control", "no-store")
         if response.mimetype == "text/html" and request.path != "/api/docs":
             response.headers.setdefault(

@@ -39,6 +39,21 @@ def test_logged_in_answers_are_not_stored_by_browsers_or_proxies(client, user, l
         assert client.get(path).headers["Cache-Control"] == "no-store", path
 
 
+def test_an_answer_that_needs_no_login_does_not_vary_on_the_cookie(
+    client, user, login_as, product_factory
+):
+    """Touching the session marks it used, and Flask-Session then adds `Vary: Cookie`: no
+    shared cache could keep the public catalogue for every visitor."""
+    product_factory()
+    assert "Vary" not in client.get("/api/products").headers
+    login_as(client, user)
+
+    answer = client.get("/api/products")
+
+    assert "Vary" not in answer.headers
+    assert "Cache-Control" not in answer.headers
+
+
 def test_an_unknown_page_is_a_friendly_404_inside_the_layout(client):
     response = client.get("/no-such-page")
 
