@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .accounts import service as accounts
 from .accounts.models import User
@@ -54,10 +54,10 @@ DEMO_PRODUCTS = (
 
 
 def load_demo_products() -> None:
-    """Add the demo catalogue's products whose SKU is not in the shop yet."""
-    existing = set(db.session.scalars(select(Product.sku)))
+    """Add the demo catalogue's products whose SKU is not in the shop yet, in any case."""
+    existing = set(db.session.scalars(select(func.lower(Product.sku))))
     for sku, name, description, price_cents, stock in DEMO_PRODUCTS:
-        if sku not in existing:
+        if sku.lower() not in existing:
             catalog.create_product(
                 sku=sku,
                 name=name,

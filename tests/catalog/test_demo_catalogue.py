@@ -22,6 +22,15 @@ def test_demo_loads_at_least_30_products_once_and_prints_logins(run_cli, client)
     assert all(p["price_cents"] > 0 and p["stock"] > 0 for p in products)
 
 
+def test_demo_keeps_a_product_whose_sku_differs_only_in_case(run_cli, product_factory):
+    """SKUs are unique regardless of case: the shop's `mug-wht` is the demo's `MUG-WHT`."""
+    product_factory(sku="mug-wht")
+
+    result = run_cli("demo", "--no-serve")
+
+    assert result.exit_code == 0, result.output
+
+
 def test_demo_mail_links_lead_to_the_port_it_serves(run_cli, monkeypatch):
     monkeypatch.setenv("PUBLIC_BASE_URL", "restored after the test")
     monkeypatch.delenv("PUBLIC_BASE_URL")
