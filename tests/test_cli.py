@@ -39,6 +39,18 @@ def test_create_user_takes_username_and_email_as_options_too(run_cli, client):
     assert login.get_json()["user"]["username"] == "fay"
 
 
+@pytest.mark.parametrize(
+    "given", [("--username", "hal", "hal@example.com"), ("hal", "--email", "hal@example.com")]
+)
+def test_create_user_takes_one_of_the_two_as_an_option(run_cli, db, given):
+    result = run_cli("create-user", *given, "--password", "x" * 12)
+
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(User.email).where(User.username == "hal")) == (
+        "hal@example.com"
+    )
+
+
 def test_create_user_without_a_name_or_with_two_names_is_a_usage_error(run_cli, db):
     missing = run_cli("create-user", "--email", "gil@example.com", "--password", "x" * 12)
     assert missing.exit_code == 2

@@ -123,12 +123,15 @@ def create_user_command(
 ) -> None:
     """Create a confirmed user; exits with 1 on a duplicate or bad input.
 
-    `create-user NAME EMAIL` and `create-user --username NAME --email EMAIL` are the same.
+    `create-user NAME EMAIL` and `create-user --username NAME --email EMAIL` are the same,
+    and so are the mixed `NAME --email EMAIL` and `--username NAME EMAIL`.
     """
     from .accounts import service
     from .accounts.schemas import UserCreate
     from .apikit import ApiError
 
+    if email is None and username_option is not None and email_option is None:
+        username, email = None, username  # `--username NAME EMAIL`: the argument is the email
     username = _argument_or_option("username", username, username_option)
     email = _argument_or_option("email", email, email_option)
     if role not in ROLES:
