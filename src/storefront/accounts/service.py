@@ -5,6 +5,8 @@ No `request` in here: the routes pass plain values in and shape the answers.
 
 from __future__ import annotations
 
+from typing import Any
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
@@ -157,25 +159,19 @@ def _link(path: str, token: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/{path}/{token}"
 
 
-def _mail_link(user: User, template: str, subject: str, link: str) -> None:
-    hours = current_app.config["ACCOUNT_TOKEN_MAX_AGE_SECONDS"] // 3600
-    context = {"user": user, "link": link, "hours": hours}
-    mail.queue_email(
-        user.email,
-        subject,
-        render_template(f"mail/{template}.txt", **context),
-        render_template(f"mail/{template}.html", **context),
-    )
-
-
-def _mail_notice(user: User, to: str, template: str, subject: str) -> None:
-    context = {"user": user}
+def _mail(to: str, template: str, subject: str, **context: Any) -> None:
+    """Queue a mail whose text and HTML parts are the two `mail/<template>` files."""
     mail.queue_email(
         to,
         subject,
         render_template(f"mail/{template}.txt", **context),
         render_template(f"mail/{template}.html", **context),
     )
+
+
+def _mail_link(user: User, template: str, subject: str, link: str) -> None:
+    hours = current_app.config["ACCOUNT_TOKEN_MAX_AGE_SECONDS"] // 3600
+    _mail(user.email, template, subject, user=user, link=link, hours=hours)
 
 
 def send_confirmation(user: User) -> None:
@@ -348,7 +344,7 @@ def update_user(
         if password is not None:
             end_user_sessions(user_id, keep_session_id=keep_session_id)
     if user.email != old_email:
-        _mail_notice(user, old_email, "email_changed", "Your Storefront email address changed")
+        _mail(old_email, "email_changed", "Your Storefront email address changed", user=user)
     return user
 
 
