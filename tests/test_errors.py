@@ -281,6 +281,19 @@ def test_a_session_cookie_with_the_database_down_is_a_503_not_a_crash(make_app):
     assert client.get("/healthz").status_code == 200
 
 
+def test_a_form_sent_while_the_session_store_is_down_is_a_503_not_an_expired_form(make_app):
+    """The CSRF check reads its token from the session: it must not run on the empty one that
+    stands in for a store that failed, and call the form expired."""
+    client = make_app(SQLALCHEMY_DATABASE_URI=UNREACHABLE, PROPAGATE_EXCEPTIONS=False).test_client()
+    client.set_cookie("storefront_session", "a-session-id-from-before")
+
+    response = client.post("/form", data={"csrf_token": "x", "name": "Ada", "email": "a@b.example"})
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["X-Request-ID"]
+
+
 #: A Redis that is down: nothing listens on this port.
 DEAD_REDIS = "redis://127.0.0.1:6390/0"
 

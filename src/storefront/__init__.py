@@ -83,12 +83,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     _configure_logging(app)
     _warn_about_local_defaults(app)
     _init_database(app)
+    # First, so that a request has its id, and a failed session store is its answer (503),
+    # before the CSRF check and the limiter's hooks run: the CSRF check would read its token
+    # from the empty session standing in for the store and call the form expired.
+    _register_request_hooks(app)
     csrf.init_app(app)
     init_rate_limits(app)
     init_sessions(app)
     init_errors(app)
     _register_blueprints(app)
-    _register_request_hooks(app)
     init_openapi(app)
     from .cli import register_commands
 
