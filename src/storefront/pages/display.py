@@ -69,8 +69,7 @@ class PageOfResults:
         """The page numbers the pager links: the first, the last and those near the current
         one, with `None` where numbers are left out. Its length does not grow with the list.
         """
-        current = min(self.page, self.pages)
-        near = range(max(1, current - PAGER_REACH), min(self.pages, current + PAGER_REACH) + 1)
+        near = range(max(1, self.page - PAGER_REACH), min(self.pages, self.page + PAGER_REACH) + 1)
         if near.start > 1:
             yield 1
             if near.start > 2:
