@@ -90,7 +90,8 @@ def _deliver_in_background(app: Flask, to: str, subject: str, text: str, html: s
 
 
 def queue_email(to: str, subject: str, text: str, html: str | None = None) -> Future:
-    """Send one message from a background thread; the future tells whether it went out."""
+    """Send one message from a background thread (at once while `MAIL_IN_BACKGROUND` is off);
+    the future tells whether it went out."""
     if not current_app.config["MAIL_IN_BACKGROUND"]:
         sent: Future = Future()
         sent.set_result(send_email(to, subject, text, html))
