@@ -152,10 +152,7 @@ def handle_database_unavailable(error: OperationalError) -> Response:
     else:
         log.error("database unavailable (request_id=%s)", request_id, exc_info=error)
         message = "The shop's database is unavailable right now; please try again shortly."
-    headers = [("Retry-After", "1")]
-    if wants_json():
-        return _json_error(503, message, headers, request_id=request_id)
-    return _page_error(503, "Unavailable", message, headers)
+    return _unavailable(message, request_id)
 
 
 def handle_redis_unavailable(error: RedisError) -> Response:
@@ -167,7 +164,11 @@ def handle_redis_unavailable(error: RedisError) -> Response:
     _rollback_quietly()
     request_id = getattr(g, "request_id", None)
     log.error("session store unavailable (request_id=%s): %s", request_id, error)
-    message = "The shop is unavailable right now; please try again shortly."
+    return _unavailable("The shop is unavailable right now; please try again shortly.", request_id)
+
+
+def _unavailable(message: str, request_id: str | None) -> Response:
+    """A 503 that asks the client to try again in a second, as JSON or as a page."""
     headers = [("Retry-After", "1")]
     if wants_json():
         return _json_error(503, message, headers, request_id=request_id)
