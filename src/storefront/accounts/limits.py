@@ -2,13 +2,13 @@
 
 Each limit reads its value (`"5 per 15 minutes"`) from the app's config at request time,
 so an operator sets them through the environment and a test through `app.config`. Limits
-are shared by scope, so `/api/login` and the `/login` page spend one budget; only POSTs
-count (showing a form is free). The per-account login limit counts only failed attempts:
-a streak of wrong passwords slows that account, not the whole site, and not a user who
-types the right one. It is kept per account, not per string typed, so the username (in any
-case) and the email address of one account spend one budget. A wrong `current_password`
-in a password change spends that budget too, so a stolen session cannot try passwords
-faster than a login could.
+are shared by scope, so `/api/login` and the `/login` page spend one budget; only what is
+sent counts (POSTs, and a password change's PATCH): showing a form is free. The per-account
+login limit counts only failed attempts: a streak of wrong passwords slows that account,
+not the whole site, and not a user who types the right one. It is kept per account, not
+per string typed, so the username (in any case) and the email address of one account
+spend one budget. A wrong `current_password` in a password change spends that budget too,
+so a stolen session cannot try passwords faster than a login could.
 
 API routes apply their limits below `@bp.input`, so a body that fails validation is a 400
 that spends nothing, as one that is not JSON at all already was (the request guard refuses
