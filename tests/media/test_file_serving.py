@@ -154,3 +154,11 @@ def test_a_name_cannot_hide_its_real_extension(client, user, login_as, upload):
     assert body["filename"] == "invoicefdp.bat"
     disposition = client.get(body["url"]).headers["Content-Disposition"]
     assert disposition.endswith("filename*=UTF-8''invoicefdp.bat")
+
+
+def test_joiners_that_are_part_of_the_writing_are_kept(client, user, login_as, upload):
+    login_as(client, user)
+    name = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f469\u200d\U0001f4bb.txt"
+    body = upload(client, b"notes", name, "/api/upload", "text/plain").get_json()
+
+    assert body["filename"] == name

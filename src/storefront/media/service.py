@@ -31,12 +31,17 @@ SNIFF_BYTES = 4096
 #: Unicode categories no file name needs: controls, invisible formatting (such as the
 #: right-to-left override that shows `invoice\u202efdp.bat` as `invoicetab.pdf`), line breaks.
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+#: Formatting characters that are part of how words are written, kept: the zero-width
+#: non-joiner (Persian, Indic scripts) and joiner (emoji sequences such as 👩‍💻).
+_JOINERS = frozenset({"\u200c", "\u200d"})
 
 
 def display_name(client_name: str | None) -> str:
     """A harmless name to show and offer on download; never used as a storage path."""
     name = (client_name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(c for c in name if unicodedata.category(c) not in _HIDDEN_CATEGORIES)
+    name = "".join(
+        c for c in name if c in _JOINERS or unicodedata.category(c) not in _HIDDEN_CATEGORIES
+    )
     name = name.strip().lstrip(".")
     name = name.encode("utf-8", "ignore").decode("utf-8")
     return name[:255] or "upload"
