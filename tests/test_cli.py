@@ -63,6 +63,18 @@ def test_create_user_without_a_name_or_with_two_names_is_a_usage_error(run_cli, 
     assert db.session.scalar(select(User).where(User.email == "gil@example.com")) is None
 
 
+def test_create_user_asks_for_the_password_once_the_rest_is_complete(run_cli, client):
+    incomplete = run_cli("create-user", "--email", "hal@example.com", input="x" * 12 + "\n")
+    assert incomplete.exit_code == 2
+    assert "Password" not in incomplete.output
+
+    typed = "y" * 12 + "\n"
+    result = run_cli("create-user", "hal", "hal@example.com", input=typed + typed)
+    assert result.exit_code == 0, result.output
+    login = client.post("/api/login", json={"username": "hal", "password": "y" * 12})
+    assert login.status_code == 200
+
+
 def test_create_user_duplicate_exits_1(run_cli, user):
     result = run_cli("create-user", user.username, "other@example.com", "--password", "x" * 12)
     assert result.exit_code == 1

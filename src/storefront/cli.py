@@ -109,7 +109,7 @@ def _argument_or_option(name: str, argument: str | None, option: str | None) -> 
 @click.argument("email", required=False)
 @click.option("--username", "username_option", metavar="NAME", help="instead of USERNAME")
 @click.option("--email", "email_option", metavar="EMAIL", help="instead of EMAIL")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--password", help="asked for (twice, hidden) when not given")
 @click.option("--role", default="customer", show_default=True, help="customer, staff or admin")
 @with_appcontext
 @needs_database
@@ -118,7 +118,7 @@ def create_user_command(
     email: str | None,
     username_option: str | None,
     email_option: str | None,
-    password: str,
+    password: str | None,
     role: str,
 ) -> None:
     """Create a confirmed user; exits with 1 on a duplicate or bad input.
@@ -137,6 +137,8 @@ def create_user_command(
     if role not in ROLES:
         click.echo(f"Error: role must be one of {', '.join(ROLES)}, got {role!r}", err=True)
         sys.exit(1)
+    if password is None:  # asked only once the rest is known to be complete
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         data = UserCreate(username=username, email=email, password=password)
         user = service.create_user(
