@@ -163,7 +163,7 @@ def handle_redis_unavailable(error: RedisError) -> Response:
     session_store_failed(error)
     _rollback_quietly()
     request_id = getattr(g, "request_id", None)
-    log.error("session store unavailable (request_id=%s): %s", request_id, error)
+    log.error("Redis unavailable (sessions, rate limits; request_id=%s): %s", request_id, error)
     return _unavailable("The shop is unavailable right now; please try again shortly.", request_id)
 
 
