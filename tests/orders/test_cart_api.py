@@ -149,6 +149,18 @@ def test_a_line_holds_at_most_999(client, shopper, product_factory):
     assert client.get("/api/cart").get_json()["items"][0]["quantity"] == 999
 
 
+def test_adding_a_valid_quantity_beyond_the_stock_is_409_even_past_999(
+    client, shopper, product_factory
+):
+    # The request's quantity is one API.md allows (1 to 999); what is wrong is the stock.
+    mug = product_factory(stock=3)
+    add(client, mug, 2)
+    response = add(client, mug, 999)
+    assert response.status_code == 409
+    assert response.get_json()["items"][0]["available"] == 3
+    assert client.get("/api/cart").get_json()["items"][0]["quantity"] == 2
+
+
 @pytest.mark.parametrize(
     "body",
     [{}, {"product_id": 1}, {"quantity": 1}, {"product_id": "1", "quantity": 1}, {"x": 1}],

@@ -180,8 +180,10 @@ def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
         item = _cart_line(user, product_id)
         product = catalog.product_to_reference(product_id)
         total = quantity + (item.quantity if item else 0)
-        _check_quantity(total)
+        # Stock first: a quantity the request may send (1 to 999) that the shop has not got is
+        # a 409, even when the line would also pass 999; the line's cap is the 400 otherwise.
         _check_stock(product, total)
+        _check_quantity(total)
         if item is None:
             db.session.add(CartItem(user_id=user.id, product_id=product_id, quantity=total))
         else:
