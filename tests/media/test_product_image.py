@@ -48,7 +48,6 @@ def test_staff_sets_a_picture_everyone_sees_upright(
     body = response.get_json()
     assert body["id"] == product.id
     assert body["image_url"].startswith("/api/files/")
-    assert body["thumbnail_url"] == body["image_url"] + "/thumbnail"
     visitor = app.test_client()
     assert visitor.get(f"/api/products/{product.id}").get_json()["image_url"] == body["image_url"]
     picture = visitor.get(body["image_url"])
@@ -56,7 +55,7 @@ def test_staff_sets_a_picture_everyone_sees_upright(
     assert picture.headers["Cache-Control"] == "public, max-age=31536000, immutable"
     assert opened(picture.data).size == (600, 1000)
     assert len(opened(picture.data).getexif()) == 0
-    assert opened(visitor.get(body["thumbnail_url"]).data).size == (192, 320)
+    assert opened(visitor.get(body["image_url"] + "/thumbnail").data).size == (192, 320)
 
 
 def test_a_new_picture_marks_the_product_updated(
@@ -71,13 +70,13 @@ def test_a_new_picture_marks_the_product_updated(
     assert client.get(f"/api/products/{product.id}").get_json()["updated_at"] == body["updated_at"]
 
 
-def test_product_without_a_picture_has_null_urls(client, product_factory):
+def test_product_without_a_picture_has_a_null_image_url(client, product_factory):
     body = client.get(f"/api/products/{product_factory().id}").get_json()
 
-    assert body["image_url"] is None and body["thumbnail_url"] is None
+    assert body["image_url"] is None
 
 
-def test_product_list_carries_thumbnails_without_extra_queries(
+def test_product_list_carries_pictures_without_extra_queries(
     client, staff, login_as, put_image, product_factory, assert_max_queries
 ):
     bare = [product_factory() for _ in range(3)]
@@ -93,7 +92,7 @@ def test_product_list_carries_thumbnails_without_extra_queries(
     with assert_max_queries(len(without_pictures)):
         listed = client.get("/api/products").get_json()
 
-    assert all(item["thumbnail_url"] for item in listed)
+    assert all(item["image_url"] for item in listed)
 
 
 def test_new_picture_replaces_the_old_one_and_its_bytes(

@@ -31,7 +31,8 @@ def test_checkout_places_the_order_takes_stock_and_empties_the_cart(
     assert order["status"] == "placed"
     assert order["total_cents"] == 2 * 899 + 3 * 250
     assert order["currency"] == "EUR"
-    assert order["user_id"] == shopper.id
+    assert set(order) == {"id", "status", "items", "total_cents", "currency", "created_at"}
+    assert client.get("/api/orders").get_json()[0]["id"] == order["id"]
     assert order["created_at"].endswith("Z")
     assert [(i["sku"], i["quantity"], i["unit_price_cents"]) for i in order["items"]] == [
         ("MUG", 2, 899),

@@ -59,6 +59,5 @@ class ProductOut(OutputModel):
     stock: int
     active: bool
     image_url: str | None = None
-    thumbnail_url: str | None = None
     created_at: Timestamp
     updated_at: Timestamp

@@ -57,11 +57,11 @@ class OrderLineOut(OutputModel):
 
 
 class OrderOut(OutputModel):
+    """Exactly the keys API.md lists for an order."""
+
     id: int
-    user_id: int | None
     status: str
     items: list[OrderLineOut]
     total_cents: int
     currency: str
     created_at: Timestamp
-    updated_at: Timestamp
