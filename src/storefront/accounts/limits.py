@@ -18,6 +18,8 @@ well-formed attempts use up the budget.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import current_app, g, request
 from pydantic import TypeAdapter, ValidationError
 
@@ -46,12 +48,16 @@ def _setting(name: str):
 _LOGIN_NAME = TypeAdapter(LoginName)
 
 
-def _login_name() -> str | None:
-    """The name a login attempt gives, from a JSON body or a form; None if it is no name."""
+def _submitted(field: str) -> Any:
+    """A field of the request, from its JSON body or its form (the API and the pages)."""
     body = request.get_json(silent=True) if request.is_json else None
-    name = body.get("username") if isinstance(body, dict) else request.form.get("username")
+    return body.get(field) if isinstance(body, dict) else request.form.get(field)
+
+
+def _login_name() -> str | None:
+    """The name a login attempt gives; None if it is no name."""
     try:
-        return _LOGIN_NAME.validate_python(name, strict=True)
+        return _LOGIN_NAME.validate_python(_submitted("username"), strict=True)
     except ValidationError:
         return None
 
@@ -77,9 +83,7 @@ def _own_account() -> str:
 
 def _checks_no_password() -> bool:
     """A change giving no `current_password` (an email, an admin's) meets no password limit."""
-    body = request.get_json(silent=True) if request.is_json else None
-    given = body.get("current_password") if isinstance(body, dict) else None
-    return given is None and not request.form.get("current_password")
+    return _submitted("current_password") in (None, "")
 
 
 def _login_failed(_response) -> bool:
