@@ -129,6 +129,7 @@ def create_user_command(
     from .accounts import service
     from .accounts.schemas import UserCreate
     from .apikit import ApiError
+    from .errors import field_message
 
     if email is None and username_option is not None and email_option is None:
         username, email = None, username  # `--username NAME EMAIL`: the argument is the email
@@ -147,9 +148,7 @@ def create_user_command(
     except ValidationError as error:
         for problem in error.errors():
             field = ".".join(str(p) for p in problem["loc"]) or "input"
-            # A validator's own message, without pydantic's "Value error, " in front.
-            reason = problem.get("ctx", {}).get("error") or problem["msg"]
-            click.echo(f"Error: {field}: {reason}", err=True)
+            click.echo(f"Error: {field}: {field_message(problem['msg'])}", err=True)
         sys.exit(1)
     except ApiError as error:
         click.echo(f"Error: {error.message}", err=True)

@@ -83,11 +83,14 @@ def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
             if len(fields) == MAX_FIELD_ERRORS:
                 return fields
             texts = messages if isinstance(messages, list) else [str(messages)]
-            # A validator's own message, without pydantic's "Value error, " in front.
-            fields[name] = "; ".join(
-                PYDANTIC_MESSAGES.get(m, m).removeprefix("Value error, ") for m in texts
-            )
+            fields[name] = "; ".join(field_message(m) for m in texts)
     return fields
+
+
+def field_message(text: str) -> str:
+    """A pydantic message as the shop words it: a validator's own message loses pydantic's
+    "Value error, " in front. The API's field errors and the CLI's both read this way."""
+    return PYDANTIC_MESSAGES.get(text, text).removeprefix("Value error, ")
 
 
 def handle_validation_error(error: HTTPError) -> Response:
