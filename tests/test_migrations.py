@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
@@ -40,56 +42,55 @@ def test_models_and_migrations_agree(make_app, tmp_path):
     assert differences == []
 
 
+def _init_db_over_rows(app, revision: str, insert: str, rows: list[dict]) -> Any:
+    """Migrate to `revision`, insert `rows` with the `insert` statement, then run init-db."""
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision=revision)
+        with db.engine.begin() as connection:
+            for row in rows:
+                connection.execute(text(insert), row)
+        db.engine.dispose()
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    with app.app_context():
+        db.engine.dispose()
+    return result
+
+
 def test_init_db_refuses_usernames_that_differ_only_in_case(make_app, tmp_path):
     """The unique index on lower(username) cannot be built over such names; the operator
     is told which ones to rename instead of getting a bare integrity error."""
     app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "case"))
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory, revision="0007_catalog_indexes")
-        with db.engine.begin() as connection:
-            for number, name in enumerate(("erin", "Erin", "zoe")):
-                connection.execute(
-                    text(
-                        "INSERT INTO users (username, email, password_hash, role, confirmed, "
-                        "created_at, updated_at) VALUES (:name, :email, 'x', 'customer', "
-                        "false, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                    ),
-                    {"name": name, "email": f"user{number}@example.com"},
-                )
-        db.engine.dispose()
-
-    result = app.test_cli_runner().invoke(args=["init-db"])
+    result = _init_db_over_rows(
+        app,
+        "0007_catalog_indexes",
+        "INSERT INTO users (username, email, password_hash, role, confirmed, created_at, "
+        "updated_at) VALUES (:name, :email, 'x', 'customer', false, CURRENT_TIMESTAMP, "
+        "CURRENT_TIMESTAMP)",
+        [
+            {"name": name, "email": f"user{number}@example.com"}
+            for number, name in enumerate(("erin", "Erin", "zoe"))
+        ],
+    )
 
     assert result.exit_code == 1
     assert "differ only in case must be renamed before this upgrade: Erin, erin\n" in (
         result.output
     )
-    with app.app_context():
-        db.engine.dispose()
 
 
 def test_init_db_refuses_skus_that_differ_only_in_case(make_app, tmp_path):
     """As for usernames: the operator is told which SKUs to change before the upgrade."""
     app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "sku_case"))
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory, revision="0009_search_statistics")
-        with db.engine.begin() as connection:
-            for sku in ("mug-1", "MUG-1", "cup-1"):
-                connection.execute(
-                    text(
-                        "INSERT INTO products (sku, name, description, price_cents, currency, "
-                        "stock, active, created_at, updated_at) VALUES (:sku, 'x', '', 1, "
-                        "'EUR', 0, true, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
-                    ),
-                    {"sku": sku},
-                )
-        db.engine.dispose()
-
-    result = app.test_cli_runner().invoke(args=["init-db"])
+    result = _init_db_over_rows(
+        app,
+        "0009_search_statistics",
+        "INSERT INTO products (sku, name, description, price_cents, currency, stock, active, "
+        "created_at, updated_at) VALUES (:sku, 'x', '', 1, 'EUR', 0, true, CURRENT_TIMESTAMP, "
+        "CURRENT_TIMESTAMP)",
+        [{"sku": sku} for sku in ("mug-1", "MUG-1", "cup-1")],
+    )
 
     assert result.exit_code == 1
     assert "differ only in case must be changed before this upgrade: MUG-1, mug-1\n" in (
         result.output
     )
-    with app.app_context():
-        db.engine.dispose()
