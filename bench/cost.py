@@ -27,6 +27,7 @@ from typing import Any
 import ceiling
 import dataset
 import harness
+from sqlalchemy import select
 
 DATABASE_NAME = "storefront_bench_cost"
 
@@ -54,20 +55,57 @@ def call(app: Callable, path: str, query: str = "", cookie: str | None = None) -
     return statuses[0]
 
 
-def cpu_ms(app: Callable, *request: Any, calls: int = 50, rounds: int = 9) -> float:
-    """The lowest CPU milliseconds per request over `rounds` rounds of `calls` requests."""
+def cpu_ms(app: Callable, *request: Any) -> float:
+    """The lowest CPU milliseconds per request through `app`; a non-200 answer is an error."""
     status = call(app, *request)
     if not status.startswith("200"):
         raise RuntimeError(f"{request} answered {status}")
+    return lowest_cpu_ms(lambda: call(app, *request))
+
+
+def lowest_cpu_ms(step: Callable[[], object], calls: int = 50, rounds: int = 9) -> float:
+    """The lowest CPU milliseconds per call of `step` over `rounds` rounds of `calls` calls."""
     for _ in range(10):
-        call(app, *request)
+        step()
     best = float("inf")
     for _ in range(rounds):
         started = time.process_time()
         for _ in range(calls):
-            call(app, *request)
+            step()
         best = min(best, (time.process_time() - started) / calls * 1000)
     return best
+
+
+def print_row_reads(product_id: int) -> None:
+    """What reading one product row costs beneath the shop: the driver alone, then Core.
+
+    The floor of a product read: whatever the shop does around it, the database read costs
+    at least this much of the client's CPU (the database server's comes on top).
+    """
+    engine = dataset.db.engine
+    products = dataset.db.metadata.tables["products"]
+    statement = select(products).where(products.c.id == product_id)
+    by_id = (
+        "SELECT * FROM products WHERE id = ?"
+        if engine.dialect.paramstyle == "qmark"
+        else "SELECT * FROM products WHERE id = %s"
+    )
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+
+        def driver_read() -> object:
+            cursor.execute(by_id, (product_id,))
+            return cursor.fetchone()
+
+        def core_read() -> object:
+            with engine.connect() as connection:
+                return connection.execute(statement).one()
+
+        print(f"  {'row read, driver':<22} {lowest_cpu_ms(driver_read):6.3f}")
+        print(f"  {'row read, Core':<22} {lowest_cpu_ms(core_read):6.3f}")
+    finally:
+        raw.close()
 
 
 def scenarios(products: tuple[int, int], cookies: list[str]) -> dict[str, tuple]:
@@ -117,6 +155,9 @@ def main(argv: list[str] | None = None) -> int:
             for name, request in chosen.items():
                 spent = cpu_ms(app, *request)
                 print(f"  {name:<22} {spent:6.3f}   ceiling + {spent - base:.3f}")
+            print("beneath the shop, one product row by id (the floor of a product read):")
+            with app.app_context():
+                print_row_reads(products[0] + 7)
     finally:
         with app.app_context():
             dataset.db.engine.dispose()
