@@ -67,8 +67,9 @@ def test_a_store_url_the_shop_cannot_use_is_refused_at_start(setting, value, sai
         create_app({"TESTING": True, setting: value})
 
 
-def test_postgres_urls_use_psycopg3():
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "postgres://u@h/db"})
+@pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg2"])
+def test_postgres_urls_use_psycopg3(scheme):
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"{scheme}://u@h/db"})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@h/db"
 
 

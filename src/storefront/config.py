@@ -50,8 +50,12 @@ def _env_int(name: str, default: int) -> int:
 
 
 def normalize_database_url(url: str) -> str:
-    """Point plain `postgres://` and `postgresql://` URLs at the psycopg 3 driver."""
-    for prefix in ("postgres://", "postgresql://"):
+    """Point plain `postgres://` and `postgresql://` URLs, and psycopg2's, at psycopg 3.
+
+    psycopg 3 is the driver the shop installs; psycopg2 is SQLAlchemy's default for a plain
+    URL and many a `DATABASE_URL` names it. The server and the URL's meaning are the same.
+    """
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
