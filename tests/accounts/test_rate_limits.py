@@ -62,6 +62,17 @@ def test_logins_per_address_trip_at_the_configured_count(client, limits_on):
     _assert_limited(login(client, "nobody-else", "wrong-password-000"))
 
 
+def test_successful_logins_do_not_use_up_the_address_limit(client, user, limits_on):
+    """Many right logins from one address (an office, a test suite) are never a 429."""
+    limits_on(RATELIMIT_LOGIN_PER_IP="2 per minute")
+
+    for _ in range(4):
+        assert login(client, user.username, user.password).status_code == 200
+    for n in range(2):
+        assert login(client, f"nobody{n}", "wrong-password-000").status_code == 401
+    _assert_limited(login(client, user.username, user.password))
+
+
 def test_login_page_and_api_share_one_account_budget(client, user, limits_on, csrf_token):
     limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
     assert login(client, user.username, "wrong-password-000").status_code == 401

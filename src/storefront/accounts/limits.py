@@ -7,8 +7,11 @@ sent counts (POSTs, and a password change's PATCH): showing a form is free. The 
 login limit counts only failed attempts: a streak of wrong passwords slows that account,
 not the whole site, and not a user who types the right one. It is kept per account, not
 per string typed, so the username (in any case) and the email address of one account
-spend one budget. A wrong `current_password` in a password change spends that budget too,
-so a stolen session cannot try passwords faster than a login could.
+spend one budget. The per-address login limit counts only failed attempts too: many
+people behind one address (an office, a proxy, a test suite) who log in rightly are never
+refused, while guessing from that address is. A wrong `current_password` in a password
+change spends the account's budget too, so a stolen session cannot try passwords faster
+than a login could.
 
 API routes apply their limits below `@bp.input`, so a body that fails validation is a 400
 that spends nothing, as one that is not JSON at all already was (the request guard refuses
@@ -94,6 +97,7 @@ login_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_LOGIN_PER_IP"),
     scope="login-ip",
     methods=["POST"],
+    deduct_when=_login_failed,
     error_message="Too many login attempts from your address. Try again later.",
 )
 login_per_account = limiter.shared_limit(
