@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storefront import create_app
+from storefront import create_app, init_rate_limits
 from storefront.config import ConfigError
 from storefront.extensions import db
 
@@ -111,6 +111,25 @@ def test_the_mapping_takes_database_url_as_the_environment_does(tmp_path):
     with app.app_context():
         db.engine.dispose()
     assert (tmp_path / "given.db").stat().st_size > 0
+
+
+def test_the_mapping_takes_flaskrs_database_path(tmp_path, app):
+    """`create_app({"TESTING": True, "DATABASE": path})`, as Flask's tutorial writes it."""
+    path = tmp_path / "flaskr.db"
+    built = create_app({"TESTING": True, "DATABASE": str(path), "RATELIMIT_ENABLED": False})
+    runner = built.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    password = "a-long-password!"
+    made = runner.invoke(args=["create-user", "flo", "flo@example.com", "--password", password])
+    assert made.exit_code == 0, made.output
+    login = {"username": "flo", "password": password}
+    assert built.test_client().post("/api/login", json=login).status_code == 200
+    with built.app_context():
+        assert db.engine.url.database == str(path.resolve())
+        db.engine.dispose()
+    in_memory = create_app({"TESTING": True, "DATABASE": "sqlite://"})
+    assert in_memory.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+    init_rate_limits(app)  # the one limiter follows the last app built: give it back
 
 
 def test_mail_goes_out_in_the_background_except_under_testing(production, monkeypatch):

@@ -61,6 +61,11 @@ def normalize_database_url(url: str) -> str:
     return url
 
 
+def _database_from_path(value: str) -> str:
+    """`DATABASE` as flaskr gives it: a SQLite file path (or already a URL)."""
+    return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
+
+
 #: The database drivers the shop installs (see pyproject.toml).
 DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
@@ -162,6 +167,10 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     if overrides and "DATABASE_URL" in overrides and "SQLALCHEMY_DATABASE_URI" not in overrides:
         # The mapping takes the variables' names too: `DATABASE_URL` is Flask-SQLAlchemy's URI.
         settings["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
+    elif overrides and overrides.get("DATABASE") and "SQLALCHEMY_DATABASE_URI" not in overrides:
+        # Flask's tutorial (flaskr) names its test database `DATABASE`, a file path: ignoring
+        # it would run the tests on the instance folder's database.
+        settings["SQLALCHEMY_DATABASE_URI"] = _database_from_path(str(overrides["DATABASE"]))
     testing = bool(settings.get("TESTING"))
     env = settings["STOREFRONT_ENV"]
     if env not in ENVIRONMENTS:
