@@ -153,9 +153,12 @@ def test_a_new_key_places_a_new_order(client, db, shopper, product_factory, plac
 def test_a_bad_idempotency_key_is_400(client, db, shopper, product_factory, fill_cart):
     mug = product_factory(stock=5)
     fill_cart({mug: 1})
-    for key in ("", "k" * 256, "caf\u00e9"):
+    for key in ("", "k" * 256, "caf\u00e9", "tab\there"):
         response = client.post("/api/cart/checkout", headers={"Idempotency-Key": key})
         assert response.status_code == 400, key
+        assert response.get_json()["fields"] == {
+            "Idempotency-Key": "must be 1 to 255 printable ASCII characters"
+        }
     assert stock_of(db, mug) == 5
     assert db.session.scalar(select(func.count()).select_from(CartItem)) == 1
 

@@ -220,15 +220,15 @@ def remove_from_cart(user: User, product_id: int) -> Cart:
 
 
 def check_idempotency_key(key: str | None) -> str | None:
-    """The key as given, or a 400 when it is empty, too long or not printable ASCII."""
+    """The key as given, or a 400 naming the header: empty, too long or not printable ASCII.
+
+    The one check of a key, for the API's header and the checkout page's hidden field.
+    """
     if key is None:
         return None
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY_LENGTH or not key.isascii():
-        raise ApiError(
-            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} ASCII characters."
-        )
-    if not key.isprintable():
-        raise ApiError("Idempotency-Key must be printable.")
+    if not 0 < len(key) <= MAX_IDEMPOTENCY_KEY_LENGTH or not (key.isascii() and key.isprintable()):
+        why = f"must be 1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters"
+        raise ApiError(f"Idempotency-Key {why}.", fields={"Idempotency-Key": why})
     return key
 
 
