@@ -123,3 +123,42 @@ def test_page_reads_well_at_phone_and_desktop_widths(
         show_every_image(page)
         page.screenshot(path=str(screens / f"{name}-{width}.png"), full_page=True)
         assert audit_page(page) == [], f"{name} at {width} px"
+
+
+#: The longest values the forms and the API take, in one unbroken word each.
+LONGEST_NAME = "Teekannenuntersetzer" * 10  # 200 characters
+LONGEST_SKU = "K" * 64
+LONGEST_USERNAME = "u" * 64
+
+
+@pytest.mark.parametrize(
+    ("who", "path"),
+    [
+        (None, "/products/{p}"),
+        ("customer", "/cart"),
+        ("customer", "/checkout"),
+        ("customer", "/orders/{o}"),
+        ("customer", "/account"),
+        ("staff", "/staff/products"),
+    ],
+)
+def test_the_longest_names_the_shop_takes_still_fit_a_phone(
+    page, live_server, live_data, who, path
+):
+    """A name, SKU or username of the greatest length allowed wraps instead of widening the
+    page past 360 px (a table cell or a paragraph holds it at its full width otherwise)."""
+    customer = live_data(UserFactory, username=LONGEST_USERNAME)
+    staff = live_data(UserFactory, username="grace", role="staff")
+    product = live_data(ProductFactory, name=LONGEST_NAME, sku=LONGEST_SKU, stock=5)
+    with live_server.app.test_request_context():
+        buyer = db.session.merge(customer)
+        orders.add_to_cart(buyer, product.id, 1)
+        order_id = orders.checkout(buyer, "longest")[0].id
+        orders.add_to_cart(buyer, product.id, 1)
+    if who:
+        log_in(page, customer if who == "customer" else staff)
+    page.set_viewport_size({"width": 360, "height": 800})
+
+    page.goto(path.format(p=product.id, o=order_id))
+
+    assert audit_page(page) == []
