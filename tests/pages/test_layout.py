@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+
 import pytest
 
 from storefront.auth import role_required
@@ -62,6 +65,23 @@ def test_an_unknown_page_is_a_friendly_404_inside_the_layout(client):
     assert response.mimetype == "text/html"
     assert "We could not find that page" in html
     assert 'class="site-header"' in html and "Back to the shop" in html
+
+
+def test_a_page_of_many_forms_repeats_no_element_id(app, client, csrf_token, user):
+    """Each form carries a CSRF token: rendered with its default `id="csrf_token"`, the
+    account page (two forms and a sign-out button per session) held that id five times."""
+    phone = app.test_client()
+    phone.post("/api/login", json={"username": user.username, "password": user.password})
+    token = csrf_token(client, "/login")
+    client.post(
+        "/login", data={"username": user.username, "password": user.password, "csrf_token": token}
+    )
+
+    html = client.get("/account").get_data(as_text=True)
+
+    repeated = {name for name, n in Counter(re.findall(r'\sid="([^"]+)"', html)).items() if n > 1}
+    assert html.count('name="csrf_token"') >= 5
+    assert repeated == set()
 
 
 def test_an_unknown_api_path_stays_json(client):
