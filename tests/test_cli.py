@@ -191,3 +191,15 @@ def test_a_settings_problem_is_one_line(monkeypatch):
     result = CliRunner().invoke(main, ["init-db"])
     assert result.exit_code == 1
     assert result.output.startswith("Error: SECRET_KEY is missing")
+
+
+def test_help_lists_the_commands_despite_a_settings_problem(monkeypatch):
+    """A newcomer's first `storefront --help`, before any setting: the problem, then the list."""
+    monkeypatch.setenv("STOREFRONT_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "Error: SECRET_KEY is missing" in result.output
+    assert "Traceback" not in result.output
+    for command in ("init-db", "create-user", "demo", "serve", "sessions-cleanup", "media"):
+        assert f"\n  {command} " in result.output, command

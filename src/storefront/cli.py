@@ -15,11 +15,24 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from flask_migrate import upgrade
 from pydantic import ValidationError
 
 from .auth import ROLES
+
+
+class SettingsProblem(NoAppException):
+    """Settings that stop the app: one line, exit code 1.
+
+    A `NoAppException`, so that `storefront --help` says it in that line too, where any
+    other error would be a traceback, and still lists the commands.
+    """
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.ClickException.show(self, file)
 
 
 def _create_app():
@@ -30,7 +43,7 @@ def _create_app():
     try:
         return create_app()
     except ConfigError as error:
-        raise click.ClickException(str(error)) from None
+        raise SettingsProblem(str(error)) from None
 
 
 def needs_database(command: Callable[..., None]) -> Callable[..., None]:
@@ -215,21 +228,31 @@ def serve_command(host: str, port: int, workers: int) -> None:
     os.execv(gunicorn, args)  # noqa: S606 - replaces this process with gunicorn
 
 
-def register_commands(app) -> None:
-    """Attach the shop's commands to `app.cli`."""
-    from .media.cli import media_cli
+def shop_commands() -> list[click.Command]:
+    """The shop's own commands, for each app's `app.cli` and for `storefront` itself."""
+    from .media.cli import media_cli  # here: media.cli takes `needs_database` from this module
 
-    app.cli.add_command(media_cli)
-    for command in (
+    return [
         init_db_command,
         create_user_command,
         demo_command,
         sessions_cleanup_command,
         serve_command,
-    ):
+        media_cli,
+    ]
+
+
+def register_commands(app) -> None:
+    """Attach the shop's commands to `app.cli` (what `app.test_cli_runner()` runs)."""
+    for command in shop_commands():
         app.cli.add_command(command)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app)
 def main() -> None:
     """Storefront management commands."""
+
+
+# Listed by `storefront --help` even when the settings stop the app from being built.
+for _command in shop_commands():
+    main.add_command(_command)
