@@ -175,6 +175,25 @@ def test_unknown_page_is_an_html_404(client):
     assert "Storefront" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("host", ["a..b", "x" * 300, "shop." + "x" * 64 + ".example"])
+@pytest.mark.parametrize("path", ["/", "/login", "/no-such-page", "/api/products", "/api/nope"])
+def test_a_host_header_that_is_no_host_name_is_a_400(client, user, login_as, host, path):
+    login_as(client, user)
+    response = client.get(path, headers={"Host": host})
+    assert response.status_code == 400
+    if path.startswith("/api/"):
+        assert response.get_json() == {"error": "The Host header does not name a valid host."}
+    else:
+        assert response.mimetype == "text/html"
+        assert "The Host header does not name a valid host." in response.get_data(as_text=True)
+
+
+def test_a_form_posted_with_a_host_that_is_no_host_name_is_a_400_page(client):
+    response = client.post("/form", data={"name": "Ann"}, headers={"Host": "a..b"})
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+
+
 def test_a_bug_answers_500_with_request_id_and_logs_it(make_app, db, caplog):
     app = make_app()
 

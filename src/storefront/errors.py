@@ -9,10 +9,12 @@ from urllib.parse import quote
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
 from flask import Response, g, jsonify, redirect, render_template, request
+from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 
 from .apikit import ApiError
 from .extensions import db
@@ -27,6 +29,10 @@ FORM_EXPIRED = (
     "This form has expired or did not come from this site. "
     "Go back, reload the page and send it again."
 )
+
+#: Werkzeug's own words for a `Host` header it cannot encode ("The browser (or proxy) sent a
+#: request that this server could not understand.") do not say what was wrong.
+BAD_HOST = "The Host header does not name a valid host."
 
 PYDANTIC_MESSAGES = {
     "Extra inputs are not permitted": "unknown field",
@@ -61,11 +67,23 @@ def _page_error(status: int, title: str, message: str, headers: Any = None) -> R
     """
     if status >= 500:
         g.current_user = None
-    response = Response(
-        render_template("error.html", status=status, title=title, message=message),
-        status=status,
+    if request_ctx.url_adapter is None:
+        page = _bare_page(status, title, message)
+    else:
+        page = render_template("error.html", status=status, title=title, message=message)
+    return _with_headers(Response(page, status=status, mimetype="text/html"), headers)
+
+
+def _bare_page(status: int, title: str, message: str) -> str:
+    """The error page for a request no URL can be built for: a `Host` header that is no
+    host name (`a..b`, a label over 63 characters) leaves Flask without a URL adapter, and
+    the layout's `url_for` would fail inside the error handler, an answer-less crash."""
+    return (
+        f'<!doctype html>\n<html lang="en">\n<head><meta charset="utf-8">'
+        f"<title>{status} {escape(title)} · Storefront</title></head>\n"
+        f'<body><h1>{status} {escape(title)}</h1>\n<p>{escape(message)}</p>\n<p><a href="/">'
+        f"Back to the shop</a></p></body>\n</html>\n"
     )
-    return _with_headers(response, headers)
 
 
 #: Field errors named in one answer: a body of 200 000 unknown fields gets a short answer.
@@ -112,7 +130,12 @@ def handle_http_exception(error: HTTPException) -> Response:
     db.session.rollback()
     original = error.get_response()
     status = error.code or 500
-    description = FORM_EXPIRED if isinstance(error, CSRFError) else error.description or error.name
+    if isinstance(error, CSRFError):
+        description = FORM_EXPIRED
+    elif isinstance(error, BadHost):
+        description = BAD_HOST
+    else:
+        description = error.description or error.name
     if wants_json():
         return _json_error(status, description, original.headers.items())
     if status == 401 and request.method == "GET":
