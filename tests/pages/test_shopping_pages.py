@@ -107,6 +107,22 @@ def test_a_bad_quantity_is_reported_and_changes_nothing(
     assert 'value="1"' in client.get("/cart").get_data(as_text=True)
 
 
+def test_a_quantity_of_hundreds_of_digits_is_a_form_error_not_a_crash(
+    client, shopper, csrf_token, product_factory
+):
+    kettle = product_factory(name="Kettle")
+    add(client, csrf_token, kettle, 1)
+    huge = "9" * 400  # past what a float holds: WTForms' range check raised OverflowError
+
+    added = add(client, csrf_token, kettle, huge)
+    changed = post(client, csrf_token, "/cart", f"/cart/items/{kettle.id}", quantity=huge)
+
+    assert added.status_code == changed.status_code == 200
+    assert "That number is too large." in added.get_data(as_text=True)
+    assert "That number is too large." in changed.get_data(as_text=True)
+    assert 'value="1"' in client.get("/cart").get_data(as_text=True)
+
+
 def test_a_cart_post_without_its_csrf_token_is_refused(client, shopper, product_factory):
     kettle = product_factory()
 

@@ -82,6 +82,19 @@ def test_field_errors_are_shown_next_to_their_fields(
     assert 'id="sku-error">already used' in taken_sku.get_data(as_text=True)
 
 
+def test_a_stock_of_hundreds_of_digits_is_a_field_error(client, staff, login_as, csrf_token):
+    login_as(client, staff)
+    token = csrf_token(client, "/staff/products/new")
+
+    response = client.post(
+        "/staff/products/new", data={**NEW_PRODUCT, "stock": "9" * 400, "csrf_token": token}
+    )
+
+    assert response.status_code == 400
+    assert 'id="stock-error">That number is too large.' in response.get_data(as_text=True)
+    assert "Green Tea" not in client.get("/").get_data(as_text=True)
+
+
 @pytest.mark.parametrize("price", ["1e30", "9e999999999", "100000000"])
 def test_a_price_too_high_is_a_field_error(client, staff, login_as, csrf_token, price):
     login_as(client, staff)

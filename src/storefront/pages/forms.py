@@ -39,6 +39,22 @@ SORT_CHOICES = [
 ]
 
 
+class WholeNumberField(IntegerField):
+    """An integer field that refuses a number of more digits than any of the shop's limits.
+
+    WTForms' `NumberRange` passes the number to `math.isnan`, which cannot turn an integer
+    of 309 digits or more into a float and raises OverflowError: a 500, not a form error.
+    """
+
+    MAX_DIGITS = 18
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        super().process_formdata(valuelist)
+        if self.data is not None and len(str(abs(self.data))) > self.MAX_DIGITS:
+            self.data = None
+            raise ValueError("That number is too large.")
+
+
 def no_nul(form: FlaskForm, field: StringField) -> None:
     if field.data and "\x00" in field.data:
         raise ValidationError("Contains characters we cannot store.")
@@ -58,13 +74,13 @@ class CatalogueQueryForm(FlaskForm):
 
     q = SearchField("Search products", validators=[Optional(), Length(max=200), no_nul])
     sort = SelectField("Sort by", choices=SORT_CHOICES, default="name")
-    page = IntegerField("Page", default=1, validators=[Optional(), NumberRange(1, 1_000_000)])
+    page = WholeNumberField("Page", default=1, validators=[Optional(), NumberRange(1, 1_000_000)])
 
 
 class QuantityForm(FlaskForm):
     """How many of a product: adding to the cart or changing a cart line."""
 
-    quantity = IntegerField(
+    quantity = WholeNumberField(
         "Quantity",
         default=1,
         validators=[InputRequired(), NumberRange(0, MAX_QUANTITY, "Choose 0 to 999.")],
@@ -74,7 +90,7 @@ class QuantityForm(FlaskForm):
 class AddToCartForm(QuantityForm):
     """How many to add: at least one (0 only means something on a cart line, where it removes)."""
 
-    quantity = IntegerField(
+    quantity = WholeNumberField(
         "Quantity",
         default=1,
         validators=[InputRequired(), NumberRange(1, MAX_QUANTITY, "Choose 1 to 999.")],
@@ -131,7 +147,7 @@ class ProductForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200), no_nul])
     description = TextAreaField("Description", validators=[Length(max=5000), no_nul])
     price = PriceField("Price", validators=[DataRequired()])
-    stock = IntegerField(
+    stock = WholeNumberField(
         "Stock", default=0, validators=[InputRequired(), NumberRange(0, MAX_STOCK)]
     )
     active = BooleanField("On sale", default=True)
