@@ -35,6 +35,39 @@ def test_malformed_bodies(client, data, content_type, status):
     assert isinstance(response.get_json()["error"], str)
 
 
+def test_a_field_given_twice_is_refused_not_guessed(client, db, user, login_as, product_factory):
+    lamp = product_factory(name="Lamp")
+    login_as(client, user)
+    client.post("/api/cart/items", json={"product_id": lamp.id, "quantity": 2})
+
+    response = client.patch(
+        f"/api/cart/items/{lamp.id}",
+        data='{"quantity": 1, "quantity": 0}',
+        content_type="application/json",
+    )
+
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "The request body gives the field 'quantity' more than once.",
+        "fields": {"quantity": "given more than once"},
+    }
+    assert client.get("/api/cart").get_json()["items"][0]["quantity"] == 2
+
+
+def test_a_field_given_twice_with_one_value_is_refused_too(client):
+    body = '{"username": "carol", "username": "carol", "email": "c@example.com", "password": "x"}'
+    response = client.post("/api/users", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["fields"] == {"username": "given more than once"}
+
+
+def test_a_key_given_twice_in_a_nested_object_is_refused(client):
+    body = '{"username": {"a": 1, "a": 2}, "email": "c@example.com", "password": "x"}'
+    response = client.post("/api/users", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "The request body gives the field 'a' more than once."
+
+
 def test_json_null_is_answered_as_not_an_object(client):
     response = client.post("/api/users", data="null", content_type="application/json")
     assert response.get_json()["error"] == "The request body must be a JSON object."

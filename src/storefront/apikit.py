@@ -186,14 +186,37 @@ def declared_body(view: Callable[..., Any] | None) -> str | None:
     return spec.get("content_type") if "body" in spec else None
 
 
+class DuplicateKeyError(ValueError):
+    """A JSON object naming one key twice: which of its values counts would be a guess
+    (`{"quantity": 1, "quantity": 0}` silently removed a cart line)."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    body = dict(pairs)
+    if len(body) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKeyError(key)
+            seen.add(key)
+    return body
+
+
 class JSONProvider(DefaultJSONProvider):
     """Flask's JSON, with answers in their schema's key order (`id` first), and a body
-    nested too deeply to parse refused like any other malformed JSON (a 400, not a 500).
+    nested too deeply to parse, or naming a key twice, refused like any other malformed
+    JSON (a 400, not a 500 or a guess).
     """
 
     sort_keys = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if "object_hook" not in kwargs:
+            kwargs.setdefault("object_pairs_hook", _refuse_duplicate_keys)
         try:
             return super().loads(s, **kwargs)
         except RecursionError:
@@ -247,10 +270,25 @@ def _json_object() -> dict[str, Any]:
         )
     body = request.get_json(silent=True)
     if body is None and request.get_data(cache=True).strip() != b"null":
-        raise ApiError("The request body is not valid JSON.")
+        _refuse_unreadable_json()
     if not isinstance(body, dict):
         raise ApiError("The request body must be a JSON object.")
     return body
+
+
+def _refuse_unreadable_json() -> None:
+    """Say why the body could not be read: a key given twice is named, anything else is
+    malformed JSON. Parsed once more, but only on this failing path."""
+    try:
+        current_app.json.loads(request.get_data(cache=True))
+    except DuplicateKeyError as error:
+        raise ApiError(
+            f"The request body gives the field '{error.key}' more than once.",
+            fields={error.key: "given more than once"},
+        ) from None
+    except ValueError:
+        pass
+    raise ApiError("The request body is not valid JSON.")
 
 
 def _refuse_unexpected_body() -> None:
