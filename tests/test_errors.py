@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import socket
 import time
@@ -23,6 +24,11 @@ VALID = {"username": "carol", "email": "carol@example.com", "password": "a-long-
         ("", "application/json", 400),
         ("username=x&password=y", "application/x-www-form-urlencoded", 415),
         ('{"username": "x"}', "text/plain", 415),
+        ('{"username": "x"}', "application/merge-patch+json", 415),
+        ('{"username": "x"}', "application/json; charset=latin-1", 415),
+        ('{"username": "x"}'.encode("utf-16"), "application/json; charset=utf-16", 415),
+        ('{"username": "x"}'.encode("utf-16"), "application/json", 400),
+        ('{"username": "x"}'.encode("utf-32-le"), "application/json", 400),
         (b"\xff\xfe\x00garbage", "application/json", 400),
         ("[" * 100_000 + "]" * 100_000, "application/json", 400),  # nested past recursion
         ('{"a":' * 100_000 + "1" + "}" * 100_000, "application/json", 400),
@@ -33,6 +39,14 @@ def test_malformed_bodies(client, data, content_type, status):
     assert response.status_code == status
     assert response.is_json
     assert isinstance(response.get_json()["error"], str)
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=UTF-8", "Application/JSON"])
+def test_json_that_names_its_utf8_charset_or_another_case_is_read(client, content_type):
+    body = json.dumps({**VALID, "password": "ein längeres Passwort"}, ensure_ascii=False)
+    response = client.post("/api/users", data=body.encode(), content_type=content_type)
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["username"] == VALID["username"]
 
 
 def test_a_field_given_twice_is_refused_not_guessed(client, db, user, login_as, product_factory):

@@ -208,13 +208,16 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 class JSONProvider(DefaultJSONProvider):
     """Flask's JSON, with answers in their schema's key order (`id` first), and a body
-    nested too deeply to parse, or naming a key twice, refused like any other malformed
-    JSON (a 400, not a 500 or a guess).
+    nested too deeply to parse, naming a key twice or not in UTF-8 refused like any other
+    malformed JSON (a 400, not a 500 or a guess).
     """
 
     sort_keys = False
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        if isinstance(s, bytes):
+            # JSON travels in UTF-8 (RFC 8259); `json.loads` would guess UTF-16 or UTF-32.
+            s = s.decode("utf-8-sig")
         if "object_hook" not in kwargs:
             kwargs.setdefault("object_pairs_hook", _refuse_duplicate_keys)
         try:
@@ -263,11 +266,17 @@ def _origin_site(origin: str) -> str | None:
 
 
 def _json_object() -> dict[str, Any]:
-    """The request's body as a JSON object, or a 415 (not JSON) or 400 (not an object)."""
-    if not request.is_json:
+    """The request's body as a JSON object, or a 415 (not JSON) or 400 (not an object).
+
+    The type is `application/json` itself, in UTF-8 if it names a charset: the JSON Patch
+    and merge-patch types (other rules for the same body) and other charsets are refused.
+    """
+    if request.mimetype != "application/json":
         raise ApiError(
             "The request body must be JSON (Content-Type: application/json).", status=415
         )
+    if request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+        raise ApiError("The request body must be JSON in UTF-8 (charset=utf-8).", status=415)
     body = request.get_json(silent=True)
     if body is None and request.get_data(cache=True).strip() != b"null":
         _refuse_unreadable_json()
@@ -286,6 +295,8 @@ def _refuse_unreadable_json() -> None:
             f"The request body gives the field '{error.key}' more than once.",
             fields={error.key: "given more than once"},
         ) from None
+    except UnicodeDecodeError:
+        raise ApiError("The request body is not valid UTF-8.") from None
     except ValueError:
         pass
     raise ApiError("The request body is not valid JSON.")
