@@ -193,6 +193,14 @@ def test_id_with_more_digits_than_python_converts_is_404(client, path):
         assert client.get(path.format(digits)).status_code == 404
 
 
+@pytest.mark.parametrize("path", ["/products/{}", "/api/products/{}"])
+def test_an_id_in_another_scripts_digits_is_404(client, product_factory, path):
+    product = product_factory()
+    fullwidth = "".join(chr(ord("\uff10") + int(d)) for d in str(product.id))  # ０-９
+    assert client.get(path.format(product.id)).status_code == 200
+    assert client.get(path.format(fullwidth)).status_code == 404
+
+
 def test_body_over_the_size_limit_is_json_413(client, app, user, login_as, monkeypatch):
     monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
     response = client.post("/api/users", data="x" * 5000, content_type="application/json")

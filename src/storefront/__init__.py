@@ -40,8 +40,11 @@ class IdConverter(IntegerConverter):
 
     Werkzeug's own range check makes the rule not match, so a DELETE of a huge id would be
     answered 405 by the rule's GET twin; refusing it here stops routing with a 404 instead.
-    A string of more digits than Python converts (4300) raises ValueError: a 404 too.
+    A string of more digits than Python converts (4300) raises ValueError: a 404 too. Only
+    ASCII digits match (Werkzeug's `\\d` takes any script's, `/products/１` among them).
     """
+
+    regex = r"[0-9]+"
 
     def to_python(self, value: str) -> int:
         try:

@@ -12,6 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
@@ -134,13 +135,24 @@ def Text(  # noqa: N802
     ]
 
 
+def _digits_only(value: Any) -> Any:
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a whole number, in digits")
+    return value
+
+
+#: A number in a query string, written in digits: pydantic alone also reads `1_0` as 10,
+#: `+1`, ` 1` and `100.0`, so one page would have many addresses.
+QueryInt = Annotated[int, BeforeValidator(_digits_only)]
+
+
 class PageQuery(BaseModel):
     """`?page=` and `?per_page=`, shared by every list."""
 
     model_config = ConfigDict(extra="ignore")
 
-    page: int = Field(1, ge=1, le=1_000_000)
-    per_page: int = Field(20, ge=1, le=100)
+    page: QueryInt = Field(1, ge=1, le=1_000_000)
+    per_page: QueryInt = Field(20, ge=1, le=100)
 
 
 def paginate(statement: Select, query: PageQuery) -> tuple[list[Any], int]:
