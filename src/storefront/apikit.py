@@ -262,6 +262,7 @@ def guard_api_request() -> None:
     if declared == "multipart/form-data":
         if request.mimetype != "multipart/form-data":
             raise ApiError("Send the file as multipart/form-data.", status=415)
+        _refuse_repeated_files()
         return
     if not request.get_data(cache=True):
         raise ApiError("The request body must be a JSON object.")
@@ -312,6 +313,17 @@ def _refuse_unreadable_json() -> None:
     except ValueError:
         pass
     raise ApiError("The request body is not valid JSON.")
+
+
+def _refuse_repeated_files() -> None:
+    """A file field given twice is refused, as a JSON key given twice is: which file counts
+    would be a guess (the first was kept, the second silently dropped)."""
+    for name, files in request.files.lists():
+        if len(files) > 1:
+            raise ApiError(
+                f"The request body gives the field '{name}' more than once.",
+                fields={name: "given more than once"},
+            )
 
 
 def _refuse_unexpected_body() -> None:

@@ -6,6 +6,9 @@ import io
 from pathlib import Path
 
 from media_samples import make_image
+from sqlalchemy import func, select
+
+from storefront.media.models import StoredFile
 
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f"
@@ -81,6 +84,16 @@ def test_missing_file_is_400(client, user, login_as):
     response = client.post("/api/upload", data={"other": "x"}, content_type="multipart/form-data")
     assert response.status_code == 400
     assert "file" in response.get_json()["fields"]
+
+
+def test_two_files_in_one_upload_are_400_and_store_nothing(client, user, login_as, db):
+    login_as(client, user)
+    for path in ("/api/upload", "/api/images"):
+        two = [(io.BytesIO(PNG), name, "image/png") for name in ("one.png", "two.png")]
+        response = client.post(path, data={"file": two}, content_type="multipart/form-data")
+        assert response.status_code == 400, path
+        assert response.get_json()["fields"] == {"file": "given more than once"}
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
 
 
 def test_empty_file_is_400(client, user, login_as):
