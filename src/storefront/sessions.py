@@ -207,8 +207,12 @@ def _sid_hash(sid: str) -> str:
 
 
 def _user_agent() -> str:
-    """The browser's name for the session list, without NUL (PostgreSQL text refuses it)."""
-    return request.user_agent.string.replace("\x00", "")[:255]
+    """The browser's name for the session list, as text both databases store: no NUL
+    (PostgreSQL refuses it), and no lone surrogate, which no UTF-8 holds (a server reads
+    headers as Latin-1, so only an in-process client such as Flask's test client sends one).
+    """
+    name = request.user_agent.string.replace("\x00", "")[:255]
+    return name.encode("utf-8", "replace").decode("utf-8")
 
 
 def _lifetimes() -> tuple[timedelta, timedelta]:

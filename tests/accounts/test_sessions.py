@@ -35,6 +35,15 @@ def test_sessions_are_listed_with_their_details(app, client, user):
         assert entry["created_at"].endswith("Z")
 
 
+@pytest.mark.parametrize(
+    ("agent", "listed"),
+    [("Nul\x00Phone/1.0", "NulPhone/1.0"), ("Odd\ud800Phone/1.0", "Odd?Phone/1.0")],
+)
+def test_a_user_agent_no_database_can_store_is_cleaned_not_a_500(app, user, agent, listed):
+    device = _device(app, user, agent)
+    assert [s["user_agent"] for s in device.get("/api/me/sessions").json] == [listed]
+
+
 def test_the_sessions_list_is_paginated_like_every_list(app, client, user):
     login(client, user.username, user.password, **{"User-Agent": "Laptop/1.0"})
     _device(app, user, "Phone/2.0")
