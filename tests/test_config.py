@@ -52,6 +52,9 @@ def test_bad_values_are_refused_at_start(monkeypatch):
     monkeypatch.delenv("MAX_CONTENT_LENGTH")
     with pytest.raises(ConfigError, match="STOREFRONT_ENV"):
         create_app({"TESTING": True, "STOREFRONT_ENV": "staging"})
+    monkeypatch.setenv("TRUSTED_PROXIES", "-1")
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        create_app({"TESTING": True})
 
 
 @pytest.mark.parametrize(

@@ -216,6 +216,24 @@ def test_cross_site_origin_is_refused(client, user):
     assert same.status_code == 200
 
 
+@pytest.mark.parametrize(("proxies", "status"), [(1, 200), (0, 403)])
+def test_behind_a_trusted_proxy_the_origin_is_checked_against_the_forwarded_host(
+    make_app, proxies, status
+):
+    """The browser's site is the proxy's public name, not the address the proxy calls."""
+    client = make_app(TRUSTED_PROXIES=proxies).test_client()
+    response = client.post(
+        "/api/logout",
+        base_url="http://127.0.0.1:8000",
+        headers={
+            "Origin": "https://shop.example",
+            "X-Forwarded-Host": "shop.example",
+            "X-Forwarded-Proto": "https",
+        },
+    )
+    assert response.status_code == status
+
+
 @pytest.mark.parametrize("origin", ["http://[", "http://[::1", "https://[bad]:x"])
 def test_an_origin_that_is_no_url_is_refused_as_cross_site(client, origin):
     response = client.post("/api/logout", headers={"Origin": origin})

@@ -17,6 +17,7 @@ from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import NotFound
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
@@ -85,6 +86,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
     _warn_about_local_defaults(app)
+    _trust_proxies(app)
     _init_database(app)
     # First, so that a request has its id, and a failed session store is its answer (503),
     # before the CSRF check and the limiter's hooks run: the CSRF check would read its token
@@ -107,6 +109,19 @@ def _configure_logging(app: APIFlask) -> None:
         level=app.config["LOG_LEVEL"],
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+
+
+def _trust_proxies(app: APIFlask) -> None:
+    """Behind `TRUSTED_PROXIES` proxies, read the client's address, scheme and host from
+    their `X-Forwarded-*` headers: else every visitor shares the proxy's address and rate
+    limits, and the `Origin` check compares a browser's site with the proxy's view of the
+    host. Without proxies those headers are ignored, so no client can forge its address.
+    """
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
 
 
 def _warn_about_local_defaults(app: APIFlask) -> None:

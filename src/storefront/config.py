@@ -144,6 +144,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", "outbox"),
         "MAIL_IN_BACKGROUND": _env_bool("MAIL_IN_BACKGROUND", True),
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "INFO"),
+        "TRUSTED_PROXIES": _env_int("TRUSTED_PROXIES", 0),
         "CURRENCY": os.environ.get("CURRENCY", "EUR").strip().upper(),
     }
 
@@ -219,6 +220,8 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     ):
         if not isinstance(settings[key], int) or settings[key] <= 0:
             raise ConfigError(f"{key} must be a positive integer")
+    if not isinstance(settings["TRUSTED_PROXIES"], int) or settings["TRUSTED_PROXIES"] < 0:
+        raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front (0 or more)")
     if not re.fullmatch(r"[A-Z]{3}", str(settings["CURRENCY"])):
         raise ConfigError("CURRENCY must be an ISO 4217 code such as EUR or USD")
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings["SESSION_LIFETIME_SECONDS"])

@@ -62,6 +62,32 @@ def test_logins_per_address_trip_at_the_configured_count(client, limits_on):
     _assert_limited(login(client, "nobody-else", "wrong-password-000"))
 
 
+def _failed_logins_from(client, forwarded_for: str, count: int) -> list[int]:
+    return [
+        login(
+            client, f"nobody{n}", "wrong-password-000", **{"X-Forwarded-For": forwarded_for}
+        ).status_code
+        for n in range(count)
+    ]
+
+
+def test_behind_a_trusted_proxy_each_client_address_has_its_own_limit(make_app):
+    shop = make_app(
+        TRUSTED_PROXIES=1, RATELIMIT_ENABLED=True, RATELIMIT_LOGIN_PER_IP="2 per minute"
+    )
+    client = shop.test_client()
+
+    assert _failed_logins_from(client, "203.0.113.7", 3) == [401, 401, 429]
+    assert _failed_logins_from(client, "198.51.100.9", 2) == [401, 401]
+
+
+def test_without_proxies_a_forged_forwarded_for_escapes_no_limit(client, limits_on):
+    limits_on(RATELIMIT_LOGIN_PER_IP="2 per minute")
+
+    assert _failed_logins_from(client, "203.0.113.7", 2) == [401, 401]
+    assert _failed_logins_from(client, "198.51.100.9", 1) == [429]
+
+
 def test_successful_logins_do_not_use_up_the_address_limit(client, user, limits_on):
     """Many right logins from one address (an office, a test suite) are never a 429."""
     limits_on(RATELIMIT_LOGIN_PER_IP="2 per minute")
