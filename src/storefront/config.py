@@ -129,8 +129,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
             "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per 15 minutes"
         ),
         "RATELIMIT_REGISTER_PER_IP": os.environ.get("RATELIMIT_REGISTER_PER_IP", "50 per hour"),
-        "RATELIMIT_RESET_PER_IP": os.environ.get("RATELIMIT_RESET_PER_IP", "5 per 15 minutes"),
-        "RATELIMIT_RESEND_PER_IP": os.environ.get("RATELIMIT_RESEND_PER_IP", "5 per 15 minutes"),
+        "RATELIMIT_RESET_PER_IP": os.environ.get("RATELIMIT_RESET_PER_IP", "20 per hour"),
+        "RATELIMIT_RESEND_PER_IP": os.environ.get("RATELIMIT_RESEND_PER_IP", "20 per hour"),
+        "RATELIMIT_MAIL_PER_ADDRESS": os.environ.get(
+            "RATELIMIT_MAIL_PER_ADDRESS", "3 per 15 minutes"
+        ),
         "REQUIRE_EMAIL_CONFIRMATION": _env_bool("REQUIRE_EMAIL_CONFIRMATION", True),
         "ACCOUNT_TOKEN_MAX_AGE_SECONDS": _env_int("ACCOUNT_TOKEN_MAX_AGE_SECONDS", 24 * 3600),
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", DEFAULT_PUBLIC_BASE_URL),

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from .helpers import PASSWORD, login, register
+from .helpers import PASSWORD, login, register, reset_token
 
 
 @pytest.fixture
@@ -138,6 +138,43 @@ def test_registration_per_address(client, mail_outbox, limits_on):
     assert register(client, "reg1").status_code == 201
     assert register(client, "reg2").status_code == 201
     _assert_limited(register(client, "reg3"))
+
+
+def test_links_to_one_inbox_stop_at_its_budget_but_the_answer_does_not_change(
+    client, user, mail_outbox, limits_on
+):
+    """Requests from anywhere cannot flood one inbox; the answer tells nothing either way."""
+    limits_on(RATELIMIT_MAIL_PER_ADDRESS="2 per hour")
+    answers = [client.post("/api/password-reset", json={"email": user.email}) for _ in range(3)]
+
+    assert [a.status_code for a in answers] == [202, 202, 202]
+    assert len({a.get_data() for a in answers}) == 1
+    assert len(mail_outbox.to(user.email)) == 2
+    new_password = {"token": reset_token(mail_outbox, user.email), "password": "a-fresh-long-one-7"}
+    assert client.post("/api/password-reset/confirm", json=new_password).status_code == 200
+
+
+def test_confirmation_links_share_the_inbox_budget(client, mail_outbox, limits_on):
+    limits_on(RATELIMIT_MAIL_PER_ADDRESS="1 per hour")
+    assert register(client, "slowpoke").status_code == 201
+    for _ in range(3):
+        assert (
+            client.post("/api/confirm/resend", json={"email": "slowpoke@example.com"}).status_code
+            == 202
+        )
+
+    assert len(mail_outbox.to("slowpoke@example.com")) == 2  # the registration's and one more
+
+
+def test_using_reset_links_counts_only_failures_apart_from_asking(client, user, limits_on):
+    limits_on(RATELIMIT_RESET_PER_IP="2 per hour")
+    assert client.post("/api/password-reset", json={"email": user.email}).status_code == 202
+    bad = {"token": "not-a-token", "password": "a-fresh-long-one-7"}
+
+    assert client.post("/api/password-reset/confirm", json=bad).status_code == 400
+    assert client.post("/api/password-reset/confirm", json=bad).status_code == 400
+    _assert_limited(client.post("/api/password-reset/confirm", json=bad))
+    assert client.post("/api/password-reset", json={"email": user.email}).status_code == 202
 
 
 @pytest.mark.parametrize("path", ["/api/password-reset", "/api/confirm/resend"])

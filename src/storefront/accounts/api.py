@@ -215,7 +215,7 @@ def request_password_reset(body: EmailIn):
 
 @bp.post("/password-reset/confirm")
 @bp.input(ResetConfirmIn, arg_name="body")
-@limits.reset_per_ip
+@limits.reset_token_failures_per_ip
 @bp.output(MessageOut)
 @bp.doc(
     responses={

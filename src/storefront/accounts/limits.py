@@ -11,7 +11,9 @@ spend one budget. The per-address login limit counts only failed attempts too: m
 people behind one address (an office, a proxy, a test suite) who log in rightly are never
 refused, while guessing from that address is. A wrong `current_password` in a password
 change spends the account's budget too, so a stolen session cannot try passwords faster
-than a login could.
+than a login could. Using a reset link counts only failures, apart from asking for links;
+how many links one inbox gets is the service's `RATELIMIT_MAIL_PER_ADDRESS` budget, which
+answers no differently.
 
 API routes apply their limits below `@bp.input`, so a body that fails validation is a 400
 that spends nothing, as one that is not JSON at all already was (the request guard refuses
@@ -128,6 +130,13 @@ reset_per_ip = limiter.shared_limit(
     scope="reset-ip",
     methods=["POST"],
     error_message="Too many password reset requests. Try again later.",
+)
+reset_token_failures_per_ip = limiter.shared_limit(
+    _setting("RATELIMIT_RESET_PER_IP"),
+    scope="reset-token-ip",
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code >= 400,
+    error_message="Too many failed password resets. Try again later.",
 )
 resend_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_RESEND_PER_IP"),

@@ -10,12 +10,19 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
+from limits import parse
 from sqlalchemy import func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..apikit import ApiError
-from ..extensions import begin_write_transaction, commits_keep_what_was_read, db, delete_row
+from ..extensions import (
+    begin_write_transaction,
+    commits_keep_what_was_read,
+    db,
+    delete_row,
+    limiter,
+)
 from ..sessions import end_current_session, end_user_sessions, start_user_session
 from .models import User
 from .passwords import check_password_policy
@@ -182,10 +189,24 @@ def send_confirmation(user: User) -> None:
     _mail_link(user, "confirm", "Confirm your Storefront account", _link("confirm", token))
 
 
+def _mail_budget_left(address: str) -> bool:
+    """Whether `address` may get one more requested link (`RATELIMIT_MAIL_PER_ADDRESS`).
+
+    Asking for a reset or confirmation link answers 202 whoever asks, for any address; past
+    this many links to one address in the window nothing more is sent (the last link keeps
+    working), so requests from many places cannot flood one inbox, and the answer still
+    tells nothing.
+    """
+    if not current_app.config["RATELIMIT_ENABLED"]:
+        return True
+    budget = parse(current_app.config["RATELIMIT_MAIL_PER_ADDRESS"])
+    return limiter.limiter.hit(budget, "account-mail", address)
+
+
 def resend_confirmation(email: str) -> None:
     """Send a new link if `email` belongs to an unconfirmed account; silent otherwise."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is not None and not user.confirmed:
+    if user is not None and not user.confirmed and _mail_budget_left(user.email):
         send_confirmation(user)
 
 
@@ -224,7 +245,7 @@ def confirm_email(token: str) -> User:
 def request_password_reset(email: str) -> None:
     """Mail a reset link if `email` has an account; silent otherwise (no enumeration)."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
-    if user is None:
+    if user is None or not _mail_budget_left(user.email):
         return
     user.reset_nonce = new_nonce()
     db.session.commit()

@@ -155,7 +155,7 @@ def reset_request():
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
-@limits.reset_per_ip
+@limits.reset_token_failures_per_ip
 def reset_confirm(token: str):
     """The link from the reset email: choose a new password; every session then ends."""
     try:
