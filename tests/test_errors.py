@@ -234,7 +234,7 @@ def test_behind_a_trusted_proxy_the_origin_is_checked_against_the_forwarded_host
     assert response.status_code == status
 
 
-@pytest.mark.parametrize("origin", ["http://[", "http://[::1", "https://[bad]:x"])
+@pytest.mark.parametrize("origin", ["http://[", "http://[::1", "https://[bad]:x", "null"])
 def test_an_origin_that_is_no_url_is_refused_as_cross_site(client, origin):
     response = client.post("/api/logout", headers={"Origin": origin})
     assert response.status_code == 403

@@ -241,15 +241,16 @@ class JSONProvider(DefaultJSONProvider):
 def guard_api_request() -> None:
     """Refuse, before any view runs, what no `/api` route accepts.
 
-    Cross-site unsafe requests (an `Origin` naming another site) are 403; then a protected
-    route's 401/403 comes before any judgement of the body. A route with a JSON body gets a
-    JSON object or a 400/415; a route taking files gets multipart or 415; a route taking no
-    body gets none (or `{}`).
+    Cross-site unsafe requests are 403: an `Origin` naming another site, or `null` (a
+    sandboxed frame, a file, a page behind a cross-site redirect: none of them ours). Then
+    a protected route's 401/403 comes before any judgement of the body. A route with a JSON
+    body gets a JSON object or a 400/415; a route taking files gets multipart or 415; a
+    route taking no body gets none (or `{}`).
     """
     if not request.path.startswith("/api/") or request.method not in UNSAFE_METHODS:
         return
     origin = request.headers.get("Origin")
-    if origin and origin != "null" and _origin_site(origin) != request.host:
+    if origin and _origin_site(origin) != request.host:
         abort(403, description="Cross-site request refused.")
     if request.url_rule is None:  # no such route: the 404 or 405 says so
         return
