@@ -130,8 +130,13 @@ def test_the_mapping_takes_flaskrs_database_path(tmp_path, app):
     with built.app_context():
         assert db.engine.url.database == str(path.resolve())
         db.engine.dispose()
-    in_memory = create_app({"TESTING": True, "DATABASE": "sqlite://"})
-    assert in_memory.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+    for memory in ("sqlite://", ":memory:"):
+        in_memory = create_app({"TESTING": True, "DATABASE": memory, "RATELIMIT_ENABLED": False})
+        assert in_memory.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+        memory_runner = in_memory.test_cli_runner()
+        assert memory_runner.invoke(args=["init-db"]).exit_code == 0
+        memory_runner.invoke(args=["create-user", "flo", "flo@example.com", "--password", password])
+        assert in_memory.test_client().post("/api/login", json=login).status_code == 200
     init_rate_limits(app)  # the one limiter follows the last app built: give it back
 
 

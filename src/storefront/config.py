@@ -62,7 +62,9 @@ def normalize_database_url(url: str) -> str:
 
 
 def _database_from_path(value: str) -> str:
-    """`DATABASE` as flaskr gives it: a SQLite file path (or already a URL)."""
+    """`DATABASE` as flaskr gives it: a SQLite file path, `:memory:` (or already a URL)."""
+    if value == ":memory:":
+        return "sqlite://"
     return value if "://" in value else f"sqlite:///{Path(value).resolve()}"
 
 
