@@ -168,3 +168,21 @@ def test_picture_of_a_deleted_product_is_cleaned_by_media_check(
     assert fixed.exit_code == 0, fixed.output
     assert db.session.get(StoredFile, file_id) is None
     assert stored_keys(upload_folder) == []
+
+
+@pytest.mark.parametrize("deleted_by", ["admin", "themselves"])
+def test_pictures_stay_when_the_staff_member_who_set_them_is_deleted(
+    db, client, staff, admin, login_as, put_image, product_factory, deleted_by
+):
+    product = product_factory()
+    login_as(client, staff)
+    picture = put_image(client, product.id, make_image()).get_json()["image_url"]
+
+    login_as(client, admin if deleted_by == "admin" else staff)
+    assert client.delete(f"/api/users/{staff.id}").status_code == 204
+
+    client.post("/api/logout")
+    assert client.get(f"/api/products/{product.id}").get_json()["image_url"] == picture
+    assert client.get(picture).status_code == 200
+    file_id = int(picture.rsplit("/", 1)[1])
+    assert db.session.get(StoredFile, file_id).owner_id == admin.id

@@ -11,7 +11,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, render_template
 from limits import parse
-from sqlalchemy import func, inspect, select, update
+from sqlalchemy import case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
@@ -386,12 +386,43 @@ def hold_account(user_id: int) -> User | None:
     )
 
 
-def delete_user(user: User) -> None:
+def delete_user(user: User, *, acting: User | None = None) -> None:
     """Delete the account; a 404 when another request deleted it first.
 
-    Its sessions, cart and files go with it; its orders stay, without a buyer.
+    Its sessions, cart and own files go with it; its orders stay, without a buyer. The
+    product pictures it uploaded are the shop's, not its own: they pass to another staff
+    account (`_picture_heir`) instead of vanishing from the catalogue.
     """
+    from ..media.service import hand_over_pictures
+
+    user_id = user.id
+    if hold_account(user_id) is None:  # an upload of its own finishes first, or sees it gone
+        db.session.rollback()
+        raise ApiError("No such user.", status=404)
+    hand_over_pictures(user_id, _picture_heir(user_id, acting))
     deleted = delete_row(user)
     db.session.commit()
     if not deleted:
         raise ApiError("No such user.", status=404)
+
+
+def _picture_heir(user_id: int, acting: User | None) -> int | None:
+    """Who keeps the product pictures of a deleted account: the admin or staff member
+    deleting it, else the oldest other admin, else the oldest other staff member; None
+    when there is no one left to keep them.
+
+    The heir's row is kept from being deleted until the transaction ends (PostgreSQL
+    `FOR KEY SHARE`), so the pictures are not handed to an account that is going.
+    """
+    acting_id = acting.id if acting is not None else None
+    return db.session.scalar(
+        select(User.id)
+        .where(User.id != user_id, User.role.in_(("staff", "admin")))
+        .order_by(
+            case((User.id == acting_id, 0), else_=1),
+            case((User.role == "admin", 0), else_=1),
+            User.id,
+        )
+        .limit(1)
+        .with_for_update(read=True, key_share=True)
+    )

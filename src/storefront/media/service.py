@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import current_app
-from sqlalchemy import case, func, inspect, or_, select
+from sqlalchemy import case, func, inspect, or_, select, update
 from werkzeug.datastructures import FileStorage
 
 from ..accounts.models import User
@@ -195,6 +195,22 @@ def _new_image(owner: User, image: CheckedImage, *, public: bool) -> StoredFile:
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def hand_over_pictures(owner_id: int, heir_id: int | None) -> None:
+    """Give the public files (product pictures) of `owner_id` to `heir_id` (not committed).
+
+    A file goes with its owner's account; a product picture is the shop's and stays on its
+    product. With no heir, the pictures go with the account.
+    """
+    if heir_id is None:
+        return
+    db.session.execute(
+        update(StoredFile)
+        .where(StoredFile.owner_id == owner_id, StoredFile.public.is_(True))
+        .values(owner_id=heir_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def used_bytes(owner_id: int) -> int:
