@@ -85,3 +85,23 @@ def test_quota_is_per_user(app, client, user_factory, login_as, upload, monkeypa
     for _ in range(2):
         login_as(client, user_factory())
         assert upload(client, PHOTO).status_code == 201
+
+
+def test_deleting_an_account_deletes_the_bytes_only_its_files_used(
+    client, user, user_factory, login_as, upload, upload_folder, run_cli
+):
+    other = user_factory()
+    login_as(client, other)
+    shared = upload(client, PHOTO).get_json()
+    login_as(client, user)
+    upload(client, PHOTO)
+    upload(client, b"a shopping list", "list.txt", path="/api/upload")
+    assert len(stored_keys(upload_folder)) == 3
+
+    assert client.delete(f"/api/users/{user.id}").status_code == 204
+
+    assert len(stored_keys(upload_folder)) == 2  # the list's bytes went, the shared photo's stay
+    login_as(client, other)
+    assert client.get(shared["url"]).status_code == 200
+    assert client.get(shared["thumbnail_url"]).status_code == 200
+    assert run_cli("media", "check").exit_code == 0

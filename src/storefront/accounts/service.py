@@ -389,21 +389,24 @@ def hold_account(user_id: int) -> User | None:
 def delete_user(user: User, *, acting: User | None = None) -> None:
     """Delete the account; a 404 when another request deleted it first.
 
-    Its sessions, cart and own files go with it; its orders stay, without a buyer. The
-    product pictures it uploaded are the shop's, not its own: they pass to another staff
-    account (`_picture_heir`) instead of vanishing from the catalogue.
+    Its sessions, cart and own files go with it, the files' bytes too once no other file
+    shares them; its orders stay, without a buyer. The product pictures it uploaded are
+    the shop's, not its own: they pass to another staff account (`_picture_heir`) instead
+    of vanishing from the catalogue.
     """
-    from ..media.service import hand_over_pictures
+    from ..media.service import delete_unreferenced, hand_over_pictures, owned_keys
 
     user_id = user.id
     if hold_account(user_id) is None:  # an upload of its own finishes first, or sees it gone
         db.session.rollback()
         raise ApiError("No such user.", status=404)
     hand_over_pictures(user_id, _picture_heir(user_id, acting))
+    keys = owned_keys(user_id)
     deleted = delete_row(user)
     db.session.commit()
     if not deleted:
         raise ApiError("No such user.", status=404)
+    delete_unreferenced(keys)
 
 
 def _picture_heir(user_id: int, acting: User | None) -> int | None:

@@ -274,11 +274,30 @@ def delete_file(record: StoredFile) -> bool:
     keys = {record.storage_key, record.thumbnail_key} - {None}
     deleted = delete_row(record)
     db.session.commit()
+    delete_unreferenced(keys)
+    return deleted
+
+
+def owned_keys(owner_id: int) -> set[str]:
+    """Every key the files of `owner_id` point at (files and thumbnails)."""
+    keys: set[str] = set()
+    for key, thumb_key in db.session.execute(
+        select(StoredFile.storage_key, StoredFile.thumbnail_key).where(
+            StoredFile.owner_id == owner_id
+        )
+    ):
+        keys.add(key)
+        if thumb_key:
+            keys.add(thumb_key)
+    return keys
+
+
+def delete_unreferenced(keys: set[str]) -> None:
+    """Delete the bytes of those `keys` no row points at any more (after a committed delete)."""
     storage = get_storage()
     for key in keys:
         if not is_referenced(key):
             storage.delete(key)
-    return deleted
 
 
 def is_referenced(key: str) -> bool:
