@@ -186,3 +186,19 @@ def test_pictures_stay_when_the_staff_member_who_set_them_is_deleted(
     assert client.get(picture).status_code == 200
     file_id = int(picture.rsplit("/", 1)[1])
     assert db.session.get(StoredFile, file_id).owner_id == admin.id
+
+
+def test_deleting_the_picture_file_marks_the_product_updated(
+    db, client, staff, login_as, put_image, product_factory
+):
+    product = product_factory()
+    login_as(client, staff)
+    picture = put_image(client, product.id, make_image()).get_json()["image_url"]
+    product.updated_at = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    db.session.commit()
+
+    assert client.delete(picture).status_code == 204
+
+    body = client.get(f"/api/products/{product.id}").get_json()
+    assert body["image_url"] is None
+    assert body["updated_at"] > "2026-01-02T03:04:05Z"

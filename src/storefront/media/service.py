@@ -268,10 +268,19 @@ def deletable_file(file_id: int, user: User) -> StoredFile | None:
 def delete_file(record: StoredFile) -> bool:
     """Delete the row, then the bytes it pointed at that no other row still needs.
 
+    A product whose picture it was is left without one, and marked updated.
+
     False when another request deleted the row first: that one has answered for it, this
     one is a 404.
     """
     keys = {record.storage_key, record.thumbnail_key} - {None}
+    pictured = select(ProductImage.product_id).where(ProductImage.file_id == record.id)
+    db.session.execute(  # its image_url turns null: clients keyed on updated_at must refetch
+        update(Product)
+        .where(Product.id.in_(pictured))
+        .values(updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
     deleted = delete_row(record)
     db.session.commit()
     delete_unreferenced(keys)
