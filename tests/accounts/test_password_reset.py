@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 
+import pytest
+
 from storefront.mail import wait_for_queued_mail
 
 from .helpers import login, reset_token
@@ -154,3 +156,17 @@ def test_a_reset_link_sent_before_an_email_change_no_longer_works(client, mail_o
 
     assert _reset(client, old_link).status_code == 400
     assert login(client, user.username, user.password).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/password-reset", "/api/confirm/resend"])
+def test_known_and_unknown_addresses_get_the_same_headers(app, mail_outbox, user_factory, path):
+    """Not only the body: a `Vary: Cookie` sent only when a mail went out told them apart."""
+    pending = user_factory(confirmed=False)
+    known = app.test_client().post(path, json={"email": pending.email})
+    unknown = app.test_client().post(path, json={"email": "ghost@example.com"})
+
+    assert len(mail_outbox.to(pending.email)) == 1
+    assert known.status_code == unknown.status_code == 202
+    assert known.get_data() == unknown.get_data()
+    del known.headers["X-Request-ID"], unknown.headers["X-Request-ID"]
+    assert sorted(known.headers.items()) == sorted(unknown.headers.items())

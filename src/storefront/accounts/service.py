@@ -9,7 +9,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, render_template
+from flask import current_app
 from limits import parse
 from sqlalchemy import case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
@@ -166,13 +166,23 @@ def _link(path: str, token: str) -> str:
     return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/{path}/{token}"
 
 
+def _render_mail(name: str, **context: Any) -> str:
+    """A mail template filled with `context` alone.
+
+    Not `render_template`: its context processors read the requester's session, which
+    marks the answer `Vary: Cookie`, so a reset or resend request for an address with an
+    account would answer with one header more than for an unknown address.
+    """
+    return current_app.jinja_env.get_template(name).render(**context)
+
+
 def _mail(to: str, template: str, subject: str, **context: Any) -> None:
     """Queue a mail whose text and HTML parts are the two `mail/<template>` files."""
     mail.queue_email(
         to,
         subject,
-        render_template(f"mail/{template}.txt", **context),
-        render_template(f"mail/{template}.html", **context),
+        _render_mail(f"mail/{template}.txt", **context),
+        _render_mail(f"mail/{template}.html", **context),
     )
 
 
