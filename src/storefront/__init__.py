@@ -34,6 +34,8 @@ log = logging.getLogger("storefront.request")
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
 #: What a logged path keeps as it is: RFC 3986 path characters (and the token's brackets).
 _PATH_SAFE = "/:@!$&'()*+,;=~[]"
+#: The segment after `/confirm/` or `/reset/` (an emailed link's token), `/confirm/resend` aside.
+_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|reset)/)(?!resend(?:/|$))[^/]+")
 
 
 class IdConverter(IntegerConverter):
@@ -278,4 +280,7 @@ def _loggable_path() -> str:
     """
     token = (request.view_args or {}).get("token")
     path = request.path.replace(token, "[token]") if token else request.path
+    # A link's path that matched no route (a 404, or a 405 for another method) has no
+    # `view_args`, yet may carry a live token all the same.
+    path = _TOKEN_IN_PATH.sub(r"\1[token]", path)
     return quote(path, safe=_PATH_SAFE)

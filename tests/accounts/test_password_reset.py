@@ -170,3 +170,22 @@ def test_known_and_unknown_addresses_get_the_same_headers(app, mail_outbox, user
     assert known.get_data() == unknown.get_data()
     del known.headers["X-Request-ID"], unknown.headers["X-Request-ID"]
     assert sorted(known.headers.items()) == sorted(unknown.headers.items())
+
+
+def test_a_link_that_matches_no_route_keeps_its_token_out_of_the_log(
+    client, mail_outbox, user, caplog
+):
+    caplog.set_level("INFO", logger="storefront.request")
+    client.post("/api/password-reset", json={"email": user.email})
+    token = reset_token(mail_outbox, user.email)
+
+    assert client.put(f"/reset/{token}").status_code == 405
+    assert client.get(f"/reset/{token}/").status_code == 404
+    assert client.post(f"/confirm/{token}").status_code == 405
+    assert client.get("/confirm/resend").status_code == 200
+
+    shop_log = "\n".join(r.getMessage() for r in caplog.records if r.name == "storefront.request")
+    assert token not in shop_log
+    assert "PUT /reset/[token] 405" in shop_log
+    assert "GET /reset/[token]/ 404" in shop_log
+    assert "GET /confirm/resend 200" in shop_log
