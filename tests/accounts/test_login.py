@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storefront.accounts.models import User
 
@@ -117,3 +117,30 @@ def test_a_username_in_any_case_logs_in_to_its_one_account(client, user_factory)
 
     assert response.status_code == 200
     assert response.get_json()["user"]["id"] == erin.id
+
+
+COMPOSED = "caf\u00e9-orchard-lantern-42"  # é as one code point (NFC)
+DECOMPOSED = "cafe\u0301-orchard-lantern-42"  # e and a combining acute accent (NFD)
+
+
+@pytest.mark.parametrize(("chosen", "typed"), [(COMPOSED, DECOMPOSED), (DECOMPOSED, COMPOSED)])
+def test_a_password_logs_in_however_its_accents_are_encoded(client, user_factory, chosen, typed):
+    """One keyboard sends é composed, another decomposed: it is the same password."""
+    accented = user_factory(password=chosen)
+
+    assert _login(client, accented.username, typed).status_code == 200
+    assert _login(client, accented.username, chosen).status_code == 200
+    assert _login(client, accented.username, "cafe-orchard-lantern-42").status_code == 401
+
+
+def test_a_hash_of_a_password_kept_as_typed_still_logs_in_and_is_upgraded(client, db, user):
+    """Hashes made before passwords were normalised hold the text as it was typed."""
+    as_typed = client.application.extensions["storefront.hasher"].hash(DECOMPOSED)
+    db.session.execute(update(User).where(User.id == user.id).values(password_hash=as_typed))
+    db.session.commit()
+
+    assert _login(client, user.username, DECOMPOSED).status_code == 200
+    upgraded = db.session.scalar(select(User.password_hash).where(User.id == user.id))
+    assert upgraded != as_typed
+    assert _login(client, user.username, COMPOSED).status_code == 200
+    assert _login(client, user.username, DECOMPOSED).status_code == 200

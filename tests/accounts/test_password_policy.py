@@ -18,6 +18,7 @@ BLANKS = " " * 12
         ("qwertyuiop", "too common"),
         ("Password123", "too common"),
         ("1234567890", "too common"),
+        ("\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff11\uff12\uff13", "too common"),
         (" " * 10, "only whitespace"),
         ("\t \n\u3000" * 3, "only whitespace"),
     ],

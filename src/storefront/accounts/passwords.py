@@ -7,6 +7,7 @@ gets the same rule and the same field error.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -23,8 +24,19 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
 
 
+def canonical_password(password: str) -> str:
+    """The password as it is hashed and checked: Unicode NFKC (NIST SP 800-63B).
+
+    The same typed text can reach the shop as composed or decomposed characters (`é` as
+    one code point or as `e` and a combining accent, depending on the keyboard and the
+    system), so each form must name one password.
+    """
+    return unicodedata.normalize("NFKC", password)
+
+
 def password_problem(password: str, *, username: str | None, email: str | None) -> str | None:
     """Why `password` is refused for this account, or None when it is acceptable."""
+    password = canonical_password(password)
     if len(password) < MIN_LENGTH:
         return f"must be at least {MIN_LENGTH} characters long"
     if password.isspace():

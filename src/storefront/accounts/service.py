@@ -25,7 +25,7 @@ from ..extensions import (
 )
 from ..sessions import end_current_session, end_user_sessions, start_user_session
 from .models import User
-from .passwords import check_password_policy
+from .passwords import canonical_password, check_password_policy
 from .tokens import Purpose, TokenError, make_token, new_nonce, read_token
 
 #: Stand-in verified against when the account does not exist, so timing reveals nothing.
@@ -62,7 +62,7 @@ def password_hasher() -> PasswordHasher:
 
 
 def hash_password(password: str) -> str:
-    return password_hasher().hash(password)
+    return password_hasher().hash(canonical_password(password))
 
 
 def check_password(user: User | None, password: str) -> bool:
@@ -73,24 +73,32 @@ def check_password(user: User | None, password: str) -> bool:
 def _verified_hash(user: User | None, password: str) -> str | None:
     """The user's stored hash when `password` matches it, else None; one argon2 verify always.
 
-    A hash made with older cost parameters is upgraded first (unless the password changed
-    meanwhile) and the upgraded one returned. The open transaction is ended before the
-    deliberately slow verify, so no database lock (SQLite's single writer above all) is
-    held while it runs.
+    The password is checked in its canonical (NFKC) form, and, when that differs, as it
+    was typed, which is how hashes made before passwords were normalised hold it; both
+    tries depend on the text only, so an unknown user still costs what a known one does.
+    A hash made with older cost parameters, or of a password not yet normalised, is
+    upgraded first (unless the password changed meanwhile) and the upgraded one returned.
+    The open transaction is ended before the deliberately slow verify, so no database lock
+    (SQLite's single writer above all) is held while it runs.
     """
     hasher = password_hasher()
     stored = user.password_hash if user else current_app.extensions["storefront.dummy_hash"]
     user_id = user.id if user else None
     db.session.commit()
-    try:
-        hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
+    canonical = canonical_password(password)
+    matched = None
+    for candidate in dict.fromkeys((canonical, password)):
+        try:
+            hasher.verify(stored, candidate)
+        except (VerificationError, InvalidHashError):
+            continue
+        matched = candidate
+        break
+    if matched is None or user_id is None:
         return None
-    if user_id is None:
-        return None
-    if not hasher.check_needs_rehash(stored):
+    if matched == canonical and not hasher.check_needs_rehash(stored):
         return stored
-    upgraded = hasher.hash(password)
+    upgraded = hasher.hash(canonical)
     changed = db.session.execute(
         update(User)
         .where(User.id == user_id, User.password_hash == stored)
