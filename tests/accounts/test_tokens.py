@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from storefront.accounts.tokens import Purpose, make_token
+from storefront.testing.mail import html_of, text_of
 
 from .helpers import confirm_token, register, reset_token
 
@@ -66,6 +67,22 @@ def test_token_lifetime_is_configurable(client, mail_outbox, unconfirmed, app, m
     assert _confirm(client, token).status_code == 400
     monkeypatch.setitem(app.config, "ACCOUNT_TOKEN_MAX_AGE_SECONDS", 4 * 3600)
     assert _confirm(client, token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("max_age", "said"),
+    [(24 * 3600, "24 hours"), (3600, "1 hour"), (90 * 60, "90 minutes"), (45, "45 seconds")],
+)
+def test_the_mail_tells_the_configured_lifetime(
+    client, mail_outbox, user, app, monkeypatch, max_age, said
+):
+    """Under an hour it said "expires in 0 hours", and an hour was "1 hours"."""
+    monkeypatch.setitem(app.config, "ACCOUNT_TOKEN_MAX_AGE_SECONDS", max_age)
+    client.post("/api/password-reset", json={"email": user.email})
+
+    message = mail_outbox.last_to(user.email)
+    assert f"expires in {said}." in " ".join(text_of(message).split())
+    assert f"expires in {said}." in html_of(message)
 
 
 def test_a_token_of_another_purpose_is_refused(client, mail_outbox, unconfirmed):

@@ -194,9 +194,19 @@ def _mail(to: str, template: str, subject: str, **context: Any) -> None:
     )
 
 
+def _lifetime(seconds: int) -> str:
+    """How long a link lasts, in words: "24 hours", "1 hour", "90 minutes", "30 seconds"."""
+    unit, size = next(
+        ((unit, size) for unit, size in (("hour", 3600), ("minute", 60)) if seconds % size == 0),
+        ("second", 1),
+    )
+    count = seconds // size
+    return f"{count} {unit}" + ("" if count == 1 else "s")
+
+
 def _mail_link(user: User, template: str, subject: str, link: str) -> None:
-    hours = current_app.config["ACCOUNT_TOKEN_MAX_AGE_SECONDS"] // 3600
-    _mail(user.email, template, subject, user=user, link=link, hours=hours)
+    lifetime = _lifetime(current_app.config["ACCOUNT_TOKEN_MAX_AGE_SECONDS"])
+    _mail(user.email, template, subject, user=user, link=link, lifetime=lifetime)
 
 
 def send_confirmation(user: User) -> None:
