@@ -137,6 +137,31 @@ def test_password_change_needs_the_current_password(client, user, login_as):
     assert client.post("/api/login", json=login).status_code == 200
 
 
+def test_an_email_change_with_a_wrong_current_password_changes_nothing(client, user, login_as):
+    """Sent along, `current_password` is checked, never ignored."""
+    login_as(client, user)
+    url = f"/api/users/{user.id}"
+    move = {"email": "elsewhere@example.com"}
+
+    wrong = client.patch(url, json={**move, "current_password": "not-my-password"})
+    assert wrong.status_code == 400
+    assert wrong.get_json()["fields"] == {"current_password": "does not match your password"}
+    assert client.get("/api/me").get_json()["email"] == user.email
+
+    right = client.patch(url, json={**move, "current_password": user.password})
+    assert right.status_code == 200
+    assert right.get_json()["email"] == "elsewhere@example.com"
+
+
+def test_an_admin_confirms_with_their_own_current_password(client, user, admin, login_as):
+    login_as(client, admin)
+    url = f"/api/users/{user.id}"
+    new = {"password": "set-by-the-admin-1"}
+    assert client.patch(url, json={**new, "current_password": "not-the-admins"}).status_code == 400
+    assert client.patch(url, json={**new, "current_password": admin.password}).status_code == 200
+    assert client.patch(url, json={"email": "by-admin@example.com"}).status_code == 200
+
+
 def test_only_admins_change_roles(client, user, admin, login_as):
     login_as(client, user)
     assert client.patch(f"/api/users/{user.id}", json={"role": "admin"}).status_code == 403

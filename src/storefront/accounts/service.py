@@ -353,16 +353,21 @@ def update_user(
 ) -> User:
     """Change email, password or role; only admins change roles or skip `current_password`.
 
-    A new password ends every session of the user except `keep_session_id` (the caller's).
-    A new email address is told to the old one, so an owner learns of a change they did not
-    make (someone holding their session could otherwise take the account quietly).
+    `current_password` is the acting user's: needed for a new password (unless an admin
+    sets someone else's), and checked whenever it is given, so a wrong one is never
+    ignored. A new password ends every session of the user except `keep_session_id` (the
+    caller's). A new email address is told to the old one, so an owner learns of a change
+    they did not make (someone holding their session could otherwise take the account
+    quietly).
     """
     user_id = user.id  # before the password check's commit expires the row
     acting_is_admin = acting.role == "admin"
     if role is not None and not acting_is_admin:
         raise ApiError("Only an admin can change roles.", status=403)
     needs_current = password is not None and not (acting_is_admin and acting.id != user.id)
-    if needs_current and (current_password is None or not check_password(user, current_password)):
+    if (needs_current or current_password is not None) and (
+        current_password is None or not check_password(acting, current_password)
+    ):
         raise WrongPassword(
             "The current password is wrong.",
             fields={"current_password": "does not match your password"},
