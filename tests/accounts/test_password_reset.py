@@ -8,7 +8,7 @@ import pytest
 
 from storefront.mail import wait_for_queued_mail
 
-from .helpers import login, reset_token
+from .helpers import confirm_token, login, reset_token
 
 NEW_PASSWORD = "violet-harbour-compass-7"
 
@@ -89,6 +89,18 @@ def test_reset_confirms_an_unconfirmed_account(client, mail_outbox, user_factory
 
     assert _reset(client, reset_token(mail_outbox, pending.email)).status_code == 200
     assert login(client, pending.username, NEW_PASSWORD).status_code == 200
+
+
+def test_a_reset_that_confirmed_the_account_uses_up_its_confirmation_link(
+    client, mail_outbox, user_factory
+):
+    pending = user_factory(confirmed=False)
+    client.post("/api/confirm/resend", json={"email": pending.email})
+    confirmation = confirm_token(mail_outbox, pending.email)
+    client.post("/api/password-reset", json={"email": pending.email})
+    assert _reset(client, reset_token(mail_outbox, pending.email)).status_code == 200
+
+    assert client.post("/api/confirm", json={"token": confirmation}).status_code == 400
 
 
 def test_changing_the_password_makes_an_outstanding_reset_link_useless(

@@ -293,7 +293,8 @@ def user_of_reset_token(token: str) -> User:
 def reset_password(token: str, password: str) -> User:
     """Set a new password through a reset link; every session of that user ends.
 
-    Following the link proves the mailbox is the user's, so it also confirms the account.
+    Following the link proves the mailbox is the user's, so it also confirms the account,
+    and uses up any confirmation link: it has nothing left to do.
     """
     user_id, _nonce = read_token(Purpose.RESET, token)
     user = db.session.get(User, user_id)
@@ -306,6 +307,7 @@ def reset_password(token: str, password: str) -> User:
         User.reset_nonce,
         password_hash=hash_password(password),
         confirmed=True,
+        confirm_nonce=None,
     )
     end_user_sessions(user.id)
     return user
