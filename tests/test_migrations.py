@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -40,6 +41,29 @@ def test_models_and_migrations_agree(make_app, tmp_path):
             differences = compare_metadata(context, db.metadata)
         db.engine.dispose()
     assert differences == []
+
+
+def test_foreign_keys_hold_after_init_db(make_app, tmp_path):
+    """SQLite migrates with foreign keys off (a rebuilt table's drop would cascade): the
+    connection init-db used goes back to the pool with them on again."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "keys"))
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert runner.invoke(args=["init-db"]).exit_code == 0  # up to date: reads, changes nothing
+    password = "a-long-passphrase-9"
+    runner.invoke(args=["create-user", "keeper", "keeper@example.com", "--password", password])
+    client = app.test_client()
+    client.post("/api/login", json={"username": "keeper", "password": password})
+    upload = {"file": (io.BytesIO(b"kept for now"), "note.txt", "text/plain")}
+    client.post("/api/upload", data=upload, content_type="multipart/form-data")
+    me = client.get("/api/me").get_json()["id"]
+
+    assert client.delete(f"/api/users/{me}").status_code == 204
+
+    with app.app_context():
+        assert db.session.scalar(text("SELECT count(*) FROM files")) == 0
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _init_db_over_rows(app, revision: str, insert: str, rows: list[dict]) -> Any:

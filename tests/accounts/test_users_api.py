@@ -172,6 +172,20 @@ def test_only_admins_change_roles(client, user, admin, login_as):
     assert client.patch(f"/api/users/{user.id}", json={"role": "root"}).status_code == 400
 
 
+def test_the_id_of_a_deleted_account_is_never_given_again(client, admin, login_as, mail_outbox):
+    """A retried DELETE of a deleted account must not reach the one registered since."""
+    body = {"username": "shortlived", "email": "short@example.com", "password": "a-long-passphrase"}
+    first = client.post("/api/users", json=body).get_json()["id"]
+    login_as(client, admin)
+    assert client.delete(f"/api/users/{first}").status_code == 204
+
+    second = client.post("/api/users", json=body).get_json()["id"]
+
+    assert second > first
+    assert client.delete(f"/api/users/{first}").status_code == 404
+    assert client.get(f"/api/users/{second}").status_code == 200
+
+
 def test_user_deletes_own_account_and_is_logged_out(client, user, login_as):
     login_as(client, user)
     assert client.delete(f"/api/users/{user.id}").status_code == 204

@@ -70,6 +70,20 @@ def test_an_inactive_product_is_404_for_customers_but_visible_to_staff(
     assert client.get(f"/api/products/{product.id}").get_json()["active"] is False
 
 
+def test_the_id_of_a_deleted_product_is_never_given_again(client, login_as, staff):
+    """SQLite would hand the newest row's id to the next one; a stale link or a retried
+    DELETE would then reach another product."""
+    login_as(client, staff)
+    first = client.post("/api/products", json=NEW_PRODUCT).get_json()["id"]
+    assert client.delete(f"/api/products/{first}").status_code == 204
+
+    second = client.post("/api/products", json=NEW_PRODUCT).get_json()["id"]
+
+    assert second > first
+    assert client.delete(f"/api/products/{first}").status_code == 404
+    assert client.get(f"/api/products/{second}").status_code == 200
+
+
 # --- search, sort, pagination ----------------------------------------------------------
 
 

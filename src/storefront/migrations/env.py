@@ -1,4 +1,5 @@
 import logging
+from contextlib import contextmanager
 from logging.config import fileConfig
 
 from alembic import context
@@ -100,8 +101,36 @@ def run_migrations_online():
     with connectable.connect() as connection:
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
-        with context.begin_transaction():
-            context.run_migrations()
+        with foreign_keys_off_on_sqlite(connection):
+            with context.begin_transaction():
+                context.run_migrations()
+
+
+@contextmanager
+def foreign_keys_off_on_sqlite(connection):
+    """On SQLite, migrate with foreign keys off, then check them and switch them back on.
+
+    A table that SQLite cannot alter is rebuilt: the old one is dropped, and with foreign
+    keys on that drop would cascade into every table pointing at it
+    (https://www.sqlite.org/lang_altertable.html). SQLite heeds the pragma only outside a
+    transaction, so it goes straight to the driver, before the migrations' transaction.
+    """
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    driver.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+        if connection.in_transaction():  # Alembic's read of its version table, for one
+            connection.commit()
+        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"the migrations left rows pointing at nothing: {broken[:5]}")
+    finally:
+        if connection.in_transaction():
+            connection.rollback()
+        driver.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():

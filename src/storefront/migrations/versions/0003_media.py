@@ -27,9 +27,7 @@ def upgrade():
             sa.Column("public", sa.Boolean(), server_default=sa.false(), nullable=False)
         )
         batch_op.create_index(batch_op.f("ix_files_storage_key"), ["storage_key"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_files_thumbnail_key"), ["thumbnail_key"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_files_thumbnail_key"), ["thumbnail_key"], unique=False)
 
 
 def downgrade():

@@ -5,6 +5,7 @@ Revises: 0004_product_images
 Create Date: 2026-11-27 16:05:55.674680
 
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -39,7 +40,6 @@ def upgrade():
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("confirm_nonce", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("reset_nonce", sa.String(length=32), nullable=True))
-
 
 
 def downgrade():
