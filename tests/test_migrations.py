@@ -66,6 +66,39 @@ def test_foreign_keys_hold_after_init_db(make_app, tmp_path):
         db.engine.dispose()
 
 
+def test_init_db_keeps_the_database_as_it_was_when_references_would_dangle(make_app, tmp_path):
+    """SQLite migrates with foreign keys off; a migration after which a row points at
+    nothing is undone and named, not committed and then reported on every later run."""
+    url = make_database_url(tmp_path, "dangling")
+    if not url.startswith("sqlite"):
+        pytest.skip("foreign keys are switched off for SQLite migrations only")
+    app = make_app(SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision="0010_sku_case")
+        with db.engine.connect() as connection:
+            driver = connection.connection.driver_connection
+            driver.execute("PRAGMA foreign_keys=OFF")
+            driver.execute(
+                "INSERT INTO user_sessions (user_id, sid_hash, user_agent, created_at, "
+                "last_seen_at) VALUES (999, 'x', '', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+            )
+            driver.execute("PRAGMA foreign_keys=ON")
+        db.engine.dispose()
+
+    result = app.test_cli_runner().invoke(args=["init-db"])
+
+    assert result.exit_code == 1
+    assert "0011_sqlite_ids would leave rows pointing at nothing" in result.output
+    with app.app_context():
+        assert db.session.scalar(text("SELECT version_num FROM alembic_version")) == (
+            "0010_sku_case"
+        )
+        users = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE name = 'users'"))
+        assert "AUTOINCREMENT" not in users
+        db.session.remove()
+        db.engine.dispose()
+
+
 def _init_db_over_rows(app, revision: str, insert: str, rows: list[dict]) -> Any:
     """Migrate to `revision`, insert `rows` with the `insert` statement, then run init-db."""
     with app.app_context():

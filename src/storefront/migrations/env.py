@@ -99,7 +99,10 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
+        options = dict(conf_args)
+        if connection.dialect.name == "sqlite":
+            options["on_version_apply"] = [refuse_dangling_references]
+        context.configure(connection=connection, target_metadata=get_metadata(), **options)
 
         with foreign_keys_off_on_sqlite(connection):
             with context.begin_transaction():
@@ -108,12 +111,13 @@ def run_migrations_online():
 
 @contextmanager
 def foreign_keys_off_on_sqlite(connection):
-    """On SQLite, migrate with foreign keys off, then check them and switch them back on.
+    """On SQLite, migrate with foreign keys off, then switch them back on.
 
     A table that SQLite cannot alter is rebuilt: the old one is dropped, and with foreign
     keys on that drop would cascade into every table pointing at it
     (https://www.sqlite.org/lang_altertable.html). SQLite heeds the pragma only outside a
     transaction, so it goes straight to the driver, before the migrations' transaction.
+    Each migration's references are checked by `refuse_dangling_references`.
     """
     if connection.dialect.name != "sqlite":
         yield
@@ -124,13 +128,21 @@ def foreign_keys_off_on_sqlite(connection):
         yield
         if connection.in_transaction():  # Alembic's read of its version table, for one
             connection.commit()
-        broken = driver.execute("PRAGMA foreign_key_check").fetchall()
-        if broken:
-            raise RuntimeError(f"the migrations left rows pointing at nothing: {broken[:5]}")
     finally:
         if connection.in_transaction():
             connection.rollback()
         driver.execute("PRAGMA foreign_keys=ON")
+
+
+def refuse_dangling_references(ctx, step, heads, run_args):
+    """Fail a SQLite migration that leaves a row pointing at nothing (foreign keys are off
+    meanwhile), inside its own transaction: it is undone, not committed and then reported.
+    """
+    broken = ctx.connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(
+            f"{step.up_revision_id} would leave rows pointing at nothing: {broken[:5]}"
+        )
 
 
 if context.is_offline_mode():
