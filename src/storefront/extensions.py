@@ -64,6 +64,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: Table options of a table whose ids are addresses (`/api/users/6`): on SQLite, an id is
+#: never given again once its row is deleted (migration 0011), as PostgreSQL never does.
+IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Base(DeclarativeBase):
     """Declarative base of every table; constraint names follow one convention."""
 

@@ -28,7 +28,14 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .apikit import is_row_id
-from .extensions import REDIS_TIMEOUTS, Base, begin_write_transaction, db, utcnow
+from .extensions import (
+    IDS_NEVER_REUSED,
+    REDIS_TIMEOUTS,
+    Base,
+    begin_write_transaction,
+    db,
+    utcnow,
+)
 
 USER_KEY = "user_id"
 #: The shape of the session ids Flask-Session issues (`secrets.token_urlsafe`).
@@ -54,6 +61,7 @@ class UserSession(Base):
     """A logged-in session as its user sees it: listed and ended through `/api/me/sessions`."""
 
     __tablename__ = "user_sessions"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

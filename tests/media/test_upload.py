@@ -86,6 +86,18 @@ def test_missing_file_is_400(client, user, login_as):
     assert "file" in response.get_json()["fields"]
 
 
+def test_the_address_of_a_deleted_file_never_serves_another(client, user, login_as):
+    """Answers under a file's URL may be kept by browsers: a new file never takes it over."""
+    login_as(client, user)
+    first = _upload(client, PNG, "first.png").get_json()
+    assert client.delete(f"/api/files/{first['id']}").status_code == 204
+
+    second = _upload(client, b"other text", "second.txt", "text/plain").get_json()
+
+    assert second["url"] != first["url"]
+    assert client.get(first["url"]).status_code == 404
+
+
 def test_two_files_in_one_upload_are_400_and_store_nothing(client, user, login_as, db):
     login_as(client, user)
     for path in ("/api/upload", "/api/images"):

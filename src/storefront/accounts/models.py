@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import Base, utcnow
+from ..extensions import IDS_NEVER_REUSED, Base, utcnow
 
 
 class User(Base):
@@ -21,6 +21,7 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('customer', 'staff', 'admin')", name="role"),
         Index("uq_users_username_lower", text("lower(username)"), unique=True),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import CheckConstraint, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import Base, utcnow
+from ..extensions import IDS_NEVER_REUSED, Base, utcnow
 from ..media import urls as media_urls
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ class Product(Base):
         CheckConstraint("price_cents >= 0", name="price_not_negative"),
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         Index("uq_products_sku_lower", text("lower(sku)"), unique=True),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

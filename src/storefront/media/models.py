@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import Base, utcnow
+from ..extensions import IDS_NEVER_REUSED, Base, utcnow
 
 
 class StoredFile(Base):
@@ -22,6 +22,7 @@ class StoredFile(Base):
     """
 
     __tablename__ = "files"
+    __table_args__ = IDS_NEVER_REUSED
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

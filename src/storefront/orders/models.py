@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueCo
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..catalog.models import Product
-from ..extensions import Base, utcnow
+from ..extensions import IDS_NEVER_REUSED, Base, utcnow
 
 
 class CartItem(Base):
@@ -37,6 +37,7 @@ class Order(Base):
         CheckConstraint("status IN ('placed', 'cancelled')", name="status"),
         CheckConstraint("total_cents >= 0", name="total_not_negative"),
         UniqueConstraint("user_id", "idempotency_key", name="uq_orders_user_idempotency_key"),
+        IDS_NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
