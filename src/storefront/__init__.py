@@ -278,9 +278,6 @@ def _loggable_path() -> str:
     It is percent-encoded again: a decoded `%0A` would end the log line and let the rest of
     the path pass for a line of its own.
     """
-    token = (request.view_args or {}).get("token")
-    path = request.path.replace(token, "[token]") if token else request.path
-    # A link's path that matched no route (a 404, or a 405 for another method) has no
-    # `view_args`, yet may carry a live token all the same.
-    path = _TOKEN_IN_PATH.sub(r"\1[token]", path)
-    return quote(path, safe=_PATH_SAFE)
+    # Read from the path itself, not the route's `view_args`: a link's path that matched no
+    # route (a 404, or a 405 for another method) may carry a live token all the same.
+    return quote(_TOKEN_IN_PATH.sub(r"\1[token]", request.path), safe=_PATH_SAFE)
