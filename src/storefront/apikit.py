@@ -305,10 +305,7 @@ def _refuse_unreadable_json() -> None:
     try:
         current_app.json.loads(request.get_data(cache=True))
     except DuplicateKeyError as error:
-        raise ApiError(
-            f"The request body gives the field '{error.key}' more than once.",
-            fields={error.key: "given more than once"},
-        ) from None
+        raise _given_twice(error.key) from None
     except UnicodeDecodeError:
         raise ApiError("The request body is not valid UTF-8.") from None
     except ValueError:
@@ -321,10 +318,15 @@ def _refuse_repeated_files() -> None:
     would be a guess (the first was kept, the second silently dropped)."""
     for name, files in request.files.lists():
         if len(files) > 1:
-            raise ApiError(
-                f"The request body gives the field '{name}' more than once.",
-                fields={name: "given more than once"},
-            )
+            raise _given_twice(name)
+
+
+def _given_twice(field: str) -> ApiError:
+    """The 400 for a body naming `field` twice, JSON key or multipart field alike."""
+    return ApiError(
+        f"The request body gives the field '{field}' more than once.",
+        fields={field: "given more than once"},
+    )
 
 
 def _refuse_unexpected_body() -> None:
