@@ -105,7 +105,7 @@ def delete_user(user_id: int):
     """Delete an account: your own, or any for an admin."""
     user = _visible_user(user_id)
     own = user.id == current_user.id
-    service.delete_user(user, acting=current_user._get_current_object())
+    service.delete_user(user, acting=current_user)
     if own:
         sessions.end_current_session()
     return empty_response()

@@ -71,11 +71,12 @@ def check_password(user: User | None, password: str) -> bool:
 
 
 def _verified_hash(user: User | None, password: str) -> str | None:
-    """The user's stored hash when `password` matches it, else None; one argon2 verify always.
+    """The user's stored hash when `password` matches it, else None.
 
     The password is checked in its canonical (NFKC) form, and, when that differs, as it
-    was typed, which is how hashes made before passwords were normalised hold it; both
-    tries depend on the text only, so an unknown user still costs what a known one does.
+    was typed, which is how hashes made before passwords were normalised hold it: one or
+    two argon2 verifies, by the text only, so an unknown user still costs what a known one
+    does.
     A hash made with older cost parameters, or of a password not yet normalised, is
     upgraded first (unless the password changed meanwhile) and the upgraded one returned.
     The open transaction is ended before the deliberately slow verify, so no database lock
