@@ -4,6 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
 export STOREFRONT_ENV ?= development
+# Keep compiled bytecode, and pytest's rewritten test modules, inside the venv: a shell with
+# PYTHONDONTWRITEBYTECODE set would otherwise recompile every module on every run, which
+# costs each pytest process (and each server a test starts) several seconds.
+export PYTHONDONTWRITEBYTECODE :=
+export PYTHONPYCACHEPREFIX ?= $(CURDIR)/$(VENV)/pycache
 
 .PHONY: run test test-fast test-e2e screenshots chromium lint bench install install-test clean
 
