@@ -6,16 +6,15 @@ service, whose field errors the views copy onto these forms.
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
 
-from ..pages.forms import no_nul
+from ..pages.forms import PageForm, no_nul
 
 _REPEAT = "The two passwords differ."
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(PageForm):
     username = StringField(
         "Username",
         validators=[
@@ -32,18 +31,18 @@ class RegisterForm(FlaskForm):
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PageForm):
     username = StringField(
         "Username or email", validators=[DataRequired(), Length(max=254), no_nul]
     )
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256), no_nul])
 
 
-class EmailForm(FlaskForm):
+class EmailForm(PageForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])
 
 
-class NewPasswordForm(FlaskForm):
+class NewPasswordForm(PageForm):
     password = PasswordField("New password", validators=[DataRequired(), Length(max=256), no_nul])
     password_repeat = PasswordField(
         "Repeat the new password", validators=[DataRequired(), EqualTo("password", _REPEAT)]
@@ -56,5 +55,5 @@ class PasswordChangeForm(NewPasswordForm):
     )
 
 
-class ButtonForm(FlaskForm):
+class ButtonForm(PageForm):
     """A form that is only a button: it carries the CSRF token and nothing else."""

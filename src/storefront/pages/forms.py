@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
+from flask import request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import BadRequest
 from wtforms import (
     BooleanField,
     EmailField,
@@ -16,6 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms import FileField as AnyFileField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
@@ -55,18 +60,47 @@ class WholeNumberField(IntegerField):
             raise ValueError("That number is too large.")
 
 
+class PageForm(FlaskForm):
+    """A form of the shop's pages: it reads what a browser's form sends, and only that.
+
+    Flask-WTF feeds a form the uploaded files together with the text fields, and a JSON body
+    (with the token in a header) as if it were fields: a file part named like a text field
+    then reaches validators that call `len()` on a `FileStorage`, and a JSON number, list or
+    object reaches them as an `int`, a `list` or a `dict` (500s). Here the fields come from
+    the form data alone and files go only to the form's file inputs: a file sent for a text
+    field is a 400, and a body of another type leaves the fields empty, which the form refuses
+    (a stray file under a name the form does not have is ignored, as a stray field is).
+    """
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form: FlaskForm, formdata: Any) -> Any:
+            if formdata is None or hasattr(formdata, "getlist"):
+                return formdata  # given by the caller: `CatalogueQueryForm(request.args)`
+            if not form.is_submitted():
+                return None
+            fields = {field.name: field for field in form}
+            data = MultiDict(request.form.items(multi=True))
+            for name, upload in request.files.items(multi=True):
+                if isinstance(fields.get(name), AnyFileField):
+                    data.add(name, upload)
+                elif name in fields:
+                    label = fields[name].label.text
+                    raise BadRequest(f"The field “{label}” takes text, not a file.")
+            return data
+
+
 def no_nul(form: FlaskForm, field: StringField) -> None:
     if field.data and "\x00" in field.data:
         raise ValidationError("Contains characters we cannot store.")
 
 
-class ContactForm(FlaskForm):
+class ContactForm(PageForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=100), no_nul])
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])
     message = TextAreaField("Message", validators=[Length(max=5000), no_nul])
 
 
-class CatalogueQueryForm(FlaskForm):
+class CatalogueQueryForm(PageForm):
     """The catalogue's search box, sort order and page, read from the query string."""
 
     class Meta:
@@ -77,7 +111,7 @@ class CatalogueQueryForm(FlaskForm):
     page = WholeNumberField("Page", default=1, validators=[Optional(), NumberRange(1, 1_000_000)])
 
 
-class QuantityForm(FlaskForm):
+class QuantityForm(PageForm):
     """How many of a product: adding to the cart or changing a cart line."""
 
     quantity = WholeNumberField(
@@ -97,11 +131,11 @@ class AddToCartForm(QuantityForm):
     )
 
 
-class ActionForm(FlaskForm):
+class ActionForm(PageForm):
     """A button that changes something (remove, cancel): only the CSRF token."""
 
 
-class CheckoutForm(FlaskForm):
+class CheckoutForm(PageForm):
     """Place the order; the key makes a second submit of the same page find the first order."""
 
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=255)])
@@ -133,7 +167,7 @@ class PriceField(StringField):
         self.cents = int(amount * 100)
 
 
-class ProductForm(FlaskForm):
+class ProductForm(PageForm):
     """Staff create and edit products here; the picture is optional."""
 
     sku = StringField(

@@ -1,0 +1,110 @@
+"""Forms read what a browser's form sends: text fields from the form data, files only into
+file inputs. A file part named like a text field is a 400 page naming the field, a JSON body
+posted with the token in a header a form with missing fields; never a 500."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from sqlalchemy import func, select
+
+from storefront.catalog.models import Product
+from storefront.orders.models import CartItem
+from storefront.pages.models import ContactMessage
+
+
+def _count(db, model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _as_file(text: str = "abc") -> tuple[io.BytesIO, str]:
+    return io.BytesIO(text.encode()), "field.txt"
+
+
+@pytest.mark.parametrize(
+    ("field", "label"), [("name", "Name"), ("email", "Email"), ("message", "Message")]
+)
+def test_a_contact_field_sent_as_a_file_is_a_400_page(client, db, csrf_token, field, label):
+    data = {"csrf_token": csrf_token(client, "/form"), "name": "Ada", "email": "ada@example.com"}
+    data[field] = _as_file("ada@example.com")
+
+    response = client.post("/form", data=data, content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert f"The field “{label}” takes text, not a file." in response.get_data(as_text=True)
+    assert _count(db, ContactMessage) == 0
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+def test_a_login_field_sent_as_a_file_is_a_400_page(client, user, csrf_token, field):
+    data = {"csrf_token": csrf_token(client, "/login")}
+    data |= {"username": user.username, "password": user.password, field: _as_file()}
+
+    response = client.post("/login", data=data, content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert "takes text, not a file." in response.get_data(as_text=True)
+    with client.session_transaction() as session:
+        assert "user_id" not in session
+
+
+def test_a_price_sent_as_a_file_is_a_400_page_and_nothing_is_created(
+    client, db, staff, login_as, csrf_token
+):
+    login_as(client, staff)
+    data = {"csrf_token": csrf_token(client, "/staff/products/new"), "sku": "TEA-02"}
+    data |= {"name": "Tea", "price": _as_file("1.00"), "stock": "1", "active": "y"}
+
+    response = client.post("/staff/products/new", data=data, content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert "The field “Price” takes text, not a file." in response.get_data(as_text=True)
+    assert _count(db, Product) == 0
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"name": 5, "email": "ada@example.com"},
+        {"name": {"first": "Ada"}, "email": "ada@example.com"},
+        ["Ada", "ada@example.com"],
+        "Ada",
+        {"name": "Ada", "email": "ada@example.com"},
+    ],
+)
+def test_a_json_body_is_not_read_as_the_contact_form(client, db, csrf_token, body):
+    token = csrf_token(client, "/form")
+
+    response = client.post("/form", json=body, headers={"X-CSRFToken": token})
+
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert _count(db, ContactMessage) == 0
+
+
+def test_a_json_quantity_adds_nothing_to_the_cart(
+    client, db, user, login_as, csrf_token, product_factory
+):
+    login_as(client, user)
+    mug = product_factory(name="Mug")
+    token = csrf_token(client, f"/products/{mug.id}")
+
+    response = client.post(
+        f"/cart/add/{mug.id}", json={"quantity": True}, headers={"X-CSRFToken": token}
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"/products/{mug.id}"
+    assert _count(db, CartItem) == 0
+
+
+def test_a_stray_file_beside_the_fields_is_ignored(client, db, csrf_token):
+    data = {"csrf_token": csrf_token(client, "/form"), "name": "Ada", "email": "ada@example.com"}
+    data["attachment"] = _as_file()
+
+    response = client.post("/form", data=data, content_type="multipart/form-data")
+
+    assert response.status_code == 303
+    assert _count(db, ContactMessage) == 1
