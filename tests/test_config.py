@@ -146,3 +146,63 @@ def test_mail_goes_out_in_the_background_except_under_testing(production, monkey
     assert create_app({"TESTING": True}).config["MAIL_IN_BACKGROUND"] is False
     kept = create_app({"TESTING": True, "MAIL_IN_BACKGROUND": True})
     assert kept.config["MAIL_IN_BACKGROUND"] is True
+
+
+@pytest.fixture
+def development(monkeypatch, tmp_path):
+    """`storefront` as a newcomer runs it: development settings, nothing else set."""
+    monkeypatch.setenv("STOREFRONT_ENV", "development")
+    monkeypatch.setenv("STOREFRONT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'dev.db'}")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+
+def storefront(*args):
+    """Run the `storefront` command itself (the app built from the environment)."""
+    from click.testing import CliRunner
+
+    from storefront.cli import main
+
+    return CliRunner().invoke(main, list(args))
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "said"),
+    [
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL must be DEBUG, INFO"),
+        ("RATELIMIT_LOGIN_PER_ACCOUNT", "5 every 15 minutes", "RATELIMIT_LOGIN_PER_ACCOUNT must"),
+        ("RATELIMIT_LOGIN_PER_IP", "", "RATELIMIT_LOGIN_PER_IP must"),
+        ("RATELIMIT_MAIL_PER_ADDRESS", "three", "RATELIMIT_MAIL_PER_ADDRESS must"),
+        ("PASSWORD_HASH_TIME_COST", "0", "PASSWORD_HASH_TIME_COST must"),
+        ("PASSWORD_HASH_PARALLELISM", "0", "PASSWORD_HASH_PARALLELISM must"),
+        ("PASSWORD_HASH_MEMORY_COST", "7", "PASSWORD_HASH_MEMORY_COST (KiB) must be at least 8"),
+    ],
+)
+def test_a_setting_that_would_fail_later_is_refused_at_start_in_one_line(
+    development, monkeypatch, setting, value, said
+):
+    """A bad log level was a traceback at every start; a rate limit Flask-Limiter cannot read
+    switched that limit off (an error logged per request); argon2 parameters below its
+    minimums made every registration, login and create-user fail with a HashingError."""
+    monkeypatch.setenv(setting, value)
+    result = storefront("init-db")
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: {said}"), result.output
+    assert "Traceback" not in result.output
+
+
+def test_settings_in_their_usual_spellings_are_taken(development, monkeypatch, app):
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    monkeypatch.setenv("RATELIMIT_LOGIN_PER_IP", "30/minute")
+    monkeypatch.setenv("RATELIMIT_REGISTER_PER_IP", "50 per hour; 200 per day")
+    monkeypatch.setenv("PASSWORD_HASH_MEMORY_COST", "16")
+    monkeypatch.setenv("PASSWORD_HASH_PARALLELISM", "2")
+    built = create_app()
+    assert built.config["LOG_LEVEL"] == "DEBUG"
+    runner = built.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    made = runner.invoke(args=["create-user", "lou", "lou@example.com", "--password", "p" * 14])
+    assert made.exit_code == 0, made.output
+    with built.app_context():
+        db.engine.dispose()
+    init_rate_limits(app)  # the one limiter follows the last app built: give it back

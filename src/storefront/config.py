@@ -6,6 +6,7 @@ embedding code can set anything without touching `os.environ`.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import secrets
@@ -71,6 +72,15 @@ def _database_from_path(value: str) -> str:
 #: The database drivers the shop installs (see pyproject.toml).
 DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql+psycopg")
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
+#: The settings that hold a Flask-Limiter rate limit ("5 per 15 minutes").
+RATE_LIMIT_SETTINGS = (
+    "RATELIMIT_LOGIN_PER_IP",
+    "RATELIMIT_LOGIN_PER_ACCOUNT",
+    "RATELIMIT_REGISTER_PER_IP",
+    "RATELIMIT_RESET_PER_IP",
+    "RATELIMIT_RESEND_PER_IP",
+    "RATELIMIT_MAIL_PER_ADDRESS",
+)
 
 
 def _check_store_urls(settings: dict[str, Any]) -> None:
@@ -229,5 +239,51 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front (0 or more)")
     if not re.fullmatch(r"[A-Z]{3}", str(settings["CURRENCY"])):
         raise ConfigError("CURRENCY must be an ISO 4217 code such as EUR or USD")
+    _check_log_level(settings)
+    _check_rate_limits(settings)
+    _check_password_hashing(settings)
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings["SESSION_LIFETIME_SECONDS"])
     return settings
+
+
+def _check_log_level(settings: dict[str, Any]) -> None:
+    """`LOG_LEVEL` in any case (`debug` is `DEBUG`); logging itself knows only upper case,
+    and an unknown name made every start a traceback."""
+    given = settings["LOG_LEVEL"]
+    level = str(given).strip().upper()
+    if level not in logging.getLevelNamesMapping():
+        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL: {given!r}")
+    settings["LOG_LEVEL"] = level
+
+
+def _check_rate_limits(settings: dict[str, Any]) -> None:
+    """Refuse a rate limit Flask-Limiter cannot read: it would log an error on each request
+    and enforce nothing, so a typo would switch the login limit off."""
+    from limits import parse_many
+
+    for name in RATE_LIMIT_SETTINGS:
+        try:
+            parse_many(str(settings[name]))
+        except ValueError:
+            raise ConfigError(
+                f"{name} must be a rate limit such as '5 per 15 minutes', got {settings[name]!r}"
+            ) from None
+
+
+def _check_password_hashing(settings: dict[str, Any]) -> None:
+    """argon2's own minimums, checked here: below them every hash fails, so no one could
+    register or log in while the shop looked healthy."""
+    time_cost = settings["PASSWORD_HASH_TIME_COST"]
+    memory_cost = settings["PASSWORD_HASH_MEMORY_COST"]
+    parallelism = settings["PASSWORD_HASH_PARALLELISM"]
+    for name, value in (
+        ("PASSWORD_HASH_TIME_COST", time_cost),
+        ("PASSWORD_HASH_PARALLELISM", parallelism),
+        ("PASSWORD_HASH_MEMORY_COST", memory_cost),
+    ):
+        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+            raise ConfigError(f"{name} must be a positive integer")
+    if memory_cost < 8 * parallelism:
+        raise ConfigError(
+            "PASSWORD_HASH_MEMORY_COST (KiB) must be at least 8 times PASSWORD_HASH_PARALLELISM"
+        )
