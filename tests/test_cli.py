@@ -203,3 +203,26 @@ def test_help_lists_the_commands_despite_a_settings_problem(monkeypatch):
     assert "Traceback" not in result.output
     for command in ("init-db", "create-user", "demo", "serve", "sessions-cleanup", "media"):
         assert f"\n  {command} " in result.output, command
+
+
+def test_serve_runs_the_gunicorn_beside_its_own_python(run_cli, monkeypatch, tmp_path):
+    """`.venv/bin/storefront serve` with another environment's gunicorn first on PATH (an
+    activated venv) ran that one, which imports another `storefront`, or none."""
+    import os
+    import sys
+
+    elsewhere = tmp_path / "other-venv" / "bin"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "gunicorn").write_text("#!/bin/sh\nexit 1\n")
+    (elsewhere / "gunicorn").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{elsewhere}{os.pathsep}{os.environ['PATH']}")
+    started = []
+    monkeypatch.setattr(os, "execv", lambda path, args: started.append((path, args)))
+
+    result = run_cli("serve", "--port", "5650", "--workers", "3")
+
+    assert result.exit_code == 0, result.output
+    own = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    assert started == [
+        (own, [own, "--bind", "127.0.0.1:5650", "--workers", "3", "storefront.wsgi:app"])
+    ]

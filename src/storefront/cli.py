@@ -216,7 +216,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
     The shop logs one line per request itself; gunicorn's access log would repeat it, with
     the tokens of confirmation and reset links in its paths, so it stays off.
     """
-    gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    gunicorn = _gunicorn()
     args = [
         gunicorn,
         "--bind",
@@ -226,6 +226,18 @@ def serve_command(host: str, port: int, workers: int) -> None:
         "storefront.wsgi:app",
     ]
     os.execv(gunicorn, args)  # noqa: S606 - replaces this process with gunicorn
+
+
+def _gunicorn() -> str:
+    """The gunicorn installed beside this Python (the shop's venv), else the one on PATH.
+
+    `.venv/bin/storefront serve` runs without the venv activated: PATH may name another
+    environment's gunicorn, which would import another `storefront`, or none at all.
+    """
+    beside = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    if os.access(beside, os.X_OK):
+        return beside
+    return shutil.which("gunicorn") or beside
 
 
 def shop_commands() -> list[click.Command]:
