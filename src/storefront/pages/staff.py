@@ -60,7 +60,12 @@ def _checked_picture(form: ProductForm) -> media.CheckedImage | None:
 
 
 def _save(form: ProductForm, product: Product | None) -> Product | None:
-    """Create or change the product and set its picture, all or nothing; None when refused."""
+    """Create or change the product, then set its picture; None when refused.
+
+    The picture is checked before anything is written, so a refused picture or product
+    changes nothing. Storing the checked picture comes after the product's commit: should
+    that fail (a full disk), the product stays, without its new picture.
+    """
     picture = _checked_picture(form)
     if form.picture.errors:
         return None
