@@ -53,8 +53,9 @@ class InputModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
-def _without_null(schema: dict[str, Any]) -> None:
-    """Document each field of a PATCH body with its own type: `null` is not accepted."""
+def without_null(schema: dict[str, Any]) -> None:
+    """Document each optional field with its own type: `null` is not accepted (a PATCH body),
+    or cannot be sent at all (a header)."""
     for field in schema.get("properties", {}).values():
         types = [option for option in field.pop("anyOf", []) if option.get("type") != "null"]
         if len(types) == 1:
@@ -68,7 +69,7 @@ class UpdateModel(InputModel):
     """A PATCH body: every field optional, and one sent as `null` is refused rather than
     silently ignored or erased, so a client never believes it cleared a field."""
 
-    model_config = ConfigDict(json_schema_extra=_without_null)
+    model_config = ConfigDict(json_schema_extra=without_null)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -2,8 +2,10 @@
 
 APIFlask documents bodies, outputs, 400s for inputs and 404s for path ids. The rest of each
 route's answers follows from facts this module reads off the views and the request guard
-(`apikit.guard_api_request`): who may call it, the body it takes, and the shop's one error
-shape; lists carry their pagination headers, and creations their `Location`.
+(`apikit.guard_api_request`): who may call it (the session cookie, and the roles), the body
+it takes, the request size limit and the shop's one error shape; lists carry their
+pagination headers, creations their `Location`, and refusals to come back later their
+`Retry-After`.
 """
 
 from __future__ import annotations
@@ -30,18 +32,37 @@ ERROR_SCHEMA: dict[str, Any] = {
     },
 }
 
+#: Where APIFlask puts `ERROR_SCHEMA` in the document.
+ERROR_REF = "#/components/schemas/HTTPError"
+
+#: The security scheme of every route with a role rule: the login's session cookie.
+SESSION_SCHEME = "session"
+
 PAGE_HEADERS = {
     "X-Total-Count": {
         "description": "How many items all pages hold.",
-        "schema": {"type": "integer"},
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
     },
     "Link": {
         "description": "RFC 8288 links to the first, prev, next and last pages.",
+        "required": True,
         "schema": {"type": "string"},
     },
 }
 LOCATION_HEADER = {
-    "Location": {"description": "URL of the new resource.", "schema": {"type": "string"}}
+    "Location": {
+        "description": "URL of the new resource.",
+        "required": True,
+        "schema": {"type": "string"},
+    }
+}
+RETRY_AFTER_HEADER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again.",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    }
 }
 
 
@@ -56,6 +77,14 @@ def init_openapi(app: APIFlask) -> None:
     app.config["AUTO_SERVERS"] = False
     app.config["HTTP_ERROR_SCHEMA"] = ERROR_SCHEMA
     app.config["VALIDATION_ERROR_SCHEMA"] = ERROR_SCHEMA
+    app.config["SECURITY_SCHEMES"] = {
+        SESSION_SCHEME: {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": app.config["SESSION_COOKIE_NAME"],
+            "description": "The session cookie `POST /api/login` sets.",
+        }
+    }
 
     @app.spec_processor
     def complete_answers(spec: dict[str, Any]) -> dict[str, Any]:
@@ -80,17 +109,36 @@ def _complete(operation: dict[str, Any], method: str, view: Any) -> None:
     body = declared_body(view)
     if body is not None:
         operation["requestBody"]["required"] = True
+    rule = getattr(view, "access_check", None)
+    if rule is not None:
+        operation["security"] = [{SESSION_SCHEME: _restricted_to(rule.roles)}]
     for status, reason in _shared_answers(method, view, body).items():
         responses.setdefault(str(status), _error(reason))
     ok = responses.get("200", {})
     if method == "GET" and _schema(ok).get("type") == "array":
-        ok["headers"] = PAGE_HEADERS
+        _add_headers(ok, PAGE_HEADERS)
     if "201" in responses:
-        responses["201"]["headers"] = LOCATION_HEADER
+        _add_headers(responses["201"], LOCATION_HEADER)
+    for status in ("429", "503"):
+        if status in responses:
+            _add_headers(responses[status], RETRY_AFTER_HEADER)
+
+
+def _restricted_to(roles: tuple[str, ...]) -> list[str]:
+    """The roles a route is limited to, as OpenAPI 3.1 lets a security requirement name
+    them; none when any logged-in user may call it."""
+    return [] if set(roles) == set(ROLES) else list(roles)
+
+
+def _add_headers(response: dict[str, Any], headers: dict[str, Any]) -> None:
+    """Add `headers` to those a route already documents for this answer (its own win)."""
+    response["headers"] = {**headers, **response.get("headers", {})}
 
 
 def _shared_answers(method: str, view: Any, body: str | None) -> dict[int, str]:
-    """The statuses a route gives whatever it does, from the guard and its role rule."""
+    """The statuses a route gives whatever it does: from the guard, its role rule and the
+    request size limit (Werkzeug refuses a body over `MAX_CONTENT_LENGTH` once it is read,
+    and the guard reads the body of every unsafe request)."""
     answers: dict[int, str] = {}
     rule = getattr(view, "access_check", None)
     roles = rule.roles if rule is not None else None
@@ -105,6 +153,8 @@ def _shared_answers(method: str, view: Any, body: str | None) -> dict[int, str]:
     elif method in UNSAFE_METHODS:
         answers[400] = "This route takes no body (or `{}`), and one was sent."
         answers[415] = "This route takes no body, and one that is not JSON was sent."
+    if method in UNSAFE_METHODS:
+        answers[413] = "The request is larger than the server takes (`MAX_CONTENT_LENGTH`)."
     answers[503] = "The database is unavailable or busy: retry after Retry-After seconds."
     return answers
 
@@ -112,7 +162,17 @@ def _shared_answers(method: str, view: Any, body: str | None) -> dict[int, str]:
 def _error(reason: str) -> dict[str, Any]:
     return {
         "description": reason,
-        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/HTTPError"}}},
+        "content": {"application/json": {"schema": {"$ref": ERROR_REF}}},
+    }
+
+
+def error_answer(reason: str, **keys: dict[str, Any]) -> dict[str, Any]:
+    """An error answer (for a route's `@bp.doc(responses=...)`) whose body has `keys` besides
+    the shop's error shape, such as the `items` a conflict names."""
+    extra = {"type": "object", "properties": keys}
+    return {
+        "description": reason,
+        "content": {"application/json": {"schema": {"allOf": [{"$ref": ERROR_REF}, extra]}}},
     }
 
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from apiflask import APIBlueprint
+from flask import Response, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .apikit import OutputModel
 from .extensions import db
 from .sessions import session_store_ready
 
@@ -15,13 +18,35 @@ bp = APIBlueprint("ops", __name__, tag="Operations")
 log = logging.getLogger("storefront.ops")
 
 
+class ProbeOut(OutputModel):
+    """A probe's 200."""
+
+    status: Literal["ok"]
+
+
+class NotReadyOut(OutputModel):
+    """A readiness probe's 503: what does not answer."""
+
+    status: Literal["unavailable"]
+    error: Literal["database unreachable", "redis unreachable"]
+
+
+NOT_READY = {
+    "description": "The database, or the sessions' Redis, does not answer",
+    "content": {"application/json": {"schema": NotReadyOut.model_json_schema()}},
+}
+
+
 @bp.get("/healthz")
+@bp.output(ProbeOut)
 def healthz():
     """The process is up."""
     return {"status": "ok"}
 
 
 @bp.get("/readyz")
+@bp.output(ProbeOut)
+@bp.doc(responses={503: NOT_READY})
 def readyz():
     """The database answers, and Redis too when sessions live there; 503 when one does not."""
     try:
@@ -29,8 +54,15 @@ def readyz():
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("readiness check failed: database unreachable")
-        return {"status": "unavailable", "error": "database unreachable"}, 503
+        return _not_ready("database unreachable")
     if not session_store_ready():
         log.warning("readiness check failed: Redis unreachable")
-        return {"status": "unavailable", "error": "redis unreachable"}, 503
+        return _not_ready("redis unreachable")
     return {"status": "ok"}
+
+
+def _not_ready(error: str) -> Response:
+    """The 503 answer, built here: `@bp.output` would shape it as the 200's body."""
+    response = jsonify(NotReadyOut(status="unavailable", error=error).model_dump())
+    response.status_code = 503
+    return response

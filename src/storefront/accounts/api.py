@@ -10,6 +10,7 @@ from .. import sessions
 from ..apikit import ApiError, PageQuery, created_headers, empty_response, page_headers, paginate
 from ..auth import current_user, load_current_user, login_required, role_required
 from ..extensions import db
+from ..openapi import error_answer
 from . import limits, service
 from .models import User
 from .schemas import (
@@ -119,7 +120,10 @@ def delete_user(user_id: int):
 @bp.doc(
     responses={
         401: "Wrong username or password (the same answer for an unknown user)",
-        403: "Email not confirmed yet",
+        403: error_answer(
+            "Email not confirmed yet (or a cross-site request)",
+            resend_url={"type": "string", "description": "Where to ask for a new link."},
+        ),
         429: limits.RATE_LIMITED,
     }
 )

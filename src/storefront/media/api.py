@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from urllib.parse import quote
 
-from apiflask import APIBlueprint
+from apiflask import APIBlueprint, FileSchema
 from flask import Response, abort, redirect, request
 from werkzeug.wsgi import FileWrapper
 
@@ -24,9 +24,30 @@ bp = APIBlueprint("media_api", __name__, url_prefix="/api", tag="Files")
 PUBLIC_CACHE = "public, max-age=31536000, immutable"
 #: Private files: only the browser may keep them, and it asks again (a cheap 304) each time.
 PRIVATE_CACHE = "private, no-cache"
+#: What a download carries, as `_send` writes it; a 304 carries the same.
+DOWNLOAD_HEADERS = {
+    "ETag": {
+        "description": "Strong validator of the bytes: send it back in `If-None-Match`.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Cache-Control": {
+        "description": f"`{PRIVATE_CACHE}` for private files, `{PUBLIC_CACHE}` for public ones.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+    "Content-Disposition": {
+        "description": "`inline` for images, `attachment` for other files, with the file's name.",
+        "required": True,
+        "schema": {"type": "string"},
+    },
+}
 FILE_RESPONSES = {
-    200: "The bytes",
-    304: "Not modified",
+    200: {"headers": DOWNLOAD_HEADERS},
+    304: {
+        "description": "Not modified: `If-None-Match` names the current ETag. No body.",
+        "headers": DOWNLOAD_HEADERS,
+    },
     401: "Not logged in, and the file is not public (or does not exist)",
     404: "No such file, or another user's private one",
 }
@@ -75,6 +96,7 @@ def put_product_image(product_id: int, body: UploadIn):
 
 
 @bp.get("/files/<int:file_id>")
+@bp.output(FileSchema(), content_type="*/*", description="The bytes, in the type they have")
 @bp.doc(responses=FILE_RESPONSES)
 def get_file(file_id: int):
     """The bytes of a file (of an image: its display size); public ones for anyone."""
@@ -83,6 +105,7 @@ def get_file(file_id: int):
 
 
 @bp.get("/files/<int:file_id>/thumbnail")
+@bp.output(FileSchema(), content_type="*/*", description="The thumbnail's bytes")
 @bp.doc(responses=FILE_RESPONSES)
 def get_thumbnail(file_id: int):
     """The thumbnail of an image."""

@@ -6,8 +6,17 @@ from apiflask import APIBlueprint
 
 from ..apikit import PageQuery, created_headers, page_headers, paginate
 from ..auth import current_user, login_required
+from ..openapi import error_answer
 from . import service
-from .schemas import CartItemIn, CartOut, CartQuantityIn, CheckoutHeaders, OrderOut
+from .schemas import (
+    REPLAYED_HEADER,
+    SHORT_LINES,
+    CartItemIn,
+    CartOut,
+    CartQuantityIn,
+    CheckoutHeaders,
+    OrderOut,
+)
 
 bp = APIBlueprint("orders_api", __name__, url_prefix="/api", tag="Cart and orders")
 
@@ -24,7 +33,12 @@ def view_cart():
 @login_required
 @bp.input(CartItemIn, arg_name="body")
 @bp.output(CartOut)
-@bp.doc(responses={404: "Unknown or inactive product", 409: "More than in stock"})
+@bp.doc(
+    responses={
+        404: "Unknown or inactive product",
+        409: error_answer("More than in stock", items=SHORT_LINES),
+    }
+)
 def add_to_cart(body: CartItemIn):
     """Add a product to your cart (added to its line if already there)."""
     return service.add_to_cart(current_user, body.product_id, body.quantity)
@@ -34,7 +48,9 @@ def add_to_cart(body: CartItemIn):
 @login_required
 @bp.input(CartQuantityIn, arg_name="body")
 @bp.output(CartOut)
-@bp.doc(responses={404: "Not in the cart", 409: "More than in stock"})
+@bp.doc(
+    responses={404: "Not in the cart", 409: error_answer("More than in stock", items=SHORT_LINES)}
+)
 def set_cart_quantity(product_id: int, body: CartQuantityIn):
     """Set the quantity of a line of your cart; 0 removes it."""
     return service.set_cart_quantity(current_user, product_id, body.quantity)
@@ -55,8 +71,12 @@ def remove_from_cart(product_id: int):
 @bp.output(OrderOut, status_code=201)
 @bp.doc(
     responses={
+        201: {"headers": REPLAYED_HEADER},
         400: "Empty cart or bad Idempotency-Key",
-        409: "Not enough stock or no longer on sale (`items` names the lines); nothing changed",
+        409: error_answer(
+            "Not enough stock or no longer on sale (`items` names the lines); nothing changed",
+            items=SHORT_LINES,
+        ),
     }
 )
 def checkout(headers: CheckoutHeaders):
@@ -89,7 +109,14 @@ def get_order(order_id: int):
 @bp.post("/orders/<int:order_id>/cancel")
 @login_required
 @bp.output(OrderOut)
-@bp.doc(responses={409: "The order can no longer be cancelled"})
+@bp.doc(
+    responses={
+        409: error_answer(
+            "The order can no longer be cancelled",
+            order_status={"type": "string", "description": "The order's status now."},
+        )
+    }
+)
 def cancel_order(order_id: int):
     """Cancel a placed order; its items go back in stock."""
     return service.cancel_order(current_user, order_id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Any
 
-from ..apikit import MAX_ID, InputModel, OutputModel, Timestamp
-from .service import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_QUANTITY
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from ..apikit import MAX_ID, InputModel, OutputModel, Timestamp, without_null
+from .service import MAX_IDEMPOTENCY_KEY_LENGTH, MAX_QUANTITY, ShortLine
 
 
 class CartItemIn(InputModel):
@@ -20,16 +22,43 @@ class CartQuantityIn(InputModel):
 
 
 class CheckoutHeaders(BaseModel):
-    """`Idempotency-Key`: the same key again returns the order it placed, never a second one."""
+    """`Idempotency-Key`: the same key again returns the order it placed, never a second one.
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    Its rule is `service.check_idempotency_key`'s, which the checkout applies, so the API and
+    the checkout page refuse a bad key alike; the document only states it (printable ASCII
+    is space to tilde).
+    """
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, json_schema_extra=without_null)
 
     idempotency_key: str | None = Field(
         None,
         alias="Idempotency-Key",
         description=f"1 to {MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters "
         "(checked by the checkout, which names the header in its 400)",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": MAX_IDEMPOTENCY_KEY_LENGTH,
+            "pattern": "^[ -~]*$",
+        },
     )
+
+
+#: The header of a checkout answered with the order an earlier one placed under its key.
+REPLAYED_HEADER = {
+    "Idempotent-Replayed": {
+        "description": "`true` when the `Idempotency-Key` was used before: the order is that "
+        "first checkout's, and nothing else happened.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+
+#: What a 409 for short stock names besides the error: each line short, asked and left.
+SHORT_LINES: dict[str, Any] = {
+    "type": "array",
+    "items": TypeAdapter(ShortLine).json_schema(),
+    "description": "The lines short of stock (or no longer on sale): asked for, and left.",
+}
 
 
 class CartLineOut(OutputModel):
