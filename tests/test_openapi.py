@@ -82,6 +82,19 @@ def test_a_download_and_its_304_are_as_documented(app, client, user, login_as):
     assert again.content == b""
 
 
+def test_a_deletion_answers_no_content_and_names_no_content_type(app, client, user, login_as):
+    login_as(client, user)
+    files = {"file": (io.BytesIO(b"plain text"), "notes.txt", "text/plain")}
+    file_id = client.post("/api/upload", data=files).get_json()["id"]
+    where = {"path_parameters": {"file_id": file_id}}
+
+    deleted = call(app, "/api/files/{file_id}", "DELETE", user, **where)
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert "content-type" not in deleted.headers
+    assert "content" not in documented(app, "/api/files/{file_id}", "delete", 204)
+
+
 def test_a_checkout_short_of_stock_and_a_replayed_one_are_as_documented(
     app, db, client, user, login_as, product_factory
 ):

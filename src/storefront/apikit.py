@@ -341,5 +341,8 @@ def _refuse_unexpected_body() -> None:
 
 
 def empty_response(status: int = 204) -> Response:
-    """An answer with no body, such as a 204 after a delete."""
-    return Response(status=status)
+    """An answer with no body, such as a 204 after a delete, and so with no Content-Type:
+    Werkzeug gives every response one (`text/html`), which the document does not promise."""
+    response = Response(status=status)
+    del response.headers["Content-Type"]
+    return response
