@@ -52,6 +52,18 @@ def test_matching_if_none_match_answers_304_without_a_body(client, image, which)
     assert client.get(image[which], headers={"If-None-Match": '"other"'}).status_code == 200
 
 
+@pytest.mark.parametrize("if_match", ['"other"', "garbage", 'W/"other", "else"'])
+def test_if_match_naming_another_version_is_a_json_412_without_the_bytes(client, image, if_match):
+    response = client.get(image["url"], headers={"If-Match": if_match})
+
+    assert response.status_code == 412
+    assert response.mimetype == "application/json"
+    assert "error" in response.get_json()
+    etag = client.get(image["url"]).headers["ETag"]
+    for matching in (etag, "*"):
+        assert client.get(image["url"], headers={"If-Match": matching}).status_code == 200
+
+
 def test_non_image_file_is_offered_as_a_download(client, user, login_as, upload):
     login_as(client, user)
     body = upload(client, b"<script>alert(1)</script>", "notes.html", path="/api/upload")

@@ -161,7 +161,14 @@ def _send(record: StoredFile, key: str, etag: str, size: int) -> Response:
     response.headers["Cache-Control"] = PUBLIC_CACHE if record.public else PRIVATE_CACHE
     response.headers["Content-Disposition"] = _disposition(record)
     response.headers["X-Content-Type-Options"] = "nosniff"
+    if request.if_match and not request.if_match.contains(etag):
+        # Checked here, not by make_conditional: Werkzeug sends the bytes under its 412, and
+        # gives a 412 for `If-Match: *` too, which any stored file matches.
+        stream.close()
+        abort(412, description="The file's ETag matches none in If-Match.")
     response = response.make_conditional(request)
+    if response.status_code == 412:
+        response.status_code = 200
     if response.status_code == 304:
         stream.close()
     return response
