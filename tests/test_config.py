@@ -132,7 +132,8 @@ def test_the_mapping_takes_flaskrs_database_path(tmp_path, app):
         db.engine.dispose()
     for memory in ("sqlite://", ":memory:"):
         in_memory = create_app({"TESTING": True, "DATABASE": memory, "RATELIMIT_ENABLED": False})
-        assert in_memory.config["SQLALCHEMY_DATABASE_URI"] == "sqlite://"
+        # In memory means a private file, gone with the app (see _private_sqlite_file).
+        assert "storefront-memory-" in in_memory.config["SQLALCHEMY_DATABASE_URI"]
         memory_runner = in_memory.test_cli_runner()
         assert memory_runner.invoke(args=["init-db"]).exit_code == 0
         memory_runner.invoke(args=["create-user", "flo", "flo@example.com", "--password", password])

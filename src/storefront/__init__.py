@@ -5,8 +5,11 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shutil
+import tempfile
 import time
 import uuid
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ from urllib.parse import quote
 from apiflask import APIFlask
 from flask import g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from werkzeug.exceptions import NotFound
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -174,8 +177,25 @@ def _sqlite_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
+def _private_sqlite_file(app: APIFlask, uri: str) -> str:
+    """`uri`, or for an in-memory SQLite database a new file in a folder removed with the app.
+
+    In memory, SQLite is one connection every thread shares (Flask-SQLAlchemy's StaticPool):
+    two requests at once ran inside each other's transactions, and ten buyers racing for the
+    last unit got 409s and 503s and no order. A private file keeps what `:memory:` gives a
+    test (a fresh, empty database of its own, gone afterwards) with the locking of any file.
+    """
+    url = make_url(uri)
+    if url.get_backend_name() != "sqlite" or url.database not in (None, "", ":memory:"):
+        return uri
+    folder = tempfile.mkdtemp(prefix="storefront-memory-")
+    weakref.finalize(app, shutil.rmtree, folder, ignore_errors=True)
+    return f"sqlite:///{Path(folder) / 'storefront.db'}"
+
+
 def _init_database(app: APIFlask) -> None:
-    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    uri = _private_sqlite_file(app, app.config["SQLALCHEMY_DATABASE_URI"])
+    app.config["SQLALCHEMY_DATABASE_URI"] = uri
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}))
     # A database error would otherwise log its statement's values: password hashes, tokens.
     options.setdefault("hide_parameters", True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from storefront import create_app, init_rate_limits
 from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.orders.models import Order
@@ -124,3 +125,29 @@ def test_cancels_and_checkouts_of_the_same_products_never_deadlock(live_server):
 
         statuses = [r.status_code for r in responses]
         assert statuses == [200] * pairs + [201] * pairs, (rounds, statuses)
+
+
+def test_an_app_on_in_memory_sqlite_places_one_order_for_the_last_unit(app):
+    """`DATABASE=":memory:"`, as Flask's tutorial allows: requests at once still stay apart.
+
+    In memory, every thread used to share one connection, and so each other's transactions:
+    the ten buyers got 409s and 503s, and no order was placed.
+    """
+    memory = create_app({"TESTING": True, "DATABASE": ":memory:", "RATELIMIT_ENABLED": False})
+    assert memory.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    with memory.app_context():
+        product_id = ProductFactory(stock=1).id
+        buyer_ids = [buyer.id for buyer in UserFactory.create_batch(BUYERS)]
+    clients = [memory.test_client() for _ in buyer_ids]
+    for client, buyer_id in zip(clients, buyer_ids, strict=True):
+        with client.session_transaction() as session:
+            session["user_id"] = buyer_id
+        line = {"product_id": product_id, "quantity": 1}
+        assert client.post("/api/cart/items", json=line).status_code == 200
+
+    responses = all_at_once([lambda c=c: c.post("/api/cart/checkout") for c in clients])
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] + [409] * (BUYERS - 1), [r.get_json() for r in responses]
+    assert memory.test_client().get(f"/api/products/{product_id}").get_json()["stock"] == 0
+    init_rate_limits(app)  # the one limiter follows the last app built: give it back
