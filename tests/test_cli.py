@@ -100,6 +100,7 @@ def test_init_db_builds_the_schema_on_an_empty_database(make_app, tmp_path):
     app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'fresh.db'}")
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
+    assert "Initialized the database" in result.output  # as Flask's tutorial says it
     with app.app_context():
         tables = set(inspect(db.engine).get_table_names())
         db.engine.dispose()
