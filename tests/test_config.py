@@ -70,6 +70,15 @@ def test_a_store_url_the_shop_cannot_use_is_refused_at_start(setting, value, sai
         create_app({"TESTING": True, setting: value})
 
 
+@pytest.mark.parametrize(
+    "key", ["DATABASE_URI", "SQLALCHEMY_DATABASE_URL", "database_url", "DB_URL", "db_uri"]
+)
+def test_a_database_named_under_another_spelling_is_refused_not_ignored(key, tmp_path):
+    """Taken as any other key, it was never read: the app ran on instance/storefront.db."""
+    with pytest.raises(ConfigError, match=f"{key} is not a setting: .*DATABASE_URL"):
+        create_app({"TESTING": True, key: f"sqlite:///{tmp_path / 'meant.db'}"})
+
+
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg2"])
 def test_postgres_urls_use_psycopg3(scheme):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"{scheme}://u@h/db"})

@@ -176,8 +176,28 @@ def _development_secret(instance_path: str) -> str:
     return key
 
 
+#: The names the mapping takes for the database (see build_settings).
+DATABASE_SETTINGS = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "DATABASE")
+_DATABASE_LOOKALIKE = re.compile(r"(SQLALCHEMY_)?(DATABASE|DB)(_UR[IL])?", re.IGNORECASE)
+
+
+def _check_database_setting_names(overrides: Mapping[str, Any]) -> None:
+    """Refuse a database named under another spelling (`DATABASE_URI`, `database_url`, …).
+
+    Any other key is taken as it is and never read, so the app would quietly run on the
+    default database, `instance/storefront.db` beside the tests, instead of the one named.
+    """
+    for key in overrides:
+        if key not in DATABASE_SETTINGS and _DATABASE_LOOKALIKE.fullmatch(str(key)):
+            raise ConfigError(
+                f"{key} is not a setting: name the database with "
+                f"{', '.join(DATABASE_SETTINGS[:-1])} or DATABASE (a SQLite file's path)"
+            )
+
+
 def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """Merge environment and overrides, then fill derived values and refuse unsafe ones."""
+    _check_database_setting_names(overrides or {})
     settings = from_environment(instance_path)
     settings.update(overrides or {})
     if overrides and "DATABASE_URL" in overrides and "SQLALCHEMY_DATABASE_URI" not in overrides:
