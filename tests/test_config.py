@@ -79,6 +79,35 @@ def test_a_database_named_under_another_spelling_is_refused_not_ignored(key, tmp
         create_app({"TESTING": True, key: f"sqlite:///{tmp_path / 'meant.db'}"})
 
 
+def test_the_mapping_reads_switches_and_lists_spelt_as_in_the_environment(tmp_path, app):
+    """A string "false" was a true value (confirmation stayed required, a test cookie became
+    Secure) and a string of types allowed any type it contained a piece of."""
+    built = create_app(
+        {
+            "TESTING": True,
+            "DATABASE": str(tmp_path / "spelt.db"),
+            "REQUIRE_EMAIL_CONFIRMATION": "false",
+            "RATELIMIT_ENABLED": "0",
+            "SESSION_COOKIE_SECURE": "off",
+            "UPLOAD_ALLOWED_TYPES": "text/plain, application/pdf",
+        }
+    )
+    assert built.config["UPLOAD_ALLOWED_TYPES"] == ("text/plain", "application/pdf")
+    assert built.config["RATELIMIT_ENABLED"] is False
+    assert built.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    client = built.test_client()
+    account = {"username": "sam", "email": "sam@example.com", "password": "a-long-password!"}
+    assert client.post("/api/users", json=account).status_code == 201
+    login = client.post("/api/login", json={"username": "sam", "password": account["password"]})
+    assert login.status_code == 200, login.get_json()
+    assert "Secure" not in login.headers["Set-Cookie"]
+    with built.app_context():
+        db.engine.dispose()
+    with pytest.raises(ConfigError, match="SMTP_STARTTLS must be a boolean"):
+        create_app({"TESTING": True, "SMTP_STARTTLS": "maybe"})
+    init_rate_limits(app)  # the one limiter follows the last app built: give it back
+
+
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg2"])
 def test_postgres_urls_use_psycopg3(scheme):
     app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"{scheme}://u@h/db"})

@@ -28,16 +28,28 @@ class ConfigError(RuntimeError):
     """Raised at start-up when the settings cannot give a safe, working app."""
 
 
-def _env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    value = raw.strip().lower()
+def _bool_setting(name: str, raw: Any) -> bool:
+    """A switch: a bool, or spelt as in the environment (`1`/`0`, `true`/`false`, `on`/`off`)."""
+    if isinstance(raw, bool):
+        return raw
+    value = str(raw).strip().lower()
     if value in {"1", "true", "yes", "on"}:
         return True
     if value in {"0", "false", "no", "off"}:
         return False
     raise ConfigError(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return _bool_setting(name, raw)
+
+
+def _content_types(raw: str) -> tuple[str, ...]:
+    """`image/png,text/plain` as a tuple of types."""
+    return tuple(t.strip() for t in raw.split(",") if t.strip())
 
 
 def _env_int(name: str, default: int) -> int:
@@ -115,13 +127,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX") or "storefront",
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024),
-        "UPLOAD_ALLOWED_TYPES": tuple(
-            t.strip()
-            for t in os.environ.get(
+        "UPLOAD_ALLOWED_TYPES": _content_types(
+            os.environ.get(
                 "UPLOAD_ALLOWED_TYPES",
                 "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain",
-            ).split(",")
-            if t.strip()
+            )
         ),
         "IMAGE_MAX_PIXELS": _env_int("IMAGE_MAX_PIXELS", 40_000_000),
         "IMAGE_DISPLAY_SIZE": _env_int("IMAGE_DISPLAY_SIZE", 1280),
@@ -176,6 +186,14 @@ def _development_secret(instance_path: str) -> str:
     return key
 
 
+#: The settings that are switches (see `_bool_setting`).
+BOOLEAN_SETTINGS = (
+    "SESSION_COOKIE_SECURE",
+    "RATELIMIT_ENABLED",
+    "REQUIRE_EMAIL_CONFIRMATION",
+    "SMTP_STARTTLS",
+    "MAIL_IN_BACKGROUND",
+)
 #: The names the mapping takes for the database (see build_settings).
 DATABASE_SETTINGS = ("DATABASE_URL", "SQLALCHEMY_DATABASE_URI", "DATABASE")
 _DATABASE_LOOKALIKE = re.compile(r"(SQLALCHEMY_)?(DATABASE|DB)(_UR[IL])?", re.IGNORECASE)
@@ -200,6 +218,12 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     _check_database_setting_names(overrides or {})
     settings = from_environment(instance_path)
     settings.update(overrides or {})
+    # The mapping takes values as the environment spells them too: a string "false" is
+    # not a true value, and a string of types is not a collection of one-letter ones.
+    for key in BOOLEAN_SETTINGS:
+        settings[key] = _bool_setting(key, settings[key])
+    if isinstance(settings["UPLOAD_ALLOWED_TYPES"], str):
+        settings["UPLOAD_ALLOWED_TYPES"] = _content_types(settings["UPLOAD_ALLOWED_TYPES"])
     if overrides and "DATABASE_URL" in overrides and "SQLALCHEMY_DATABASE_URI" not in overrides:
         # The mapping takes the variables' names too: `DATABASE_URL` is Flask-SQLAlchemy's URI.
         settings["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
@@ -240,9 +264,8 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         # A test reads the mail server right after the request: the mail must be there.
         settings["MAIL_IN_BACKGROUND"] = False
     if testing or env == "development":
-        settings["SESSION_COOKIE_SECURE"] = bool(
-            (overrides or {}).get("SESSION_COOKIE_SECURE", False)
-        )
+        given = "SESSION_COOKIE_SECURE" in (overrides or {})
+        settings["SESSION_COOKIE_SECURE"] = given and settings["SESSION_COOKIE_SECURE"]
     for key in (
         "MAX_CONTENT_LENGTH",
         "SESSION_LIFETIME_SECONDS",
