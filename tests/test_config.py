@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from storefront import create_app, init_rate_limits
 from storefront.config import ConfigError
@@ -177,6 +180,38 @@ def test_the_mapping_takes_flaskrs_database_path(tmp_path, app):
         memory_runner.invoke(args=["create-user", "flo", "flo@example.com", "--password", password])
         assert in_memory.test_client().post("/api/login", json=login).status_code == 200
     init_rate_limits(app)  # the one limiter follows the last app built: give it back
+
+
+def _server_connections(app) -> int:
+    """How many connections the PostgreSQL server has open to the app's database."""
+    query = text("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
+    with app.app_context():
+        count = db.session.scalar(query)
+        db.session.remove()
+    return count
+
+
+def test_an_app_let_go_closes_its_database_connections(app, database_url, tmp_path):
+    """A test's own app, never disposed, kept its pooled connections open on the server
+    until something collected them: psycopg then reports a ResourceWarning, an error under
+    `filterwarnings = error` in whichever test happens to run."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("counts the PostgreSQL server's connections")
+
+    def used_app() -> weakref.ref:
+        built = create_app(
+            {"TESTING": True, "DATABASE_URL": database_url, "UPLOAD_FOLDER": str(tmp_path / "up")}
+        )
+        status = built.test_client().get("/readyz").status_code
+        assert status == 200
+        return weakref.ref(built)
+
+    before = _server_connections(app)
+    let_go = used_app()
+    init_rate_limits(app)  # the one limiter follows the last app built: give it back
+    gc.collect()
+    assert let_go() is None
+    assert _server_connections(app) == before
 
 
 def test_mail_goes_out_in_the_background_except_under_testing(production, monkeypatch):

@@ -29,6 +29,7 @@ from .errors import init_errors
 from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
 from .openapi import init_openapi
 from .sessions import current_session_id, init_sessions, raise_session_store_failure
+from .testing.client import BufferedClient
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 log = logging.getLogger("storefront.request")
@@ -75,6 +76,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         static_folder="pages/static",
     )
     app.url_map.converters["int"] = IdConverter
+    app.test_client_class = BufferedClient
     settings = config_module.build_settings(app.instance_path, config)
     app.config.update(settings)
     app.config.update(
@@ -203,6 +205,10 @@ def _init_database(app: APIFlask) -> None:
         options.setdefault("pool_pre_ping", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
+    with app.app_context():
+        # An app let go without closing its pool (a test's) left its connections to the
+        # garbage collector, which psycopg reports as a ResourceWarning at some later test.
+        weakref.finalize(app, db.engine.dispose)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR, render_as_batch=True, compare_type=True)
     # Import every model so the metadata (and Alembic) know all tables.
     from . import models  # noqa: F401

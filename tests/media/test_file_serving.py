@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
+
 import pytest
 from media_samples import make_image
 
@@ -62,6 +65,19 @@ def test_if_match_naming_another_version_is_a_json_412_without_the_bytes(client,
     etag = client.get(image["url"]).headers["ETag"]
     for matching in (etag, "*"):
         assert client.get(image["url"], headers={"If-Match": matching}).status_code == 200
+
+
+def test_a_file_the_apps_own_test_client_never_reads_is_not_left_open(app, image, user, login_as):
+    """`app.test_client()`, as a test of its own writes it: Flask's client kept the response
+    streaming, so the file stayed open until the garbage collector reported it (a
+    ResourceWarning, an error under `filterwarnings = error`, in whichever test ran then)."""
+    own = app.test_client()
+    login_as(own, user)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert own.get(image["url"]).status_code == 200
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 def test_non_image_file_is_offered_as_a_download(client, user, login_as, upload):

@@ -31,6 +31,7 @@ from storefront import create_app, init_rate_limits
 from storefront.extensions import db as _db
 from storefront.extensions import limiter
 
+from .client import BufferedClient
 from .factories import ProductFactory, UserFactory
 from .mail import MailOutbox, SmtpServer
 
@@ -173,13 +174,6 @@ def db(app: Flask) -> Iterator[Any]:
             _db.session = original_session
             outer.rollback()
             connection.close()
-
-
-class BufferedClient(FlaskClient):
-    """A test client that reads each response fully and closes it (no open files left)."""
-
-    def open(self, *args: Any, buffered: bool = True, **kwargs: Any) -> Any:
-        return super().open(*args, buffered=buffered, **kwargs)
 
 
 @pytest.fixture
