@@ -171,6 +171,14 @@ def test_unknown_api_route_is_json_404(client):
     assert response.is_json
 
 
+@pytest.mark.parametrize("path", ["/api//products", "/api/products//1", "/api/products/%2F1"])
+def test_a_path_with_doubled_slashes_is_a_json_404_not_a_redirect_page(client, path):
+    for method in (client.get, client.post, client.delete):
+        response = method(path)
+        assert response.status_code == 404, (method, response.status_code)
+        assert response.is_json
+
+
 def test_wrong_method_is_json_405_with_allow(client):
     response = client.put("/api/login", json={})
     assert response.status_code == 405

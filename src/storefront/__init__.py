@@ -76,6 +76,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         static_folder="pages/static",
     )
     app.url_map.converters["int"] = IdConverter
+    # `/api/products//1` (an id holding an encoded slash, `%2F1`) is an unknown path, a JSON
+    # 404: merging the slashes answered it with a redirect, an HTML page on the API.
+    app.url_map.merge_slashes = False
     app.test_client_class = BufferedClient
     settings = config_module.build_settings(app.instance_path, config)
     app.config.update(settings)
