@@ -50,6 +50,7 @@ FILE_RESPONSES = {
     },
     401: "Not logged in, and the file is not public (or does not exist)",
     404: "No such file, or another user's private one",
+    412: "`If-Match` names no current ETag of the file",
 }
 
 
