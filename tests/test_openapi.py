@@ -67,11 +67,15 @@ def test_the_session_cookie_is_the_documented_security_scheme(app, client, user)
     assert "security" not in paths["/api/products"]["get"]
 
 
-def test_a_download_and_its_304_are_as_documented(app, client, user, login_as):
+def _uploaded_text_file(client, user, login_as) -> int:
+    """The id of a small text file `user` has just uploaded."""
     login_as(client, user)
     files = {"file": (io.BytesIO(b"plain text"), "notes.txt", "text/plain")}
-    file_id = client.post("/api/upload", data=files).get_json()["id"]
-    where = {"path_parameters": {"file_id": file_id}}
+    return client.post("/api/upload", data=files).get_json()["id"]
+
+
+def test_a_download_and_its_304_are_as_documented(app, client, user, login_as):
+    where = {"path_parameters": {"file_id": _uploaded_text_file(client, user, login_as)}}
 
     download = call(app, "/api/files/{file_id}", "GET", user, **where)
     assert download.status_code == 200
@@ -83,10 +87,7 @@ def test_a_download_and_its_304_are_as_documented(app, client, user, login_as):
 
 
 def test_a_deletion_answers_no_content_and_names_no_content_type(app, client, user, login_as):
-    login_as(client, user)
-    files = {"file": (io.BytesIO(b"plain text"), "notes.txt", "text/plain")}
-    file_id = client.post("/api/upload", data=files).get_json()["id"]
-    where = {"path_parameters": {"file_id": file_id}}
+    where = {"path_parameters": {"file_id": _uploaded_text_file(client, user, login_as)}}
 
     deleted = call(app, "/api/files/{file_id}", "DELETE", user, **where)
     assert deleted.status_code == 204
