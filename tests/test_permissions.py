@@ -194,6 +194,7 @@ ROUTES = [
     # Operations and documentation
     Route("GET", "/api/openapi.json", anyone(200)),
     Route("GET", "/api/docs", anyone(200)),
+    Route("GET", "/api/docs/<name>", anyone(200), lambda w: {"values": {"name": "swagger-ui.css"}}),
     # Accounts
     Route("POST", "/api/users", anyone(201), new_user_body),
     Route("GET", "/api/users", admin_only(200)),
@@ -399,8 +400,8 @@ def test_the_openapi_document_names_each_status_of_the_table(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
     undocumented = []
     for route in ROUTES:
-        if route.rule in ("/api/openapi.json", "/api/docs"):
-            continue  # the document does not describe itself
+        if route.rule in ("/api/openapi.json", "/api/docs", "/api/docs/<name>"):
+            continue  # the document and its docs page do not describe themselves
         path = route.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
         documented = paths[path][route.method.lower()]["responses"]
         undocumented += [

@@ -72,7 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         json_errors=False,
         instance_path=os.path.abspath(os.environ.get("STOREFRONT_INSTANCE_PATH") or "instance"),
         spec_path="/api/openapi.json",
-        docs_path="/api/docs",
+        docs_path=None,  # apidocs/ serves the docs page, from the shop's origin
         static_folder="pages/static",
     )
     app.url_map.converters["int"] = IdConverter
@@ -242,6 +242,7 @@ def _register_blueprints(app: APIFlask) -> None:
     from . import ops
     from .accounts.api import bp as accounts_api
     from .accounts.views import bp as accounts_pages
+    from .apidocs.views import bp as api_docs
     from .catalog.api import bp as catalog_api
     from .media.api import bp as media_api
     from .orders.api import bp as orders_api
@@ -251,7 +252,7 @@ def _register_blueprints(app: APIFlask) -> None:
     for api_bp in (accounts_api, catalog_api, orders_api, media_api, ops.bp):
         csrf.exempt(api_bp)
         app.register_blueprint(api_bp)
-    for page_bp in (pages, catalogue.bp, shopping.bp, staff.bp, accounts_pages):
+    for page_bp in (pages, catalogue.bp, shopping.bp, staff.bp, accounts_pages, api_docs):
         app.register_blueprint(page_bp)
 
 
@@ -277,7 +278,7 @@ def _register_request_hooks(app: APIFlask) -> None:
             # (the back button on a shared computer after logout). Files say themselves how
             # to cache them. Not `session`: touching it marks every answer `Vary: Cookie`.
             response.headers.setdefault("Cache-Control", "no-store")
-        if response.mimetype == "text/html" and request.path != "/api/docs":
+        if response.mimetype == "text/html":
             response.headers.setdefault(
                 "Content-Security-Policy",
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; "
