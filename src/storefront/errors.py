@@ -138,7 +138,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         description = error.description or error.name
     if wants_json():
         return _json_error(status, description, original.headers.items())
-    if status == 401 and request.method == "GET":
+    if status == 401 and request.method in ("GET", "HEAD"):
+        # HEAD answers as GET would (a link checker, `curl -I`): a redirect, not a bare 401.
         return redirect(f"/login?next={quote(request.full_path.rstrip('?'))}")
     return _page_error(status, error.name, description, original.headers.items())
 

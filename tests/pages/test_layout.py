@@ -105,6 +105,17 @@ def test_a_page_that_needs_a_login_sends_visitors_to_log_in(make_app, app):
     assert response.headers["Location"] == "/login?next=/members%3Ftab%3D1"
 
 
+@pytest.mark.parametrize(
+    "path", ["/cart", "/checkout", "/orders", "/orders/1", "/account", "/staff/products"]
+)
+def test_head_on_a_page_behind_a_login_redirects_to_log_in_as_get_does(client, path):
+    response = client.head(path)
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/login?next={path}"
+    assert response.data == b""
+
+
 def test_a_forbidden_page_is_a_friendly_403(make_app, app, user_factory, login_as):
     shop = make_app()
 
