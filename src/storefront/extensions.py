@@ -14,6 +14,7 @@ from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import DateTime, MetaData, TypeDecorator, delete
 from sqlalchemy.orm import DeclarativeBase, registry
 
@@ -130,8 +131,24 @@ def commits_keep_what_was_read() -> Iterator[None]:
         session.expire_on_commit = True
 
 
+class RefererCheckedCSRFProtect(CSRFProtect):
+    """Flask-WTF's CSRF check, refusing an HTTPS form whose `Referer` is no URL at all as it
+    refuses any other foreign one (400).
+
+    Its same-origin check parses the header with `urlparse`, which raises ValueError for an
+    unclosed IPv6 bracket (`http://[::1`) or a port past 65535: a 500 instead. The token's
+    own check raises no ValueError here: Flask-WTF turns it into a CSRFError first.
+    """
+
+    def protect(self, apply_exemptions: bool = False) -> None:
+        try:
+            super().protect(apply_exemptions=apply_exemptions)
+        except ValueError:
+            raise CSRFError("The referrer header is not a valid URL.") from None
+
+
 migrate = Migrate()
-csrf = CSRFProtect()
+csrf = RefererCheckedCSRFProtect()
 
 #: Redis answers in milliseconds: one silent this long is down (a 503), rather than holding
 #: a worker for redis-py's own timeout (none at all before redis-py 6). A `socket_timeout`

@@ -74,3 +74,31 @@ def test_an_address_at_a_test_domain_is_accepted(client, db, csrf_token):
     data = {"csrf_token": token, "name": "Ada", "email": "ada@shop.test"}
     assert client.post("/form", data=data).status_code == 303
     assert db.session.scalars(select(ContactMessage)).one().email == "ada@shop.test"
+
+
+def _post_over_https(client, csrf_token, referer):
+    token = csrf_token(client, "/form")
+    data = {"csrf_token": token, "name": "Ada", "email": "ada@example.com"}
+    return client.post(
+        "/form", data=data, base_url="https://localhost", headers={"Referer": referer}
+    )
+
+
+def test_an_https_post_from_this_site_is_accepted(client, db, csrf_token):
+    response = _post_over_https(client, csrf_token, "https://localhost/form")
+
+    assert response.status_code == 303
+    assert _count(db) == 1
+
+
+@pytest.mark.parametrize(
+    "referer",
+    ["http://[::1", "https://[", "https://localhost:99999/form", "https://exa mple.com/form"],
+)
+def test_an_https_post_with_a_malformed_referer_is_a_400_page(client, db, csrf_token, referer):
+    response = _post_over_https(client, csrf_token, referer)
+
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "did not come from this site" in response.get_data(as_text=True)
+    assert _count(db) == 0
