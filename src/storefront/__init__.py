@@ -27,6 +27,7 @@ from . import config as config_module
 from .apikit import MAX_ID, UNSAFE_METHODS, JSONProvider, guard_api_request
 from .errors import init_errors
 from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
+from .formdata import StrictFormRequest
 from .openapi import init_openapi
 from .sessions import current_session_id, init_sessions, raise_session_store_failure
 from .testing.client import BufferedClient
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         static_folder="pages/static",
     )
     app.url_map.converters["int"] = IdConverter
+    app.request_class = StrictFormRequest
     # `/api/products//1` (an id holding an encoded slash, `%2F1`) is an unknown path, a JSON
     # 404: merging the slashes answered it with a redirect, an HTML page on the API.
     app.url_map.merge_slashes = False

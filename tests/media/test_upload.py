@@ -108,6 +108,20 @@ def test_two_files_in_one_upload_are_400_and_store_nothing(client, user, login_a
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
 
 
+def test_a_multipart_body_without_its_boundary_is_a_json_400_saying_so(client, user, login_as, db):
+    login_as(client, user)
+    body = (
+        b'--zz\r\nContent-Disposition: form-data; name="file"; filename="a.png"\r\n'
+        b"Content-Type: image/png\r\n\r\n" + PNG + b"\r\n--zz--\r\n"
+    )
+
+    response = client.post("/api/upload", data=body, content_type="multipart/form-data")
+
+    assert response.status_code == 400
+    assert response.get_json() == {"error": "The form data is malformed: it could not be read."}
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
 def test_empty_file_is_400(client, user, login_as):
     login_as(client, user)
     assert _upload(client, b"").status_code == 400

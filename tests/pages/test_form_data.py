@@ -1,10 +1,12 @@
 """Forms read what a browser's form sends: text fields from the form data, files only into
 file inputs. A file part named like a text field is a 400 page naming the field, a JSON body
-posted with the token in a header a form with missing fields; never a 500."""
+posted with the token in a header a form with missing fields, a body that cannot be read as
+a form a 400 page saying so; never a 500."""
 
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
@@ -108,3 +110,53 @@ def test_a_stray_file_beside_the_fields_is_ignored(client, db, csrf_token):
 
     assert response.status_code == 303
     assert _count(db, ContactMessage) == 1
+
+
+def _multipart(boundary: str, **fields: str) -> bytes:
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ]
+    return "".join(parts).encode()
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("multipart/form-data", "boundary-less"),
+        ("multipart/form-data; boundary=zz", "cut-off"),
+        ("application/x-www-form-urlencoded", b"&name=%zz"),
+        ("application/x-www-form-urlencoded", b"&name=Ada%"),
+        ("application/x-www-form-urlencoded", b"&name=%FF%FE"),
+        ("application/x-www-form-urlencoded", b"&name=\xff"),
+        ("application/x-www-form-urlencoded", b"&name=%ED%A0%80"),  # a lone surrogate
+        ("application/x-www-form-urlencoded; charset=latin-1", b"&name=%E9"),
+    ],
+)
+def test_a_form_body_that_cannot_be_read_is_a_400_page_and_stores_nothing(
+    client, db, csrf_token, content_type, body
+):
+    token = csrf_token(client, "/form")
+    if body == "boundary-less":
+        body = _multipart("zz", csrf_token=token, name="Ada", email="ada@example.com")
+    elif body == "cut-off":
+        body = _multipart("zz", csrf_token=token, email="ada@example.com") + b"--zz\r\nname"
+    else:
+        body = f"csrf_token={quote(token)}&email=ada%40example.com".encode() + body
+
+    response = client.post("/form", data=body, content_type=content_type)
+
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    assert "The form data is malformed: it could not be read." in response.get_data(as_text=True)
+    assert _count(db, ContactMessage) == 0
+
+
+def test_a_form_body_in_utf8_with_escapes_is_read(client, db, csrf_token):
+    token = csrf_token(client, "/form")
+    body = f"csrf_token={quote(token)}&email=ada%40example.com&name=Ad%C3%A8le+%25+Co"
+
+    response = client.post("/form", data=body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 303
+    assert db.session.scalars(select(ContactMessage)).one().name == "Adèle % Co"
