@@ -27,7 +27,7 @@ from . import config as config_module
 from .apikit import MAX_ID, UNSAFE_METHODS, JSONProvider, guard_api_request
 from .errors import init_errors
 from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
-from .formdata import StrictFormRequest
+from .formdata import StrictFormRequest, refuse_repeated_fields
 from .openapi import init_openapi
 from .sessions import current_session_id, init_sessions, raise_session_store_failure
 from .testing.client import BufferedClient
@@ -268,6 +268,7 @@ def _register_request_hooks(app: APIFlask) -> None:
         g.started = time.perf_counter()
         raise_session_store_failure()
         guard_api_request()
+        refuse_repeated_fields()
 
     @app.after_request
     def finish_request(response):

@@ -264,8 +264,7 @@ def guard_api_request() -> None:
     if declared == "multipart/form-data":
         if request.mimetype != "multipart/form-data":
             raise ApiError("Send the file as multipart/form-data.", status=415)
-        _refuse_repeated_files()
-        return
+        return  # a field given twice: formdata.refuse_repeated_fields, right after this guard
     if not request.get_data(cache=True):
         raise ApiError("The request body must be a JSON object.")
     _json_object()
@@ -306,7 +305,7 @@ def _refuse_unreadable_json() -> None:
     try:
         current_app.json.loads(request.get_data(cache=True))
     except DuplicateKeyError as error:
-        raise _given_twice(error.key) from None
+        raise given_twice(error.key) from None
     except UnicodeDecodeError:
         raise ApiError("The request body is not valid UTF-8.") from None
     except ValueError:
@@ -314,16 +313,8 @@ def _refuse_unreadable_json() -> None:
     raise ApiError("The request body is not valid JSON.")
 
 
-def _refuse_repeated_files() -> None:
-    """A file field given twice is refused, as a JSON key given twice is: which file counts
-    would be a guess (the first was kept, the second silently dropped)."""
-    for name, files in request.files.lists():
-        if len(files) > 1:
-            raise _given_twice(name)
-
-
-def _given_twice(field: str) -> ApiError:
-    """The 400 for a body naming `field` twice, JSON key or multipart field alike."""
+def given_twice(field: str) -> ApiError:
+    """The 400 for a body naming `field` twice, JSON key or form field alike."""
     return ApiError(
         f"The request body gives the field '{field}' more than once.",
         fields={field: "given more than once"},

@@ -7,9 +7,11 @@ import re
 from typing import IO, Any
 from urllib.parse import unquote_to_bytes
 
-from flask import Request
+from flask import Request, request
 from werkzeug.exceptions import BadRequest
 from werkzeug.formparser import FormDataParser
+
+from .apikit import UNSAFE_METHODS, given_twice
 
 UNREADABLE_FORM = "The form data is malformed: it could not be read."
 
@@ -56,3 +58,18 @@ class StrictFormRequest(Request):
     """Flask's request, reading form bodies with `StrictFormDataParser`."""
 
     form_data_parser_class = StrictFormDataParser
+
+
+def refuse_repeated_fields() -> None:
+    """Refuse (400) a form naming a field twice, on a page or an `/api` upload, as a JSON body
+    naming a key twice is: which value counts would be a guess. Werkzeug keeps every value;
+    the CSRF check took the first token, a form the first quantity, an upload the first file.
+
+    It runs before the CSRF check, so a second token is refused whichever of the two is good.
+    """
+    if request.method not in UNSAFE_METHODS or request.url_rule is None:
+        return  # no form is read: a 404 or 405 says so
+    for fields in (request.form, request.files):
+        for name, values in fields.lists():
+            if len(values) > 1:
+                raise given_twice(name)

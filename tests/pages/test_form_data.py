@@ -1,7 +1,7 @@
 """Forms read what a browser's form sends: text fields from the form data, files only into
 file inputs. A file part named like a text field is a 400 page naming the field, a JSON body
 posted with the token in a header a form with missing fields, a body that cannot be read as
-a form a 400 page saying so; never a 500."""
+a form a 400 page saying so, a field given twice a 400 page naming it; never a 500."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
 
 from storefront.catalog.models import Product
 from storefront.orders.models import CartItem
@@ -160,3 +161,88 @@ def test_a_form_body_in_utf8_with_escapes_is_read(client, db, csrf_token):
 
     assert response.status_code == 303
     assert db.session.scalars(select(ContactMessage)).one().name == "Adèle % Co"
+
+
+def _given_twice_page(response, field: str) -> bool:
+    text = response.get_data(as_text=True)
+    message = f"The request body gives the field &#39;{field}&#39; more than once."
+    return response.status_code == 400 and response.mimetype == "text/html" and message in text
+
+
+@pytest.mark.parametrize(
+    ("field", "values"),
+    [
+        ("name", ["Ada", "Bob"]),
+        ("email", ["ada@example.com", "bob@example.com"]),
+        ("message", ["Hi", ""]),
+        ("csrf_token", ["good", "forged"]),
+        ("csrf_token", ["forged", "good"]),
+    ],
+)
+@pytest.mark.parametrize(
+    "content_type", ["application/x-www-form-urlencoded", "multipart/form-data"]
+)
+def test_a_contact_field_given_twice_is_a_400_page_and_stores_nothing(
+    client, db, csrf_token, field, values, content_type
+):
+    token = csrf_token(client, "/form")
+    data = MultiDict({"csrf_token": token, "name": "Ada", "email": "ada@example.com"})
+    data.setlist(field, [token if value == "good" else value for value in values])
+
+    response = client.post("/form", data=data, content_type=content_type)
+
+    assert _given_twice_page(response, field)
+    assert _count(db, ContactMessage) == 0
+
+
+def test_a_quantity_given_twice_adds_nothing_to_the_cart(
+    client, db, user, login_as, csrf_token, product_factory
+):
+    login_as(client, user)
+    mug = product_factory(name="Mug")
+    data = MultiDict({"csrf_token": csrf_token(client, f"/products/{mug.id}")})
+    data.setlist("quantity", ["2", "1"])
+
+    response = client.post(f"/cart/add/{mug.id}", data=data)
+
+    assert _given_twice_page(response, "quantity")
+    assert _count(db, CartItem) == 0
+
+
+def test_a_quantity_given_twice_leaves_the_cart_line_as_it_was(
+    client, db, user, login_as, csrf_token, product_factory
+):
+    login_as(client, user)
+    mug = product_factory(name="Mug")
+    token = csrf_token(client, f"/products/{mug.id}")
+    client.post(f"/cart/add/{mug.id}", data={"csrf_token": token, "quantity": "3"})
+    data = MultiDict({"csrf_token": csrf_token(client, "/cart")})
+    data.setlist("quantity", ["5", "0"])
+
+    response = client.post(f"/cart/items/{mug.id}", data=data)
+
+    assert _given_twice_page(response, "quantity")
+    assert db.session.scalars(select(CartItem.quantity)).all() == [3]
+
+
+def test_a_login_field_given_twice_logs_no_one_in(client, user, csrf_token):
+    data = MultiDict({"csrf_token": csrf_token(client, "/login"), "password": user.password})
+    data.setlist("username", [user.username, "someone-else"])
+
+    response = client.post("/login", data=data)
+
+    assert _given_twice_page(response, "username")
+    with client.session_transaction() as session:
+        assert "user_id" not in session
+
+
+def test_a_picture_given_twice_creates_no_product(client, db, staff, login_as, csrf_token):
+    login_as(client, staff)
+    data = MultiDict({"csrf_token": csrf_token(client, "/staff/products/new"), "sku": "TEA-02"})
+    data.update({"name": "Tea", "price": "1.00", "stock": "1", "active": "y"})
+    data.setlist("picture", [_as_file(), _as_file()])
+
+    response = client.post("/staff/products/new", data=data, content_type="multipart/form-data")
+
+    assert _given_twice_page(response, "picture")
+    assert _count(db, Product) == 0
