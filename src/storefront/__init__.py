@@ -20,7 +20,6 @@ from flask import g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from werkzeug.exceptions import NotFound
-from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
@@ -29,6 +28,7 @@ from .errors import init_errors
 from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
 from .formdata import StrictFormRequest, refuse_repeated_fields
 from .openapi import init_openapi
+from .proxies import ProxyFixWithCheckedPrefix, refuse_malformed_prefix
 from .sessions import current_session_id, init_sessions, raise_session_store_failure
 from .testing.client import BufferedClient
 
@@ -131,7 +131,7 @@ def _trust_proxies(app: APIFlask) -> None:
     """
     hops = app.config["TRUSTED_PROXIES"]
     if hops:
-        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+        app.wsgi_app = ProxyFixWithCheckedPrefix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
         )
 
@@ -266,6 +266,7 @@ def _register_request_hooks(app: APIFlask) -> None:
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's cache
         g.request_id = _request_id()
         g.started = time.perf_counter()
+        refuse_malformed_prefix()
         raise_session_store_failure()
         guard_api_request()
         refuse_repeated_fields()
