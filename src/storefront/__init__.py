@@ -250,12 +250,14 @@ def _register_blueprints(app: APIFlask) -> None:
     from .orders.api import bp as orders_api
     from .pages import catalogue, shopping, staff
     from .pages.views import bp as pages
+    from .pages.views import static_file
 
     for api_bp in (accounts_api, catalog_api, orders_api, media_api, ops.bp):
         csrf.exempt(api_bp)
         app.register_blueprint(api_bp)
     for page_bp in (pages, catalogue.bp, shopping.bp, staff.bp, accounts_pages, api_docs):
         app.register_blueprint(page_bp)
+    app.view_functions["static"] = static_file  # Flask's own route, this view
 
 
 def _register_request_hooks(app: APIFlask) -> None:

@@ -67,6 +67,17 @@ def test_if_match_naming_another_version_is_a_json_412_without_the_bytes(client,
         assert client.get(image["url"], headers={"If-Match": matching}).status_code == 200
 
 
+@pytest.mark.parametrize("if_match", ["*", "etag"])
+def test_a_matching_if_match_still_lets_if_none_match_answer_304(client, image, if_match):
+    etag = client.get(image["url"]).headers["ETag"]
+    headers = {"If-Match": etag if if_match == "etag" else "*", "If-None-Match": etag}
+
+    response = client.get(image["url"], headers=headers)
+
+    assert response.status_code == 304
+    assert response.data == b""
+
+
 def test_a_file_the_apps_own_test_client_never_reads_is_not_left_open(app, image, user, login_as):
     """`app.test_client()`, as a test of its own writes it: Flask's client kept the response
     streaming, so the file stayed open until the garbage collector reported it (a

@@ -6,13 +6,14 @@ import unicodedata
 from urllib.parse import quote
 
 from apiflask import APIBlueprint, FileSchema
-from flask import Response, abort, redirect, request
+from flask import Response, abort, redirect
 from werkzeug.wsgi import FileWrapper
 
 from ..apikit import created_headers, empty_response
 from ..auth import current_user, load_current_user, login_required, role_required
 from ..catalog import service as catalog_service
 from ..catalog.schemas import ProductOut
+from ..conditional import answer_conditionally
 from . import service
 from .models import StoredFile
 from .schemas import FileOut, ImageOut, UploadIn
@@ -162,14 +163,7 @@ def _send(record: StoredFile, key: str, etag: str, size: int) -> Response:
     response.headers["Cache-Control"] = PUBLIC_CACHE if record.public else PRIVATE_CACHE
     response.headers["Content-Disposition"] = _disposition(record)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    if request.if_match and not request.if_match.contains(etag):
-        # Checked here, not by make_conditional: Werkzeug sends the bytes under its 412, and
-        # gives a 412 for `If-Match: *` too, which any stored file matches.
-        stream.close()
-        abort(412, description="The file's ETag matches none in If-Match.")
-    response = response.make_conditional(request)
-    if response.status_code == 412:
-        response.status_code = 200
+    response = answer_conditionally(response)
     if response.status_code == 304:
         stream.close()
     return response
