@@ -77,7 +77,7 @@ def test_field_errors_are_shown_next_to_their_fields(
     assert bad_price.status_code == 400
     html = bad_price.get_data(as_text=True)
     assert 'aria-describedby="price-hint price-error"' in html
-    assert 'id="price-error">Enter a price of zero or more with at most two decimals.' in html
+    assert 'id="price-error">Enter the price in digits with at most two decimals' in html
     assert taken_sku.status_code == 400
     assert 'id="sku-error">already used' in taken_sku.get_data(as_text=True)
 
@@ -95,7 +95,7 @@ def test_a_stock_of_hundreds_of_digits_is_a_field_error(client, staff, login_as,
     assert "Green Tea" not in client.get("/").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("price", ["1e30", "9e999999999", "100000000"])
+@pytest.mark.parametrize("price", ["100000000", "9" * 400, "9" * 400 + ".99"])
 def test_a_price_too_high_is_a_field_error(client, staff, login_as, csrf_token, price):
     login_as(client, staff)
     data = {**NEW_PRODUCT, "price": price, "csrf_token": csrf_token(client, "/staff/products/new")}
@@ -104,6 +104,78 @@ def test_a_price_too_high_is_a_field_error(client, staff, login_as, csrf_token, 
 
     assert response.status_code == 400
     assert 'id="price-error">That price is too high.' in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("price", "cents"),
+    [("12", 1200), ("12.5", 1250), ("12.50", 1250), ("0", 0), ("0.01", 1), ("007.10", 710)],
+)
+def test_a_price_in_digits_with_up_to_two_decimals_is_stored_in_cents(
+    client, staff, login_as, csrf_token, db, price, cents
+):
+    login_as(client, staff)
+    data = {**NEW_PRODUCT, "price": price, "csrf_token": csrf_token(client, "/staff/products/new")}
+
+    response = client.post("/staff/products/new", data=data)
+
+    assert response.status_code == 303
+    stored = db.session.scalar(select(Product.price_cents).where(Product.sku == "TEA-01"))
+    assert stored == cents
+
+
+@pytest.mark.parametrize(
+    "price",
+    [
+        "1e3",
+        "1E3",
+        "1e30",
+        "9e999999999",
+        "12.345",
+        " 12",
+        "12 ",
+        "-1",
+        "+1",
+        "NaN",
+        "Infinity",
+        "١٢",
+        "１２",
+        "12,50",
+        "1,250",
+        "1_000",
+        ".5",
+        "12.",
+        "0x10",
+    ],
+)
+def test_a_price_not_in_plain_digits_is_a_field_error_and_stores_nothing(
+    client, staff, login_as, csrf_token, db, price
+):
+    login_as(client, staff)
+    data = {**NEW_PRODUCT, "price": price, "csrf_token": csrf_token(client, "/staff/products/new")}
+
+    response = client.post("/staff/products/new", data=data)
+
+    assert response.status_code == 400
+    assert (
+        'id="price-error">Enter the price in digits with at most two decimals, such as 12.50.'
+        in (response.get_data(as_text=True))
+    )
+    assert db.session.scalar(select(Product).where(Product.sku == "TEA-01")) is None
+
+
+def test_a_price_not_in_plain_digits_leaves_an_edited_product_as_it_was(
+    client, staff, login_as, csrf_token, product_factory, db
+):
+    product = product_factory(name="Mug", price_cents=1200)
+    login_as(client, staff)
+    url = f"/staff/products/{product.id}/edit"
+    data = {**NEW_PRODUCT, "price": "1e3", "csrf_token": csrf_token(client, url)}
+
+    response = client.post(url, data=data)
+
+    assert response.status_code == 400
+    db.session.refresh(product)
+    assert (product.name, product.price_cents) == ("Mug", 1200)
 
 
 def test_staff_edit_a_product(client, staff, login_as, csrf_token, product_factory, db):

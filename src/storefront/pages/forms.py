@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 from typing import Any
 
 from flask import request
@@ -142,28 +143,25 @@ class CheckoutForm(PageForm):
 
 
 class PriceField(StringField):
-    """A price typed as `12.50`, kept as integer cents in `cents`."""
+    """A price typed as `12`, `12.5` or `12.50`, kept as integer cents in `cents`.
 
+    Digits and a dot only: `Decimal` also reads `1e3`, ` 12`, `NaN`, `١٢` (other scripts'
+    digits), and a comma read as the dot took `1,250` for 1.25.
+    """
+
+    FORMAT = re.compile(r"[0-9]+(?:\.[0-9]{1,2})?")
     cents: int | None = None
 
     def process_formdata(self, valuelist: list[str]) -> None:
         super().process_formdata(valuelist)
         self.cents = None
-        text = (self.data or "").strip().replace(",", ".")
-        if not text:
+        if not self.data:
             return
-        try:
-            amount = Decimal(text)
-        except InvalidOperation:
-            raise ValueError("Enter a price such as 12.50.") from None
-        if not amount.is_finite() or amount < 0:
-            raise ValueError("Enter a price of zero or more with at most two decimals.")
-        # Compared before any arithmetic: `1e30` makes `quantize` raise, `9e999999999 * 100`
-        # overflows.
+        if not self.FORMAT.fullmatch(self.data):
+            raise ValueError("Enter the price in digits with at most two decimals, such as 12.50.")
+        amount = Decimal(self.data)
         if amount > Decimal(MAX_PRICE_CENTS) / 100:
             raise ValueError("That price is too high.")
-        if amount != amount.quantize(Decimal("0.01")):
-            raise ValueError("Enter a price of zero or more with at most two decimals.")
         self.cents = int(amount * 100)
 
 
