@@ -107,6 +107,19 @@ def test_a_bad_quantity_is_reported_and_changes_nothing(
     assert 'value="1"' in client.get("/cart").get_data(as_text=True)
 
 
+@pytest.mark.parametrize("quantity", ["1_0", "+2", " 2", "2 ", "١", "２", "2.0", "0x2"])
+def test_a_quantity_not_in_plain_digits_is_reported_and_adds_nothing(
+    client, shopper, csrf_token, product_factory, quantity
+):
+    mug = product_factory(name="Mug")
+
+    response = add(client, csrf_token, mug, quantity)
+
+    assert response.request.path == f"/products/{mug.id}"
+    assert "Not a valid integer value." in response.get_data(as_text=True)
+    assert "Mug" not in client.get("/cart").get_data(as_text=True)
+
+
 def test_a_quantity_of_hundreds_of_digits_is_a_form_error_not_a_crash(
     client, shopper, csrf_token, product_factory
 ):

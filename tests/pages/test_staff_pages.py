@@ -39,6 +39,20 @@ def test_staff_see_every_product_including_those_not_on_sale(
     assert "Old Teapot" in html and "Manage products" in html
 
 
+@pytest.mark.parametrize("stock", ["1_000", "+5", " 5", "٥"])
+def test_a_stock_not_in_plain_digits_is_a_field_error_and_stores_nothing(
+    client, staff, login_as, csrf_token, db, stock
+):
+    login_as(client, staff)
+    data = {**NEW_PRODUCT, "stock": stock, "csrf_token": csrf_token(client, "/staff/products/new")}
+
+    response = client.post("/staff/products/new", data=data)
+
+    assert response.status_code == 400
+    assert 'id="stock-error">Not a valid integer value.' in response.get_data(as_text=True)
+    assert db.session.scalar(select(Product).where(Product.sku == "TEA-01")) is None
+
+
 def test_staff_create_a_product_that_then_appears_in_the_shop(
     client, staff, login_as, csrf_token, db
 ):

@@ -46,19 +46,27 @@ SORT_CHOICES = [
 
 
 class WholeNumberField(IntegerField):
-    """An integer field that refuses a number of more digits than any of the shop's limits.
+    """An integer field that takes a number in ASCII digits (a minus sign allowed), of no more
+    digits than any of the shop's limits.
 
-    WTForms' `NumberRange` passes the number to `math.isnan`, which cannot turn an integer
-    of 309 digits or more into a float and raises OverflowError: a 500, not a form error.
+    WTForms reads the number with `int()`, which also takes `1_0`, `+5`, ` 5 ` and other
+    scripts' digits (`١٢`): a quantity of `1_0` put ten in the cart. And its `NumberRange`
+    passes the number to `math.isnan`, which cannot turn an integer of 309 digits or more into
+    a float and raises OverflowError: a 500, not a form error.
     """
 
     MAX_DIGITS = 18
+    FORMAT = re.compile(r"-?[0-9]+")
 
     def process_formdata(self, valuelist: list[str]) -> None:
-        super().process_formdata(valuelist)
-        if self.data is not None and len(str(abs(self.data))) > self.MAX_DIGITS:
+        text = valuelist[0] if valuelist else ""
+        if text and not self.FORMAT.fullmatch(text):
+            self.data = None
+            raise ValueError(self.gettext("Not a valid integer value."))
+        if len(text.lstrip("-")) > self.MAX_DIGITS:
             self.data = None
             raise ValueError("That number is too large.")
+        super().process_formdata(valuelist)
 
 
 class PageForm(FlaskForm):
