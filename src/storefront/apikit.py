@@ -25,6 +25,8 @@ from sqlalchemy import Select
 from .extensions import db
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: The highest `?page=` a list reads, API and pages alike.
+MAX_PAGE = 1_000_000
 #: Ids are `INTEGER` columns: 32-bit on PostgreSQL, so a bigger path id must be a 404,
 #: not an "integer out of range" error from the database.
 MAX_ID = 2**31 - 1
@@ -152,7 +154,7 @@ class PageQuery(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    page: QueryInt = Field(1, ge=1, le=1_000_000)
+    page: QueryInt = Field(1, ge=1, le=MAX_PAGE)
     per_page: QueryInt = Field(20, ge=1, le=100)
 
 

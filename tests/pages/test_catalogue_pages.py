@@ -71,6 +71,17 @@ def test_odd_query_strings_show_the_catalogue_instead_of_failing(client, product
     assert "Lamp" in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("asked", ["1_0", "+2", "%202", "%D9%A2", "2.0", "2000000"])
+def test_a_page_number_not_in_plain_digits_shows_the_first_page(client, product_factory, asked):
+    for number in range(13):
+        product_factory(name=f"Item {number:02d}")
+
+    response = client.get(f"/?page={asked}")
+
+    assert response.status_code == 200
+    assert "page 1 of 2" in response.get_data(as_text=True)
+
+
 def test_a_visitor_is_asked_to_log_in_before_buying(client, product_factory):
     product = product_factory()
 

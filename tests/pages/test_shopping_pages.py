@@ -201,3 +201,18 @@ def test_another_shoppers_order_is_a_404(
     assert client.get(order_path).status_code == 404
     token = csrf_token(client, "/orders")
     assert client.post(f"{order_path}/cancel", data={"csrf_token": token}).status_code == 404
+
+
+@pytest.mark.parametrize("number", ["1_0", "+2", "%D9%A2", "abc", "0", "2000000"])
+def test_an_orders_page_number_not_in_plain_digits_shows_the_first_page(client, shopper, number):
+    response = client.get(f"/orders?page={number}")
+
+    assert response.status_code == 200
+    assert "There is no page" not in response.get_data(as_text=True)
+
+
+def test_an_orders_page_past_the_last_is_a_404_naming_it(client, shopper):
+    response = client.get("/orders?page=3")
+
+    assert response.status_code == 404
+    assert "There is no page 3: this list has 1." in response.get_data(as_text=True)

@@ -39,6 +39,19 @@ def test_staff_see_every_product_including_those_not_on_sale(
     assert "Old Teapot" in html and "Manage products" in html
 
 
+@pytest.mark.parametrize(
+    ("number", "status"), [("1_0", 200), ("+2", 200), ("2000000", 200), ("2", 404)]
+)
+def test_the_staff_list_reads_its_page_number_as_the_catalogue_does(
+    client, staff, login_as, number, status
+):
+    login_as(client, staff)
+
+    response = client.get(f"/staff/products?page={number}")
+
+    assert response.status_code == status
+
+
 @pytest.mark.parametrize("stock", ["1_000", "+5", " 5", "٥"])
 def test_a_stock_not_in_plain_digits_is_a_field_error_and_stores_nothing(
     client, staff, login_as, csrf_token, db, stock

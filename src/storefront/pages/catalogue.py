@@ -7,7 +7,7 @@ from flask import Blueprint, render_template, request
 from ..auth import is_staff, load_current_user
 from ..catalog import service as catalog
 from .display import PageOfResults
-from .forms import AddToCartForm, CatalogueQueryForm
+from .forms import AddToCartForm, CatalogueQueryForm, requested_page
 
 bp = Blueprint("catalogue", __name__, template_folder="templates")
 
@@ -15,15 +15,13 @@ PER_PAGE = 12
 
 
 def _read_query() -> CatalogueQueryForm:
-    """The search form filled from `?q=&sort=&page=`; what does not validate falls back."""
+    """The search form filled from `?q=&sort=`; what does not validate falls back."""
     form = CatalogueQueryForm(request.args)
     if not form.validate():
         if form.q.errors:
             form.q.data = ""
         if form.sort.errors:
             form.sort.data = "name"
-        if form.page.errors:
-            form.page.data = 1
     return form
 
 
@@ -37,7 +35,7 @@ def _kept_query(form: CatalogueQueryForm) -> dict[str, str]:
 def index():
     """Active products, searched by name or description, sorted, twelve to a page."""
     form = _read_query()
-    page = form.page.data or 1
+    page = requested_page()
     products, total = catalog.catalogue_page(form.q.data, form.sort.data, page, PER_PAGE)
     results = PageOfResults(products, page, PER_PAGE, total, _kept_query(form))
     return render_template("catalogue.html", form=form, results=results)

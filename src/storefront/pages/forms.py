@@ -34,6 +34,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from ..apikit import MAX_PAGE
 from ..catalog.schemas import MAX_PRICE_CENTS, MAX_STOCK
 
 MAX_QUANTITY = 999
@@ -109,15 +110,31 @@ class ContactForm(PageForm):
     message = TextAreaField("Message", validators=[Length(max=5000), no_nul])
 
 
+class ListPageForm(PageForm):
+    """`?page=` of a list page (catalogue, orders, staff products), read from the query string."""
+
+    class Meta:
+        csrf = False
+
+    page = WholeNumberField("Page", default=1, validators=[Optional(), NumberRange(1, MAX_PAGE)])
+
+
+def requested_page() -> int:
+    """The page of a list `?page=` asks for; the first when it names no page number (`abc`,
+    `0`, `1_0`, past `MAX_PAGE`). A number past the list's last page is its 404 (display.py).
+    """
+    form = ListPageForm(request.args)
+    return (form.page.data or 1) if form.validate() else 1
+
+
 class CatalogueQueryForm(PageForm):
-    """The catalogue's search box, sort order and page, read from the query string."""
+    """The catalogue's search box and sort order, read from the query string."""
 
     class Meta:
         csrf = False
 
     q = SearchField("Search products", validators=[Optional(), Length(max=200), no_nul])
     sort = SelectField("Sort by", choices=SORT_CHOICES, default="name")
-    page = WholeNumberField("Page", default=1, validators=[Optional(), NumberRange(1, 1_000_000)])
 
 
 class QuantityForm(PageForm):

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 
 from ..apikit import ApiError, PageQuery, paginate
 from ..auth import load_current_user, login_required
 from ..extensions import db
 from ..orders import service as orders
 from .display import PageOfResults
-from .forms import ActionForm, AddToCartForm, CheckoutForm, QuantityForm
+from .forms import ActionForm, AddToCartForm, CheckoutForm, QuantityForm, requested_page
 
 bp = Blueprint("shopping", __name__, template_folder="templates")
 
@@ -134,8 +134,7 @@ def place_order():
 @login_required
 def order_list():
     """The shopper's orders, newest first (staff see everyone's)."""
-    page = request.args.get("page", 1, type=int)
-    query = PageQuery(page=max(1, min(page, 1_000_000)), per_page=PER_PAGE)
+    query = PageQuery(page=requested_page(), per_page=PER_PAGE)
     items, total = paginate(orders.orders_visible_to(load_current_user()), query)
     results = PageOfResults(items, query.page, PER_PAGE, total)
     return render_template("orders.html", results=results)

@@ -13,7 +13,7 @@ from ..catalog.models import Product
 from ..extensions import db
 from ..media import service as media
 from .display import PageOfResults
-from .forms import ProductForm
+from .forms import ProductForm, requested_page
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -86,8 +86,7 @@ def _save(form: ProductForm, product: Product | None) -> Product | None:
 @role_required("staff", "admin")
 def products():
     """Every product, newest first, with a link to edit each."""
-    page = request.args.get("page", 1, type=int)
-    query = PageQuery(page=max(1, min(page, 1_000_000)), per_page=PER_PAGE)
+    query = PageQuery(page=requested_page(), per_page=PER_PAGE)
     statement = select(Product).order_by(Product.created_at.desc(), Product.id.desc())
     items, total = paginate(statement, query)
     results = PageOfResults(items, query.page, PER_PAGE, total)
