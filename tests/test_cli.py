@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, select
@@ -105,6 +107,27 @@ def test_init_db_builds_the_schema_on_an_empty_database(make_app, tmp_path):
         tables = set(inspect(db.engine).get_table_names())
         db.engine.dispose()
     assert {"users", "sessions", "files", "contact_messages"} <= tables
+
+
+def test_init_db_in_the_test_process_leaves_the_apps_log_alone(make_app, tmp_path, caplog):
+    """Flask's tutorial runs `init-db` through `app.test_cli_runner()`: in the test's own
+    process. The app's log (one line per request, its errors) still reaches `caplog` after."""
+    caplog.set_level(logging.INFO)
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'logged.db'}")
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+
+    @app.get("/api/boom")
+    def boom():
+        raise RuntimeError("a bug")
+
+    listed = app.test_client().get("/api/products", headers={"X-Request-ID": "after-init-db"})
+    failed = app.test_client().get("/api/boom", headers={"X-Request-ID": "bug-after-init-db"})
+    with app.app_context():
+        db.engine.dispose()
+    assert (listed.status_code, failed.status_code) == (200, 500)
+    assert "request_id=after-init-db GET /api/products 200" in caplog.text
+    assert "unhandled error (request_id=bug-after-init-db)" in caplog.text
+    assert logging.getLogger().level == logging.INFO  # as the test set it
 
 
 @pytest.fixture

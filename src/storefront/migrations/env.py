@@ -1,6 +1,5 @@
 import logging
 from contextlib import contextmanager
-from logging.config import fileConfig
 
 from alembic import context
 from flask import current_app
@@ -9,9 +8,10 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# Logging is the app's (`create_app` sets it up; migrations only run through the app): the
+# template's `fileConfig(alembic.ini)` here replaced the process's root handlers and level,
+# so an `init-db` run in a test's own process (`app.test_cli_runner()`) silenced the app's
+# log, and pytest's `caplog`, for the rest of that process.
 logger = logging.getLogger("alembic.env")
 
 
