@@ -11,6 +11,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 
+from storefront.testing.plugin import make_database_url
+
 VALID = {"username": "carol", "email": "carol@example.com", "password": "a-long-enough-password"}
 
 
@@ -367,6 +369,25 @@ def test_an_unreachable_database_is_a_503_not_a_bug(make_app, caplog):
     assert login.get_json()["request_id"] == login.headers["X-Request-ID"]
     assert "unavailable" in page.get_data(as_text=True)
     assert "database unavailable" in caplog.text
+
+
+def test_a_database_without_the_schema_is_a_503_not_a_bug(make_app, tmp_path, caplog):
+    """`init-db` not run yet: SQLite says "no such table", PostgreSQL "relation does not
+    exist" (another exception class); both are an unusable database, never a 500."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "unmigrated"))
+    client = app.test_client()
+    caplog.set_level(logging.ERROR, logger="storefront.errors")
+
+    login = client.post("/api/login", json={"username": "ada", "password": "long-password-1"})
+    products = client.get("/api/products")
+    page = client.get("/")
+
+    for response in (login, products, page):
+        assert response.status_code == 503
+        assert response.headers["Retry-After"] == "1"
+    assert "unavailable" in products.get_json()["error"]
+    assert "database unavailable" in caplog.text
+    assert "unhandled error" not in caplog.text
 
 
 def test_a_session_cookie_with_the_database_down_is_a_503_not_a_crash(make_app):

@@ -13,7 +13,7 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 
 from .apikit import ApiError
@@ -152,6 +152,8 @@ def _handle_late_failure(error: Exception) -> Response:
     """
     if isinstance(error, OperationalError):
         return handle_database_unavailable(error)
+    if isinstance(error, ProgrammingError):
+        return handle_programming_error(error)
     if isinstance(error, RedisError):
         return handle_redis_unavailable(error)
     return handle_unexpected(error)
@@ -165,8 +167,9 @@ def handle_api_error(error: ApiError) -> Response:
     return _page_error(error.status, "Request refused", error.message)
 
 
-def handle_database_unavailable(error: OperationalError) -> Response:
-    """The database is busy, unreachable or failing: not a bug, so a 503 asking to retry.
+def handle_database_unavailable(error: OperationalError | ProgrammingError) -> Response:
+    """The database is busy, unreachable, failing or not set up: not a bug, so a 503 asking
+    to retry.
 
     SQLite's single writer staying busy past the timeout is routine and only warned about;
     anything else (connection refused or lost, a server shutting down) is logged in full.
@@ -202,6 +205,19 @@ def _unavailable(message: str, request_id: str | None) -> Response:
     return _page_error(503, "Unavailable", message, headers)
 
 
+#: PostgreSQL's "no such table" and "no such column": the shop's migrations have not been
+#: applied to this database. SQLite says the same with an OperationalError.
+SCHEMA_NOT_SET_UP = frozenset({"42P01", "42703"})
+
+
+def handle_programming_error(error: ProgrammingError) -> Response:
+    """A database without the shop's tables (`init-db` not run) is an unusable database, a
+    503 as it already was on SQLite, not a 500 "bug"; any other refused statement is a bug."""
+    if getattr(error.orig, "sqlstate", None) in SCHEMA_NOT_SET_UP:
+        return handle_database_unavailable(error)
+    return handle_unexpected(error)
+
+
 def _rollback_quietly() -> None:
     """Roll back the failed transaction; an unreachable database may refuse even that."""
     try:
@@ -227,5 +243,6 @@ def init_errors(app: APIFlask) -> None:
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(ProgrammingError, handle_programming_error)
     app.register_error_handler(RedisError, handle_redis_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
