@@ -218,6 +218,42 @@ def test_body_over_the_size_limit_is_json_413(client, app, user, login_as, monke
     assert response.is_json
 
 
+#: How a server hands on a body sent with `Transfer-Encoding: chunked`: no Content-Length.
+CHUNKED = {
+    "headers": {"Transfer-Encoding": "chunked"},
+    "environ_overrides": {"wsgi.input_terminated": True},
+}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        json.dumps({"sku": "BIG-1", "name": "Big", "price_cents": 1, "description": "a" * 2000}),
+        json.dumps({"sku": "BIG-2", "name": "Big", "price_cents": 1}) + " " * 2000,
+    ],
+    ids=["cut-short-json", "cut-off-whitespace"],
+)
+def test_a_chunked_body_over_the_size_limit_is_a_413_not_read_cut_short(
+    client, app, staff, login_as, monkeypatch, body
+):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 1000)
+    login_as(client, staff)
+    response = client.post("/api/products", data=body, content_type="application/json", **CHUNKED)
+    assert response.status_code == 413
+    assert response.is_json
+    assert client.get("/api/products").headers["X-Total-Count"] == "0"
+
+
+def test_a_chunked_body_of_exactly_the_size_limit_is_read(
+    client, app, staff, login_as, monkeypatch
+):
+    body = json.dumps({"sku": "FITS", "name": "Fits", "price_cents": 1})
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", len(body))
+    login_as(client, staff)
+    response = client.post("/api/products", data=body, content_type="application/json", **CHUNKED)
+    assert response.status_code == 201, response.get_json()
+
+
 def test_cross_site_origin_is_refused(client, user):
     login = {"username": user.username, "password": user.password}
     evil = client.post("/api/login", json=login, headers={"Origin": "https://evil.example"})

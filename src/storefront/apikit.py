@@ -21,6 +21,7 @@ from pydantic import (
     field_validator,
 )
 from sqlalchemy import Select
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .extensions import db
 
@@ -267,9 +268,25 @@ def guard_api_request() -> None:
         if request.mimetype != "multipart/form-data":
             raise ApiError("Send the file as multipart/form-data.", status=415)
         return  # a field given twice: formdata.refuse_repeated_fields, right after this guard
-    if not request.get_data(cache=True):
+    if not request_body():
         raise ApiError("The request body must be a JSON object.")
     _json_object()
+
+
+def request_body() -> bytes:
+    """The request's body (read once, then cached); a 413 when it is over `MAX_CONTENT_LENGTH`.
+
+    Werkzeug refuses a larger `Content-Length` itself, but a body sent in chunks (no
+    `Content-Length`) it reads only up to the limit and hands over cut short, so an
+    oversized body was a 400 "not valid JSON", or even accepted when what was cut off
+    was trailing whitespace. One byte more left in the input means it did not fit.
+    """
+    body = request.get_data(cache=True)
+    limit = request.max_content_length
+    at_limit = limit is not None and len(body) >= limit
+    if at_limit and request.content_length is None and request.environ["wsgi.input"].read(1):
+        raise RequestEntityTooLarge()
+    return body
 
 
 def _origin_site(origin: str) -> str | None:
@@ -294,7 +311,7 @@ def _json_object() -> dict[str, Any]:
     if request.mimetype_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         raise ApiError("The request body must be JSON in UTF-8 (charset=utf-8).", status=415)
     body = request.get_json(silent=True)
-    if body is None and request.get_data(cache=True).strip() != b"null":
+    if body is None and request_body().strip() != b"null":
         _refuse_unreadable_json()
     if not isinstance(body, dict):
         raise ApiError("The request body must be a JSON object.")
@@ -305,7 +322,7 @@ def _refuse_unreadable_json() -> None:
     """Say why the body could not be read: a key given twice is named, anything else is
     malformed JSON. Parsed once more, but only on this failing path."""
     try:
-        current_app.json.loads(request.get_data(cache=True))
+        current_app.json.loads(request_body())
     except DuplicateKeyError as error:
         raise given_twice(error.key) from None
     except UnicodeDecodeError:
@@ -328,7 +345,7 @@ def _refuse_unexpected_body() -> None:
 
     An empty body (whitespace included), or an empty JSON object, is fine.
     """
-    if request.get_data(cache=True).strip() and (body := _json_object()):
+    if request_body().strip() and (body := _json_object()):
         fields = {name: "unknown field" for name in body}
         raise ApiError("This request takes no body.", fields=fields)
 
