@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 import socket
@@ -252,6 +253,23 @@ def test_a_chunked_body_of_exactly_the_size_limit_is_read(
     login_as(client, staff)
     response = client.post("/api/products", data=body, content_type="application/json", **CHUNKED)
     assert response.status_code == 201, response.get_json()
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["gzipped", "labelled-only"])
+def test_a_compressed_body_is_a_415(client, staff, login_as, compressed):
+    """The shop reads bodies as they are sent: one that says it is gzipped is refused,
+    not read as JSON (a puzzling "not valid UTF-8", or a body taken at its word's opposite)."""
+    login_as(client, staff)
+    body = json.dumps({"sku": "GZ", "name": "Gzipped", "price_cents": 1}).encode()
+    response = client.post(
+        "/api/products",
+        data=gzip.compress(body) if compressed else body,
+        content_type="application/json",
+        headers={"Content-Encoding": "gzip"},
+    )
+    assert response.status_code == 415
+    assert "Content-Encoding" in response.get_json()["error"]
+    assert client.get("/api/products").headers["X-Total-Count"] == "0"
 
 
 def test_cross_site_origin_is_refused(client, user):

@@ -249,7 +249,7 @@ def guard_api_request() -> None:
     sandboxed frame, a file, a page behind a cross-site redirect: none of them ours). Then
     a protected route's 401/403 comes before any judgement of the body. A route with a JSON
     body gets a JSON object or a 400/415; a route taking files gets multipart or 415; a
-    route taking no body gets none (or `{}`).
+    route taking no body gets none (or `{}`). A compressed body is a 415 on every route.
     """
     if not request.path.startswith("/api/") or request.method not in UNSAFE_METHODS:
         return
@@ -260,6 +260,9 @@ def guard_api_request() -> None:
         return
     view = current_app.view_functions.get(request.endpoint or "")
     getattr(view, "access_check", lambda: None)()  # who may ask comes before what they sent
+    if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
+        # A gzipped body was read as it came: a puzzling "not valid UTF-8" (RFC 9110: 415).
+        raise ApiError("The request body must not be compressed (Content-Encoding).", status=415)
     declared = declared_body(view)
     if declared is None:
         _refuse_unexpected_body()
