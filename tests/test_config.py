@@ -89,6 +89,7 @@ def test_the_mapping_reads_switches_and_lists_spelt_as_in_the_environment(tmp_pa
         {
             "TESTING": True,
             "DATABASE": str(tmp_path / "spelt.db"),
+            "MAIL_OUTBOX_DIR": str(tmp_path / "outbox"),  # not the checkout's outbox/
             "REQUIRE_EMAIL_CONFIRMATION": "false",
             "RATELIMIT_ENABLED": "0",
             "SESSION_COOKIE_SECURE": "off",
