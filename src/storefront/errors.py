@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, g, jsonify, redirect, render_template, request
+from flask import Response, g, jsonify, redirect, render_template, request, url_for
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -140,7 +140,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         return _json_error(status, description, original.headers.items())
     if status == 401 and request.method in ("GET", "HEAD"):
         # HEAD answers as GET would (a link checker, `curl -I`): a redirect, not a bare 401.
-        return redirect(f"/login?next={quote(request.full_path.rstrip('?'))}")
+        login = url_for("accounts_pages.login")
+        return redirect(f"{login}?next={quote(request.full_path.rstrip('?'))}")
     return _page_error(status, error.name, description, original.headers.items())
 
 

@@ -120,15 +120,19 @@ def login():
 
 
 def _local_target(target: str | None) -> str:
-    """Where to go after login: the page asked for, if it is on this site; else the shop."""
+    """Where to go after login: the page asked for, if it is on this site; else the shop.
+
+    `next=` holds a path within the shop (`request.path`), so a shop mounted under a
+    prefix (`SCRIPT_NAME`, a proxy's `X-Forwarded-Prefix`) sends the user back under it.
+    """
     if (
         target
         and target.startswith("/")
         and not target.startswith("//")
         and not _UNSAFE_IN_TARGET.search(target)
     ):
-        return target
-    return "/"
+        return request.script_root + target
+    return url_for("catalogue.index")
 
 
 @bp.route("/logout", methods=["GET", "POST"])
@@ -138,7 +142,7 @@ def logout():
     if form.validate_on_submit():
         sessions.end_current_session()
         flash("You are logged out.", "info")
-        return redirect("/", code=303)
+        return redirect(url_for("catalogue.index"), code=303)
     return _page("accounts/logout.html", form)
 
 
@@ -261,7 +265,8 @@ def end_session(session_id: int):
     if not sessions.end_user_session(current_user.id, session_id):
         abort(404, description="No such session.")
     flash("That session is signed out.", "info")
-    return redirect("/" if was_current else url_for("accounts_pages.account"), code=303)
+    target = "catalogue.index" if was_current else "accounts_pages.account"
+    return redirect(url_for(target), code=303)
 
 
 @bp.post("/account/sessions/end-others")
