@@ -408,10 +408,8 @@ def test_a_failing_statement_logs_no_password_hash(client, db, user, login_as, c
 UNREACHABLE = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=2"
 
 
-def test_an_unreachable_database_is_a_503_not_a_bug(make_app, caplog):
-    client = make_app(SQLALCHEMY_DATABASE_URI=UNREACHABLE).test_client()
-    caplog.set_level(logging.ERROR, logger="storefront.errors")
-
+def _assert_login_catalogue_and_page_say_come_back(client):
+    """A login, the catalogue and the shop's page are each a 503 with a Retry-After."""
     login = client.post("/api/login", json={"username": "ada", "password": "long-password-1"})
     products = client.get("/api/products")
     page = client.get("/")
@@ -419,6 +417,15 @@ def test_an_unreachable_database_is_a_503_not_a_bug(make_app, caplog):
     for response in (login, products, page):
         assert response.status_code == 503
         assert response.headers["Retry-After"] == "1"
+    return login, products, page
+
+
+def test_an_unreachable_database_is_a_503_not_a_bug(make_app, caplog):
+    client = make_app(SQLALCHEMY_DATABASE_URI=UNREACHABLE).test_client()
+    caplog.set_level(logging.ERROR, logger="storefront.errors")
+
+    login, _, page = _assert_login_catalogue_and_page_say_come_back(client)
+
     assert "unavailable" in login.get_json()["error"]
     assert login.get_json()["request_id"] == login.headers["X-Request-ID"]
     assert "unavailable" in page.get_data(as_text=True)
@@ -432,13 +439,8 @@ def test_a_database_without_the_schema_is_a_503_not_a_bug(make_app, tmp_path, ca
     client = app.test_client()
     caplog.set_level(logging.ERROR, logger="storefront.errors")
 
-    login = client.post("/api/login", json={"username": "ada", "password": "long-password-1"})
-    products = client.get("/api/products")
-    page = client.get("/")
+    _, products, _ = _assert_login_catalogue_and_page_say_come_back(client)
 
-    for response in (login, products, page):
-        assert response.status_code == 503
-        assert response.headers["Retry-After"] == "1"
     assert "unavailable" in products.get_json()["error"]
     assert "database unavailable" in caplog.text
     assert "unhandled error" not in caplog.text
