@@ -120,6 +120,17 @@ def test_the_docs_page_follows_the_url_prefix_the_shop_is_mounted_at(client):
     assert all(url.startswith("/shop/") for url in page_assets(html))
 
 
+def test_the_document_names_the_url_prefix_as_its_server_so_try_it_out_stays_under_it(
+    client,
+):
+    mounted = client.get("/api/openapi.json", base_url="http://localhost/shop").get_json()
+    at_root = client.get("/api/openapi.json").get_json()
+
+    assert mounted["servers"] == [{"url": "/shop"}]
+    assert "servers" not in at_root
+    assert mounted["paths"] == at_root["paths"]
+
+
 def test_the_openapi_document_does_not_describe_the_docs_page(client):
     paths = client.get("/api/openapi.json").get_json()["paths"]
 

@@ -10,9 +10,12 @@ pagination headers, creations their `Location`, and refusals to come back later 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from apiflask import APIFlask
+from flask import Response, json, request
 
 from .apikit import UNSAFE_METHODS, declared_body
 from .auth import ROLES
@@ -72,9 +75,10 @@ def init_openapi(app: APIFlask) -> None:
     The document names no server: APIFlask would take it from the Host header of the
     request that first builds the document, and keep it for everyone after (a forged Host
     would send the docs page's "Try it out" requests elsewhere). Without one, clients use
-    the address they fetched the document from.
+    the host they fetched the document from; a shop mounted under a path names that path.
     """
     app.config["AUTO_SERVERS"] = False
+    app.config["SPEC_DECORATORS"] = [_name_the_mount]
     app.config["HTTP_ERROR_SCHEMA"] = ERROR_SCHEMA
     app.config["VALIDATION_ERROR_SCHEMA"] = ERROR_SCHEMA
     app.config["SECURITY_SCHEMES"] = {
@@ -98,6 +102,22 @@ def init_openapi(app: APIFlask) -> None:
                 if operation is not None:
                     _complete(operation, method, view)
         return spec
+
+
+def _name_the_mount(spec_view: Callable[[], Response]) -> Callable[[], Response]:
+    """Under a URL prefix, the document's server is that path: with no server named,
+    clients send the requests to the host's root, outside the shop."""
+
+    @wraps(spec_view)
+    def spec() -> Response:
+        response = spec_view()
+        if request.script_root:
+            document = response.get_json()
+            document["servers"] = [{"url": request.script_root}]
+            response.set_data(json.dumps(document))
+        return response
+
+    return spec
 
 
 def _openapi_path(rule: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from urllib.parse import quote
 
 import pytest
 
@@ -101,9 +102,38 @@ def test_a_login_asked_for_under_the_prefix_returns_there(mounted, user, csrf_to
     assert response.headers["Location"] == f"{PREFIX}/orders"
 
 
+@pytest.mark.parametrize("target", ["/../orders", "/%2e%2e/orders", "/./../orders", "/.%2E/"])
+def test_a_login_never_returns_to_a_page_outside_the_prefix(mounted, user, csrf_token, target):
+    """Browsers resolve `/shop/../orders` (and its `%2e` spelling) to `/orders`."""
+    asked = f"/login?next={quote(target, safe='')}"
+    data = {
+        "username": user.username,
+        "password": user.password,
+        "csrf_token": csrf_token(mounted, asked),
+    }
+
+    response = mounted.post(asked, data=data)
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == f"{PREFIX}/"
+
+
 def test_logging_out_under_the_prefix_returns_to_its_shop(mounted, user, login_as, csrf_token):
     login_as(mounted, user)
 
     response = mounted.post("/logout", data={"csrf_token": csrf_token(mounted, "/logout")})
 
     assert response.headers["Location"] == f"{PREFIX}/"
+
+
+def test_the_api_points_an_unconfirmed_login_at_the_resend_address_under_the_prefix(
+    mounted, user_factory
+):
+    waiting = user_factory(confirmed=False)
+
+    response = mounted.post(
+        "/api/login", json={"username": waiting.username, "password": waiting.password}
+    )
+
+    assert response.status_code == 403
+    assert response.json["resend_url"] == f"{PREFIX}/api/confirm/resend"

@@ -9,7 +9,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
+from flask import current_app, url_for
 from limits import parse
 from sqlalchemy import case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
@@ -332,7 +332,7 @@ def log_in(login: str, password: str) -> User | None:
         raise NotConfirmed(
             "Confirm your email address before logging in: follow the link we sent you, "
             "or ask for a new one (POST /api/confirm/resend, or the page /confirm/resend).",
-            resend_url="/api/confirm/resend",
+            resend_url=url_for("accounts_api.resend_confirmation"),
         )
     user_id = inspect(user).identity[0]  # the row may be gone by now: do not load it
     with commits_keep_what_was_read():

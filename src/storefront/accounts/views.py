@@ -8,6 +8,7 @@ next to the fields.
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -36,6 +37,9 @@ RESEND_SENT = "If that address has an unconfirmed account, a new link is on its 
 #: control characters, which browsers drop (so `/<TAB>/evil.example` becomes
 #: `//evil.example`) or which cannot go into a `Location` header at all (newlines).
 _UNSAFE_IN_TARGET = re.compile(r"[\x00-\x1f\x7f\\]")
+#: Dot segments (`..`, `%2e%2e`, which browsers resolve alike): under a prefix,
+#: `/shop` + `/../orders` would land on `/orders`, outside the shop.
+_DOT_SEGMENTS = {".", ".."}
 
 
 def _show_refusal(form: FlaskForm, error: ApiError) -> None:
@@ -130,9 +134,16 @@ def _local_target(target: str | None) -> str:
         and target.startswith("/")
         and not target.startswith("//")
         and not _UNSAFE_IN_TARGET.search(target)
+        and not _has_dot_segment(target)
     ):
         return request.script_root + target
     return url_for("catalogue.index")
+
+
+def _has_dot_segment(target: str) -> bool:
+    """Whether the path part of `target` climbs or stays put with `..` or `.` segments."""
+    path = re.split(r"[?#]", target, maxsplit=1)[0]
+    return not _DOT_SEGMENTS.isdisjoint(unquote(segment) for segment in path.split("/"))
 
 
 @bp.route("/logout", methods=["GET", "POST"])
