@@ -25,6 +25,8 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
 from sqlalchemy import event, make_url
+from werkzeug.exceptions import NotFound
+from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from storefront import create_app, init_rate_limits
@@ -282,13 +284,18 @@ def assert_max_queries(app: Flask, db: Any) -> Callable[[int], Any]:
 
 
 class LiveServer:
-    """A real threaded HTTP server running the app on a free 127.0.0.1 port."""
+    """A real threaded HTTP server running the app on a free 127.0.0.1 port.
 
-    def __init__(self, app: Flask) -> None:
+    With `mount="/shop"` the app is served under that path, as a WSGI server mounting it
+    there does (`SCRIPT_NAME`); every other path is a 404, and `url` ends with the path.
+    """
+
+    def __init__(self, app: Flask, mount: str = "") -> None:
         self.app = app
-        self._server = make_server("127.0.0.1", 0, app, threaded=True)
+        served = DispatcherMiddleware(NotFound(), {mount: app}) if mount else app
+        self._server = make_server("127.0.0.1", 0, served, threaded=True)
         self.port = self._server.server_port
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://127.0.0.1:{self.port}{mount}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     def start(self) -> None:
