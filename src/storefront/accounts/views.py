@@ -8,7 +8,7 @@ next to the fields.
 from __future__ import annotations
 
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
@@ -142,8 +142,8 @@ def _local_target(target: str | None) -> str:
 
 def _has_dot_segment(target: str) -> bool:
     """Whether the path part of `target` climbs or stays put with `..` or `.` segments."""
-    path = re.split(r"[?#]", target, maxsplit=1)[0]
-    return not _DOT_SEGMENTS.isdisjoint(unquote(segment) for segment in path.split("/"))
+    segments = urlsplit(target).path.split("/")
+    return not _DOT_SEGMENTS.isdisjoint(unquote(segment) for segment in segments)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
