@@ -8,11 +8,16 @@ from playwright.sync_api import expect
 pytestmark = pytest.mark.e2e
 
 
-def test_swagger_ui_shows_the_documented_operations_and_tries_one(page, live_server, browser_watch):
+@pytest.mark.parametrize("server", ["live_server", "shop_under_prefix"])
+def test_swagger_ui_shows_the_documented_operations_and_tries_one(
+    page, browser_watch, request, server
+):
+    """At the root and under a prefix alike: "Try it out" calls the API where it is served."""
+    shop = request.getfixturevalue(server).url
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
 
-    page.goto("/api/docs")
+    page.goto(f"{shop}/api/docs")
     list_products = page.locator(".opblock-get").filter(
         has=page.locator('[data-path="/api/products"]')
     )
@@ -25,6 +30,7 @@ def test_swagger_ui_shows_the_documented_operations_and_tries_one(page, live_ser
 
     live_status = list_products.locator(".live-responses-table .response .response-col_status")
     expect(live_status).to_have_text("200")
-    assert f"{live_server.url}/api/openapi.json" in requested
-    assert [url for url in requested if not url.startswith(f"{live_server.url}/")] == []
+    assert f"{shop}/api/openapi.json" in requested
+    assert any(url.startswith(f"{shop}/api/products?") for url in requested)
+    assert [url for url in requested if not url.startswith(f"{shop}/")] == []
     assert [p for p in browser_watch.problems if "Content Security Policy" in p] == []
