@@ -93,6 +93,15 @@ RATE_LIMIT_SETTINGS = (
     "RATELIMIT_RESEND_PER_IP",
     "RATELIMIT_MAIL_PER_ADDRESS",
 )
+#: The limits counted per client address; under TESTING, out of a test suite's reach.
+PER_ADDRESS_LIMITS = (
+    "RATELIMIT_LOGIN_PER_IP",
+    "RATELIMIT_REGISTER_PER_IP",
+    "RATELIMIT_RESET_PER_IP",
+    "RATELIMIT_RESEND_PER_IP",
+)
+#: What a per-address limit is under TESTING unless the settings name one.
+TESTING_PER_ADDRESS_LIMIT = "100000 per hour"
 
 
 def _check_store_urls(settings: dict[str, Any]) -> None:
@@ -260,6 +269,13 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         settings["PASSWORD_HASH_TIME_COST"] = 1
         settings["PASSWORD_HASH_MEMORY_COST"] = 1024
         settings["PASSWORD_HASH_PARALLELISM"] = 1
+    if testing:
+        # Every request of a test client comes from 127.0.0.1, so a per-address limit counts
+        # a whole test suite as one visitor, and its 51st registration would be refused.
+        # The per-account login limit and the per-inbox mail limit stay as in production.
+        for key in PER_ADDRESS_LIMITS:
+            if key not in (overrides or {}):
+                settings[key] = TESTING_PER_ADDRESS_LIMIT
     if testing and "MAIL_IN_BACKGROUND" not in (overrides or {}):
         # A test reads the mail server right after the request: the mail must be there.
         settings["MAIL_IN_BACKGROUND"] = False

@@ -315,3 +315,22 @@ def test_a_malformed_login_name_is_a_400_with_limits_on(client, limits_on, name)
     limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
 
     assert login(client, name, "wrong-password-000").status_code == 400
+
+
+def test_a_test_suite_is_not_one_visitor_over_its_limit_but_an_account_still_is(make_app, tmp_path):
+    """Under TESTING every request comes from 127.0.0.1: the per-address limits (50
+    registrations, 20 reset mails an hour) would refuse a suite's 51st user, while the
+    per-account login limit, the one API.md promises, trips as in production."""
+    app = make_app(
+        SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'suite.db'}", RATELIMIT_ENABLED=True
+    )
+    assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    client = app.test_client()
+
+    assert {register(client, f"shopper{n}").status_code for n in range(51)} == {201}
+    reset = {"email": "shopper0@example.com"}
+    assert {client.post("/api/password-reset", json=reset).status_code for _ in range(21)} == {202}
+    assert [login(client, "shopper1", "wrong-password-000").status_code for _ in range(5)] == [
+        401
+    ] * 5
+    _assert_limited(login(client, "shopper1", "wrong-password-000"))
