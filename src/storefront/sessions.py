@@ -38,6 +38,8 @@ from .extensions import (
 )
 
 USER_KEY = "user_id"
+#: A user id written as text (Flask-Login's habit), which the session then keeps as the int.
+_USER_ID_TEXT = re.compile(r"[1-9][0-9]{0,18}")
 #: The shape of the session ids Flask-Session issues (`secrets.token_urlsafe`).
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 #: Set on sessions that have a `user_sessions` row, so an ended one cannot be re-adopted.
@@ -317,6 +319,8 @@ def resolve_session_user():
     from .accounts.models import User
 
     user_id = session.get(USER_KEY)
+    if isinstance(user_id, str) and _USER_ID_TEXT.fullmatch(user_id):
+        user_id = session[USER_KEY] = int(user_id)
     if not is_row_id(user_id):
         return None
     found = db.session.execute(

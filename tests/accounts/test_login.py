@@ -47,10 +47,33 @@ def test_login_through_session_transaction(client, user):
     assert client.get("/api/protected").status_code == 200
 
 
-@pytest.mark.parametrize("garbage", [0, -1, 2**31, 2**63 + 5, "1", 1.0, None, True])
+def test_a_user_id_written_as_text_logs_in_too(client, user):
+    """Flask-Login keeps ids as text; a test written that way logs in all the same."""
+    with client.session_transaction() as session:
+        session["user_id"] = str(user.id)
+
+    assert client.get("/api/me").json["id"] == user.id
+    assert client.post("/api/logout?all=1").status_code == 200
+    assert client.get("/api/me").status_code == 401
+
+
+@pytest.mark.parametrize("garbage", [0, -1, 2**31, 2**63 + 5, "9" * 5000, None, True])
 def test_a_session_naming_no_possible_user_is_anonymous(client, garbage):
     with client.session_transaction() as session:
         session["user_id"] = garbage
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    "written",
+    [float, "0{}".format, " {}".format, "{}.0".format, "+{}".format, "{}\n".format],
+    ids=["float", "leading zero", "space", "decimal point", "plus sign", "newline"],
+)
+def test_a_user_id_written_otherwise_than_as_a_number_is_anonymous(client, user, written):
+    """Only an id or its plain decimal text names a user: `1.0`, `"01"`, `"1.0"` name none."""
+    with client.session_transaction() as session:
+        session["user_id"] = written(user.id)
     assert client.get("/api/me").status_code == 401
     assert client.get("/").status_code == 200
 
