@@ -16,6 +16,7 @@ def test_readyz_is_503_when_the_database_is_gone(make_app, tmp_path):
     response = make_app(SQLALCHEMY_DATABASE_URI=gone).test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
+    assert response.headers["Retry-After"] == "1"
 
 
 def test_readyz_is_503_when_postgres_is_unreachable(make_app):
@@ -114,6 +115,7 @@ def test_readyz_is_503_when_the_session_redis_is_unreachable(make_app):
     response = shop.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "error": "redis unreachable"}
+    assert response.headers["Retry-After"] == "1"
 
 
 def test_readyz_ok_with_redis(make_app, redis_url):

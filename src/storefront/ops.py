@@ -12,6 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .apikit import OutputModel
 from .extensions import db
+from .openapi import RETRY_AFTER_HEADER
 from .sessions import session_store_ready
 
 bp = APIBlueprint("ops", __name__, tag="Operations")
@@ -34,6 +35,7 @@ class NotReadyOut(OutputModel):
 NOT_READY = {
     "description": "The database, or the sessions' Redis, does not answer",
     "content": {"application/json": {"schema": NotReadyOut.model_json_schema()}},
+    "headers": RETRY_AFTER_HEADER,
 }
 
 
@@ -62,7 +64,9 @@ def readyz():
 
 
 def _not_ready(error: str) -> Response:
-    """The 503 answer, built here: `@bp.output` would shape it as the 200's body."""
+    """The 503 answer, built here: `@bp.output` would shape it as the 200's body. Like every
+    503 of the shop it names when to ask again."""
     response = jsonify(NotReadyOut(status="unavailable", error=error).model_dump())
     response.status_code = 503
+    response.headers["Retry-After"] = "1"
     return response
