@@ -368,9 +368,12 @@ def update_user(
     if role is not None and not acting_is_admin:
         raise ApiError("Only an admin can change roles.", status=403)
     needs_current = password is not None and not (acting_is_admin and acting.id != user.id)
-    if (needs_current or current_password is not None) and (
-        current_password is None or not check_password(acting, current_password)
-    ):
+    if needs_current and current_password is None:
+        raise ApiError(
+            "Give your current password to set a new one.",
+            fields={"current_password": "required to set a new password"},
+        )
+    if current_password is not None and not check_password(acting, current_password):
         raise WrongPassword(
             "The current password is wrong.",
             fields={"current_password": "does not match your password"},
