@@ -161,6 +161,26 @@ def test_a_flood_of_unknown_fields_gets_a_short_answer(client):
     assert len(response.data) < 5000
 
 
+@pytest.mark.parametrize(
+    ("path", "data"),
+    [
+        ("/api/users", '{{"{name}": 1}}'),
+        ("/api/users", '{{"{name}": 1, "{name}": 2}}'),
+        ("/api/logout", '{{"{name}": 1}}'),
+        ("/api/logout", "{{" + ", ".join(f'"{{name}}{n}": 1' for n in range(200)) + "}}"),
+    ],
+    ids=["unknown", "given twice", "no body wanted", "many, no body wanted"],
+)
+def test_a_huge_field_name_is_named_by_its_start_only(client, path, data):
+    name = "k" * 4000
+    response = client.post(path, data=data.format(name=name), content_type="application/json")
+    assert response.status_code == 400
+    named = [field for field in response.get_json()["fields"] if field.startswith("k")]
+    assert 1 <= len(named) <= 50
+    assert all(field == "k" * 64 + "…" for field in named)
+    assert len(response.data) < 50_000
+
+
 def test_lone_surrogate_is_refused(client):
     body = '{"username": "\\ud800abc", "email": "carol@example.com", "password": "long-password-1"}'
     response = client.post("/api/users", data=body, content_type="application/json")

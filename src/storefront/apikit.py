@@ -335,11 +335,23 @@ def _refuse_unreadable_json() -> None:
     raise ApiError("The request body is not valid JSON.")
 
 
+#: Field errors named in one answer: a body of 200 000 unknown fields gets a short answer.
+MAX_FIELD_ERRORS = 50
+#: How much of a field's name an error repeats: a key of megabytes is named by its start.
+MAX_FIELD_NAME_SHOWN = 64
+
+
+def shown_field_name(name: str) -> str:
+    """A field's name as an error repeats it, cut short (with "…") when it is very long."""
+    return name if len(name) <= MAX_FIELD_NAME_SHOWN else name[:MAX_FIELD_NAME_SHOWN] + "…"
+
+
 def given_twice(field: str) -> ApiError:
     """The 400 for a body naming `field` twice, JSON key or form field alike."""
+    name = shown_field_name(field)
     return ApiError(
-        f"The request body gives the field '{field}' more than once.",
-        fields={field: "given more than once"},
+        f"The request body gives the field '{name}' more than once.",
+        fields={name: "given more than once"},
     )
 
 
@@ -349,7 +361,8 @@ def _refuse_unexpected_body() -> None:
     An empty body (whitespace included), or an empty JSON object, is fine.
     """
     if request_body().strip() and (body := _json_object()):
-        fields = {name: "unknown field" for name in body}
+        names = list(body)[:MAX_FIELD_ERRORS]
+        fields = {shown_field_name(name): "unknown field" for name in names}
         raise ApiError("This request takes no body.", fields=fields)
 
 

@@ -16,7 +16,7 @@ from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError, ProgrammingError
 from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
 
-from .apikit import ApiError
+from .apikit import MAX_FIELD_ERRORS, ApiError, shown_field_name
 from .extensions import db
 from .sessions import session_store_failed
 
@@ -86,10 +86,6 @@ def _bare_page(status: int, title: str, message: str) -> str:
     )
 
 
-#: Field errors named in one answer: a body of 200 000 unknown fields gets a short answer.
-MAX_FIELD_ERRORS = 50
-
-
 def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
     """Flatten APIFlask's `{location: {field: [messages]}}` into `{field: "why"}` (the first
     `MAX_FIELD_ERRORS` of them)."""
@@ -101,7 +97,7 @@ def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
             if len(fields) == MAX_FIELD_ERRORS:
                 return fields
             texts = messages if isinstance(messages, list) else [str(messages)]
-            fields[name] = "; ".join(field_message(m) for m in texts)
+            fields[shown_field_name(str(name))] = "; ".join(field_message(m) for m in texts)
     return fields
 
 
