@@ -78,6 +78,19 @@ def test_a_field_given_twice_with_one_value_is_refused_too(client):
     assert response.get_json()["fields"] == {"username": "given more than once"}
 
 
+def test_an_upload_part_named_twice_unreadably_is_a_400(client, user, login_as):
+    """Werkzeug names a part whose name it cannot read (a line break in it) `None`."""
+    login_as(client, user)
+    part = '--b\r\nContent-Disposition: form-data; name="a\nb"\r\n\r\nx\r\n'
+    body = (
+        part * 2
+        + '--b\r\nContent-Disposition: form-data; name="file"; filename="f"\r\n\r\nx\r\n--b--\r\n'
+    )
+    response = client.post("/api/upload", data=body, content_type="multipart/form-data; boundary=b")
+    assert response.status_code == 400
+    assert "more than once" in response.get_json()["error"]
+
+
 def test_a_key_given_twice_in_a_nested_object_is_refused(client):
     body = '{"username": {"a": 1, "a": 2}, "email": "c@example.com", "password": "x"}'
     response = client.post("/api/users", data=body, content_type="application/json")

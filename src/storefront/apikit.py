@@ -341,12 +341,16 @@ MAX_FIELD_ERRORS = 50
 MAX_FIELD_NAME_SHOWN = 64
 
 
-def shown_field_name(name: str) -> str:
-    """A field's name as an error repeats it, cut short (with "…") when it is very long."""
-    return name if len(name) <= MAX_FIELD_NAME_SHOWN else name[:MAX_FIELD_NAME_SHOWN] + "…"
+def shown_field_name(name: object) -> str:
+    """A field's name as an error repeats it, cut short (with "…") when it is very long.
+
+    Not always a string: Werkzeug names a multipart part whose name it cannot read `None`.
+    """
+    text = str(name)
+    return text if len(text) <= MAX_FIELD_NAME_SHOWN else text[:MAX_FIELD_NAME_SHOWN] + "…"
 
 
-def given_twice(field: str) -> ApiError:
+def given_twice(field: object) -> ApiError:
     """The 400 for a body naming `field` twice, JSON key or form field alike."""
     name = shown_field_name(field)
     return ApiError(

@@ -97,7 +97,7 @@ def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
             if len(fields) == MAX_FIELD_ERRORS:
                 return fields
             texts = messages if isinstance(messages, list) else [str(messages)]
-            fields[shown_field_name(str(name))] = "; ".join(field_message(m) for m in texts)
+            fields[shown_field_name(name)] = "; ".join(field_message(m) for m in texts)
     return fields
 
 
