@@ -12,7 +12,7 @@ from typing import Any
 
 import requests
 from flask import request
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from orders.live import TIMEOUT, all_at_once, logged_in_session
 from storefront import sessions
@@ -94,6 +94,31 @@ def test_deleting_a_user_twice_at_once_is_one_204_and_one_404(live_server):
         )
 
         assert sorted(r.status_code for r in responses) == [204, 404], [r.text for r in responses]
+
+
+def test_the_last_two_admins_stepping_down_at_once_leave_one(live_server):
+    """Each sees another admin beside them; holding the admins' rows makes the second wait
+    and then see that it is the last."""
+    with live_server.app.app_context():  # the admins earlier tests made step aside
+        db.session.execute(update(User).where(User.role == "admin").values(role="staff"))
+        db.session.commit()
+        db.session.remove()
+    admins = [new_user(live_server, role="admin") for _ in range(2)]
+    tabs = [registered_tab(live_server, admin) for admin in admins]
+
+    responses = all_at_once(
+        [
+            lambda tab=tab, url=f"{live_server.url}/api/users/{admin}": tab.patch(
+                url, json={"role": "staff"}, timeout=TIMEOUT
+            )
+            for tab, admin in zip(tabs, admins, strict=True)
+        ]
+    )
+
+    assert sorted(r.status_code for r in responses) == [200, 409], [r.text for r in responses]
+    with live_server.app.app_context():
+        assert db.session.scalars(select(User.id).where(User.role == "admin")).all() != []
+        db.session.remove()
 
 
 def test_changing_an_email_while_the_account_is_deleted_is_200_or_404(live_server):

@@ -172,6 +172,22 @@ def test_only_admins_change_roles(client, user, admin, login_as):
     assert client.patch(f"/api/users/{user.id}", json={"role": "root"}).status_code == 400
 
 
+def test_the_last_admin_can_neither_step_down_nor_leave(client, admin, user_factory, login_as):
+    """Else no one could manage users and roles, and only the command line makes an admin."""
+    login_as(client, admin)
+    url = f"/api/users/{admin.id}"
+
+    for refused in (client.patch(url, json={"role": "staff"}), client.delete(url)):
+        assert refused.status_code == 409
+        assert "last admin" in refused.get_json()["error"]
+    assert client.get("/api/me").get_json()["role"] == "admin"
+
+    successor = user_factory(role="admin")
+    assert client.patch(url, json={"role": "staff"}).get_json()["role"] == "staff"
+    login_as(client, successor)
+    assert client.delete(url).status_code == 204
+
+
 def test_the_id_of_a_deleted_account_is_never_given_again(client, admin, login_as, mail_outbox):
     """A retried DELETE of a deleted account must not reach the one registered since."""
     body = {"username": "shortlived", "email": "short@example.com", "password": "a-long-passphrase"}

@@ -80,7 +80,12 @@ def get_user(user_id: int):
 @bp.input(UserUpdate, arg_name="body")
 @limits.password_check_per_account
 @bp.output(UserOut)
-@bp.doc(responses={409: "That email is already registered", 429: limits.RATE_LIMITED})
+@bp.doc(
+    responses={
+        409: "That email is already registered, or this is the last admin stepping down",
+        429: limits.RATE_LIMITED,
+    }
+)
 def update_user(user_id: int, body: UserUpdate):
     """Change email or password (with `current_password`); admins may also change `role`.
 
@@ -102,8 +107,9 @@ def update_user(user_id: int, body: UserUpdate):
 @bp.delete("/users/<int:user_id>")
 @login_required
 @bp.output({}, status_code=204)
+@bp.doc(responses={409: "The shop's last admin"})
 def delete_user(user_id: int):
-    """Delete an account: your own, or any for an admin."""
+    """Delete an account: your own, or any for an admin; never the last admin."""
     user = _visible_user(user_id)
     own = user.id == current_user.id
     service.delete_user(user, acting=current_user)

@@ -378,6 +378,8 @@ def update_user(
             "The current password is wrong.",
             fields={"current_password": "does not match your password"},
         )
+    if role is not None and role != "admin":
+        keep_an_admin(user_id)
     user = hold_account(user_id)
     if user is None:
         raise ApiError("No such user.", status=404)
@@ -408,6 +410,23 @@ def update_user(
     return user
 
 
+def keep_an_admin(user_id: int) -> None:
+    """A 409 when the account is the shop's last admin, about to be deleted or demoted:
+    no one could then manage users and roles through the shop.
+
+    The admins' rows are held until the transaction ends (PostgreSQL `FOR NO KEY UPDATE`,
+    taken in id order), so two admins demoting each other at once cannot both succeed.
+    """
+    admins = db.session.scalars(
+        select(User.id)
+        .where(User.role == "admin")
+        .order_by(User.id)
+        .with_for_update(key_share=True)
+    ).all()
+    if admins == [user_id]:
+        raise Conflict("This is the shop's last admin: make another admin first.")
+
+
 def hold_account(user_id: int) -> User | None:
     """The account's row, held until the transaction ends; None once it has been deleted.
 
@@ -436,6 +455,7 @@ def delete_user(user: User, *, acting: User | None = None) -> None:
     from ..media.service import delete_unreferenced, hand_over_pictures, owned_keys
 
     user_id = user.id
+    keep_an_admin(user_id)
     if hold_account(user_id) is None:  # an upload of its own finishes first, or sees it gone
         db.session.rollback()
         raise ApiError("No such user.", status=404)
