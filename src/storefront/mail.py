@@ -19,10 +19,12 @@ import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
+from email import policy
 from email.message import EmailMessage
 from email.utils import formatdate
 from pathlib import Path
 
+from email_validator import EmailNotValidError, validate_email
 from flask import Flask, current_app
 
 log = logging.getLogger("storefront.mail")
@@ -31,9 +33,25 @@ _pending: set[Future] = set()
 _pending_lock = threading.Lock()
 
 
+def deliverable_address(address: str) -> str:
+    """The address with its domain in ASCII (IDNA), the form every mail server reads:
+    `ana@exämple.com` is sent to `ana@xn--exmple-cua.com`. A local part beyond ASCII
+    (`josé@…`) stays, and needs a server that speaks SMTPUTF8."""
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError:
+        return address
+    return checked.ascii_email or f"{checked.local_part}@{checked.ascii_domain}"
+
+
 def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
-    """A message with a plain-text body and, when given, an HTML alternative."""
-    message = EmailMessage()
+    """A message with a plain-text body and, when given, an HTML alternative.
+
+    An address that stays beyond ASCII is written as UTF-8 (RFC 6531): the default policy
+    would encode it as an RFC 2047 word, which is no address at all.
+    """
+    to = deliverable_address(to)
+    message = EmailMessage(policy=policy.default if to.isascii() else policy.SMTPUTF8)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
     message["Subject"] = subject

@@ -55,6 +55,17 @@ def test_without_smtp_host_mail_is_written_to_the_outbox_folder_and_logged(
     assert str(eml) in caplog.text
 
 
+def test_an_address_beyond_ascii_is_written_to_the_outbox_as_an_address(app, tmp_path, monkeypatch):
+    """As UTF-8 (RFC 6531) with the domain in ASCII; RFC 2047 words are no address."""
+    monkeypatch.setitem(app.config, "SMTP_HOST", None)
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(tmp_path / "outbox"))
+    with app.app_context():
+        assert send_email("josé@exämple.com", "Local", "words")
+
+    [eml] = (tmp_path / "outbox").glob("*.eml")
+    assert "To: josé@xn--exmple-cua.com\n" in eml.read_text(encoding="utf-8")
+
+
 def test_a_failed_delivery_is_logged_and_reported_not_raised(app, mail_outbox, caplog):
     mail_outbox.stop()
     with app.app_context():

@@ -183,3 +183,22 @@ def test_addresses_at_domains_that_cannot_take_mail_are_refused(client, mail_out
     response = register(client, "tess", email=address)
     assert response.status_code == 400
     assert "email" in response.json["fields"]
+
+
+@pytest.mark.parametrize(
+    ("address", "delivered_to"),
+    [
+        ("ana@exämple.com", "ana@xn--exmple-cua.com"),  # the domain in ASCII, as servers read it
+        ("josé@example.com", "josé@example.com"),  # sent as UTF-8 to a server with SMTPUTF8
+    ],
+)
+def test_an_address_beyond_ascii_gets_its_mail_and_confirms(
+    client, mail_outbox, address, delivered_to
+):
+    assert register(client, "tess", email=address).status_code == 201
+
+    message = mail_outbox.last_to(delivered_to)
+    assert str(message["To"]) == delivered_to
+    token = confirm_token(mail_outbox, delivered_to)
+    assert client.post("/api/confirm", json={"token": token}).status_code == 200
+    assert login(client, address).status_code == 200

@@ -57,7 +57,9 @@ class SmtpServer:
 
     def start(self) -> None:
         if self._controller is None:
-            controller = Controller(self.collector, hostname=self.host, port=self.port)
+            controller = Controller(
+                self.collector, hostname=self.host, port=self.port, enable_SMTPUTF8=True
+            )
             controller.start()
             self._controller = controller
 
