@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from media_samples import make_image, opened, png_declaring, stored_keys
 from PIL import ExifTags, Image
+from sqlalchemy import delete
 
-from storefront.media.models import StoredFile
+from storefront.media.models import ProductImage, StoredFile
 
 
 def upright_test_photo() -> bytes:
@@ -151,13 +152,48 @@ def test_deleting_the_picture_file_leaves_the_product_without_one(
     assert client.get(f"/api/products/{product.id}").get_json()["image_url"] is None
 
 
-def test_picture_of_a_deleted_product_is_cleaned_by_media_check(
+def test_an_erased_product_takes_its_picture_with_it(
     db, client, staff, login_as, put_image, product_factory, run_cli, upload_folder
 ):
     product = product_factory()
     login_as(client, staff)
     body = put_image(client, product.id, make_image("PNG", (600, 600))).get_json()
+
     assert client.delete(f"/api/products/{product.id}").status_code == 204
+
+    assert client.get(body["image_url"]).status_code == 404
+    assert client.get(body["image_url"] + "/thumbnail").status_code == 404
+    assert stored_keys(upload_folder) == []
+    assert run_cli("media", "check").exit_code == 0
+
+
+def test_an_ordered_product_deleted_keeps_its_picture(
+    client, user, staff, login_as, put_image, product_factory
+):
+    """It is only taken off sale, and may come back."""
+    product = product_factory()
+    login_as(client, staff)
+    body = put_image(client, product.id, make_image("PNG", (600, 600))).get_json()
+    login_as(client, user)
+    client.post("/api/cart/items", json={"product_id": product.id, "quantity": 1})
+    assert client.post("/api/cart/checkout").status_code == 201
+    login_as(client, staff)
+
+    assert client.delete(f"/api/products/{product.id}").status_code == 204
+
+    assert client.get(f"/api/products/{product.id}").get_json()["image_url"] == body["image_url"]
+    assert client.get(body["image_url"]).status_code == 200
+
+
+def test_a_picture_left_without_its_product_is_cleaned_by_media_check(
+    db, client, staff, login_as, put_image, product_factory, run_cli, upload_folder
+):
+    """What a shop stopped between erasing a product and deleting its picture leaves."""
+    product = product_factory()
+    login_as(client, staff)
+    body = put_image(client, product.id, make_image("PNG", (600, 600))).get_json()
+    db.session.execute(delete(ProductImage))
+    db.session.commit()
 
     found = run_cli("media", "check")
     assert found.exit_code == 1

@@ -231,14 +231,18 @@ def update_product(product: Product, **changes: Any) -> Product:
 
 
 def delete_product(product: Product) -> bool:
-    """Erase the product, or only deactivate it when orders point at it.
+    """Erase the product and its picture, or only deactivate it when orders point at it.
 
     Returns True when the row is gone. The order lines' foreign key decides, so a product
     ordered at the same moment is still kept. The product's cart lines, which the delete
     erases, are locked first: checkout locks its lines before it takes stock, and the
-    opposite order would deadlock with it.
+    opposite order would deadlock with it. A deactivated product keeps its picture, since
+    it may come back on sale.
     """
+    from ..media.service import delete_picture_file
+
     product_id = product.id
+    picture_file_id = product.image_file_id
     _forget_counts()
     db.session.execute(
         select(CartItem.user_id).where(CartItem.product_id == product_id).with_for_update()
@@ -254,4 +258,6 @@ def delete_product(product: Product) -> bool:
         product.active = False
         db.session.commit()
         return False
+    if picture_file_id is not None:
+        delete_picture_file(picture_file_id)
     return True

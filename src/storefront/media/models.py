@@ -49,7 +49,7 @@ class ProductImage(Base):
     """Which public image is a product's picture: at most one per product.
 
     A table of its own, so the products table is never rebuilt for it; deleting the
-    product deletes this link, and `storefront media check --fix` then the unused image.
+    product deletes this link, and `catalog.service.delete_product` then the image.
     """
 
     __tablename__ = "product_images"

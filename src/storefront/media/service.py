@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from flask import current_app
-from sqlalchemy import case, func, inspect, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, func, inspect, or_, select, update
 from werkzeug.datastructures import FileStorage
 
 from ..accounts.models import User
@@ -287,6 +287,14 @@ def delete_file(record: StoredFile) -> bool:
     return deleted
 
 
+def delete_picture_file(file_id: int) -> None:
+    """Delete a product picture that no product shows any more (its product was erased),
+    so its public URL stops answering; one that is still shown stays."""
+    record = db.session.scalar(select(StoredFile).where(StoredFile.id == file_id, _unshown()))
+    if record is not None:
+        delete_file(record)
+
+
 def owned_keys(owner_id: int) -> set[str]:
     """Every key the files of `owner_id` point at (files and thumbnails)."""
     keys: set[str] = set()
@@ -318,10 +326,16 @@ def is_referenced(key: str) -> bool:
 
 
 def unused_public_files() -> list[StoredFile]:
-    """Public images no product shows any more (their product was deleted)."""
-    in_use = select(ProductImage.file_id).where(ProductImage.file_id == StoredFile.id)
-    statement = select(StoredFile).where(StoredFile.public.is_(True), ~in_use.exists())
+    """Public images no product shows any more: left behind when the shop stopped between
+    erasing a product and deleting its picture."""
+    statement = select(StoredFile).where(_unshown())
     return list(db.session.scalars(statement.order_by(StoredFile.id)))
+
+
+def _unshown() -> ColumnElement[bool]:
+    """A file that is a product picture (public) which no product shows."""
+    in_use = select(ProductImage.file_id).where(ProductImage.file_id == StoredFile.id)
+    return and_(StoredFile.public.is_(True), ~in_use.exists())
 
 
 def referenced_keys() -> set[str]:
