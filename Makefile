@@ -10,7 +10,7 @@ export STOREFRONT_ENV ?= development
 export PYTHONDONTWRITEBYTECODE :=
 export PYTHONPYCACHEPREFIX ?= $(CURDIR)/$(VENV)/pycache
 
-.PHONY: run test test-fast test-e2e screenshots chromium lint bench install install-test clean
+.PHONY: run test test-e2e screenshots chromium lint bench install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

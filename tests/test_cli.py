@@ -250,3 +250,23 @@ def test_serve_runs_the_gunicorn_beside_its_own_python(run_cli, monkeypatch, tmp
     assert started == [
         (own, [own, "--bind", "127.0.0.1:5650", "--workers", "3", "storefront.wsgi:app"])
     ]
+
+
+def test_demo_prints_only_the_demo_logins_that_still_work(cli_app):
+    app, runner = cli_app
+    first = runner.invoke(args=["demo", "--no-serve"])
+    assert first.exit_code == 0, first.output
+    assert "customer   demo-customer-password" in first.output
+    client = app.test_client()
+    login = {"username": "customer", "password": "demo-customer-password"}
+    assert client.post("/api/login", json=login).status_code == 200
+    change = {"password": "my-own-secret-phrase", "current_password": login["password"]}
+    me = client.get("/api/me").get_json()["id"]
+    assert client.patch(f"/api/users/{me}", json=change).status_code == 200
+
+    again = runner.invoke(args=["demo", "--no-serve"])
+
+    assert again.exit_code == 0, again.output
+    assert "demo-customer-password" not in again.output
+    assert "staff      demo-staff-password" in again.output
+    assert "have had their passwords changed" in again.output

@@ -210,13 +210,15 @@ def sessions_cleanup_command() -> None:
 @click.pass_context
 def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool) -> None:
     """Migrate, load demo data (once), print the demo logins, then serve."""
-    from .demo import load_demo_data
+    from .demo import DEMO_USERS, load_demo_data
 
     apply_migrations()
     logins = load_demo_data()
     click.echo("Demo logins (username / password / role):")
     for username, _email, password, role in logins:
         click.echo(f"  {username:<10} {password:<24} {role}")
+    if len(logins) < len(DEMO_USERS):
+        click.echo("  (the other demo accounts have had their passwords changed)")
     if not no_serve:
         # Links in the demo's emails lead back to this server, whatever its port.
         os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
