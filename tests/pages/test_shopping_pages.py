@@ -30,9 +30,14 @@ def add(client, csrf_token, product, quantity):
     )
 
 
-def checkout_key(client) -> str:
+def checkout_page(client) -> dict[str, str]:
+    """The hidden fields of the checkout page as it is now: its key and the cart it shows."""
     html = client.get("/checkout").get_data(as_text=True)
-    return re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
+    fields = ("idempotency_key", "cart_fingerprint")
+    return {
+        name: re.search(rf'name="{name}" type="hidden" value="([^"]+)"', html).group(1)
+        for name in fields
+    }
 
 
 def test_visitors_are_sent_to_log_in_before_the_cart(client):
@@ -150,10 +155,10 @@ def test_checkout_places_one_order_even_when_submitted_twice(
 ):
     kettle = product_factory(name="Kettle", price_cents=2500, stock=5)
     add(client, csrf_token, kettle, 2)
-    key = checkout_key(client)
+    page = checkout_page(client)
 
-    first = post(client, csrf_token, "/cart", "/checkout", idempotency_key=key)
-    second = post(client, csrf_token, "/cart", "/checkout", idempotency_key=key)
+    first = post(client, csrf_token, "/cart", "/checkout", **page)
+    second = post(client, csrf_token, "/cart", "/checkout", **page)
 
     assert re.fullmatch(r"/orders/\d+", first.request.path)
     assert second.request.path == first.request.path
@@ -162,6 +167,32 @@ def test_checkout_places_one_order_even_when_submitted_twice(
     assert db.session.scalar(select(func.count()).select_from(Order)) == 1
     assert db.session.get(Product, kettle.id).stock == 3
     assert "Your cart is empty" in client.get("/cart").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("change", ["price", "quantity"])
+def test_checkout_orders_only_what_the_page_showed(
+    client, shopper, csrf_token, product_factory, db, change
+):
+    """A price changed by staff, or a line changed in another tab, after the page was
+    opened: nothing is ordered, and the page shows the cart as it is now."""
+    kettle = product_factory(name="Kettle", price_cents=2500, stock=9)
+    add(client, csrf_token, kettle, 2)
+    page = checkout_page(client)
+    if change == "price":
+        db.session.get(Product, kettle.id).price_cents = 9900
+        db.session.commit()
+    else:
+        post(client, csrf_token, "/cart", f"/cart/items/{kettle.id}", quantity=7)
+
+    refused = post(client, csrf_token, "/cart", "/checkout", **page)
+
+    html = refused.get_data(as_text=True)
+    assert refused.request.path == "/checkout"
+    assert "changed since you reviewed it" in html
+    assert ("€198.00" if change == "price" else "€175.00") in html
+    assert db.session.scalar(select(func.count()).select_from(Order)) == 0
+    placed = post(client, csrf_token, "/cart", "/checkout", **checkout_page(client))
+    assert "is placed." in placed.get_data(as_text=True)
 
 
 def test_checkout_of_an_empty_cart_says_so_and_offers_no_order(client, shopper):
@@ -176,7 +207,7 @@ def test_checkout_of_an_empty_cart_says_so_and_offers_no_order(client, shopper):
 def test_the_shopper_sees_and_cancels_an_order(client, shopper, csrf_token, product_factory, db):
     kettle = product_factory(name="Kettle", price_cents=2500, stock=5)
     add(client, csrf_token, kettle, 2)
-    placed = post(client, csrf_token, "/cart", "/checkout", idempotency_key=checkout_key(client))
+    placed = post(client, csrf_token, "/cart", "/checkout", **checkout_page(client))
     order_path = placed.request.path
 
     listing = client.get("/orders").get_data(as_text=True)
@@ -196,7 +227,9 @@ def test_another_shoppers_order_is_a_404(
     kettle = product_factory()
     login_as(client, owner)
     add(client, csrf_token, kettle, 1)
-    order_path = post(client, csrf_token, "/cart", "/checkout", idempotency_key="k1").request.path
+    order_path = post(
+        client, csrf_token, "/cart", "/checkout", **checkout_page(client)
+    ).request.path
 
     login_as(client, other)
 

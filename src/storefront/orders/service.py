@@ -12,6 +12,7 @@ waits for the other in a circle.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -38,6 +39,10 @@ class Conflict(ApiError):
     status = 409
 
 
+class CartChanged(Conflict):
+    """The cart is no longer the one the shopper reviewed: other lines, or other prices."""
+
+
 @dataclass
 class CartLine:
     """A line of a cart at the product's current price."""
@@ -56,6 +61,19 @@ class Cart:
     items: list[CartLine] = field(default_factory=list)
     total_cents: int = 0
     currency: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """What an order of this cart would be: its lines, quantities and prices (see
+        `checkout`'s `reviewed`)."""
+        lines = [(line.product_id, line.quantity, line.unit_price_cents) for line in self.items]
+        return cart_fingerprint(lines, self.currency)
+
+
+def cart_fingerprint(lines: list[tuple[int, int, int]], currency: str) -> str:
+    """A short digest of (product id, quantity, unit price) lines in a currency."""
+    text = ";".join(f"{p}x{q}@{c}" for p, q, c in sorted(lines)) + currency
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -290,6 +308,11 @@ def _refuse_short(short: list[ShortLine]) -> None:
     raise Conflict(" ".join(reasons), items=[asdict(line) for line in short])
 
 
+def _fingerprint_of(items: list[CartItem]) -> str:
+    lines = [(i.product_id, i.quantity, i.product.price_cents) for i in items]
+    return cart_fingerprint(lines, catalog.shop_currency())
+
+
 def _place_order(user: User, items: list[CartItem], key: str | None) -> Order:
     order = Order(
         user_id=user.id,
@@ -314,7 +337,9 @@ def _place_order(user: User, items: list[CartItem], key: str | None) -> Order:
     return order
 
 
-def checkout(user: User, idempotency_key: str | None = None) -> tuple[Order, bool]:
+def checkout(
+    user: User, idempotency_key: str | None = None, *, reviewed: str | None = None
+) -> tuple[Order, bool]:
     """Turn the cart into an order in one transaction; returns (order, newly placed).
 
     With an idempotency key already used by this user, the first order is returned and
@@ -322,6 +347,9 @@ def checkout(user: User, idempotency_key: str | None = None) -> tuple[Order, boo
     changes. A concurrent retry with the same key loses on the unique constraint and
     gets the first order too. Prices are read once the stock is taken, from the rows that
     taking holds, so an order pays the price of the moment its stock was taken.
+
+    `reviewed` is the `Cart.fingerprint` the shopper confirmed (the checkout page): if the
+    lines or prices held now differ from it, nothing is ordered (`CartChanged`).
     """
     key = check_idempotency_key(idempotency_key)
     with _write_transaction():
@@ -338,6 +366,12 @@ def checkout(user: User, idempotency_key: str | None = None) -> tuple[Order, boo
         if short:
             _refuse_short(short)
         _reread_products(items)
+        if reviewed is not None and reviewed != _fingerprint_of(items):
+            db.session.rollback()
+            raise CartChanged(
+                "Your cart or its prices changed since you reviewed it: check the order "
+                "again, then place it."
+            )
         try:
             order = _place_order(user, items, key)
         except IntegrityError:

@@ -162,9 +162,11 @@ class ActionForm(PageForm):
 
 
 class CheckoutForm(PageForm):
-    """Place the order; the key makes a second submit of the same page find the first order."""
+    """Place the order; the key makes a second submit of the same page find the first order,
+    and the cart's fingerprint keeps it to the lines and prices the page showed."""
 
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=255)])
+    cart_fingerprint = HiddenField(validators=[DataRequired(), Length(max=64)])
 
 
 class PriceField(StringField):

@@ -104,7 +104,7 @@ def checkout():
     """The order summary and the place-order button, with a fresh idempotency key; with an
     empty cart, a page that says so and leads back to the catalogue."""
     cart = orders.view_cart(load_current_user())
-    form = CheckoutForm(idempotency_key=uuid.uuid4().hex)
+    form = CheckoutForm(idempotency_key=uuid.uuid4().hex, cart_fingerprint=cart.fingerprint)
     return render_template("checkout.html", cart=cart, form=form)
 
 
@@ -117,7 +117,12 @@ def place_order():
         flash(_form_problem(form), "error")
         return redirect(url_for("shopping.checkout"), code=303)
     try:
-        order, placed = orders.checkout(load_current_user(), form.idempotency_key.data)
+        order, placed = orders.checkout(
+            load_current_user(), form.idempotency_key.data, reviewed=form.cart_fingerprint.data
+        )
+    except orders.CartChanged as refusal:
+        _refused(refusal)
+        return redirect(url_for("shopping.checkout"), code=303)
     except ApiError as refusal:
         _refused(refusal)
         return redirect(url_for("shopping.cart"), code=303)
