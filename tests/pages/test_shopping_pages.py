@@ -195,6 +195,23 @@ def test_checkout_orders_only_what_the_page_showed(
     assert "is placed." in placed.get_data(as_text=True)
 
 
+def test_a_line_taken_off_sale_says_so_and_can_only_be_removed(
+    client, shopper, csrf_token, product_factory, db
+):
+    kettle = product_factory(name="Kettle")
+    add(client, csrf_token, kettle, 2)
+    db.session.get(Product, kettle.id).active = False
+    db.session.commit()
+
+    html = client.get("/cart").get_data(as_text=True)
+
+    assert "No longer on sale: remove it to check out." in html
+    assert f'href="/products/{kettle.id}"' not in html  # that page is a 404 now
+    assert f'action="/cart/items/{kettle.id}"' not in html
+    removed = post(client, csrf_token, "/cart", f"/cart/items/{kettle.id}/remove")
+    assert "Your cart is empty" in removed.get_data(as_text=True)
+
+
 def test_checkout_of_an_empty_cart_says_so_and_offers_no_order(client, shopper):
     response = client.get("/checkout")
 

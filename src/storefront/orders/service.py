@@ -52,6 +52,8 @@ class CartLine:
     quantity: int
     unit_price_cents: int
     line_total_cents: int
+    #: False once staff took the product off sale: the line can only be removed.
+    on_sale: bool = True
 
 
 @dataclass
@@ -146,6 +148,7 @@ def view_cart(user: User) -> Cart:
                 quantity=item.quantity,
                 unit_price_cents=item.product.price_cents,
                 line_total_cents=line_total,
+                on_sale=item.product.active,
             )
         )
         cart.total_cents += line_total
