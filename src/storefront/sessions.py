@@ -393,8 +393,11 @@ def end_user_sessions(user_id: int, *, keep_session_id: int | None = None) -> No
         statement = statement.where(UserSession.id != keep_session_id)
     db.session.execute(statement)
     db.session.commit()
-    current = current_session_id()
-    if current is not None and session.get(USER_KEY) == user_id and current != keep_session_id:
+    # This request's session goes too unless it is the one kept, even when the request has
+    # not looked its user up (a reset link followed while logged in): else the next request
+    # would find it ended and clear it, and with it the message this one leaves.
+    kept = keep_session_id is not None and current_session_id() == keep_session_id
+    if session.get(USER_KEY) == user_id and not kept:
         _forget_current_session()
 
 

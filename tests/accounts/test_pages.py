@@ -188,6 +188,20 @@ def test_reset_through_the_pages_ends_old_sessions(app, client, mail_outbox, csr
     assert client.get(reset_path).status_code == 400
 
 
+def test_a_reset_done_while_logged_in_logs_out_and_says_so(client, mail_outbox, csrf_token, user):
+    login(client, user.username, user.password)
+    _post(client, "/reset", csrf_token, email=user.email)
+    reset_path = _path(mail_outbox.link_in(mail_outbox.last_to(user.email), "/reset/"))
+    new = {"password": "granite-sparrow-meadow", "password_repeat": "granite-sparrow-meadow"}
+
+    done = _post(client, reset_path, csrf_token, **new)
+
+    assert done.headers["Location"] == "/login"
+    page = client.get("/login").get_data(as_text=True)
+    assert "Your password has been changed. Log in with the new one." in page
+    assert client.get("/api/me").status_code == 401
+
+
 def test_reset_page_answers_the_same_for_unknown_addresses(client, mail_outbox, csrf_token, user):
     known = _post(client, "/reset", csrf_token, email=user.email)
     unknown = _post(client, "/reset", csrf_token, email="ghost@example.com")
