@@ -224,6 +224,22 @@ def test_pictures_stay_when_the_staff_member_who_set_them_is_deleted(
     assert db.session.get(StoredFile, file_id).owner_id == admin.id
 
 
+def test_a_staff_member_no_longer_staff_cannot_delete_the_pictures_they_set(
+    db, client, staff, admin, login_as, put_image, product_factory
+):
+    product = product_factory()
+    login_as(client, staff)
+    picture = put_image(client, product.id, make_image("PNG", (600, 600))).get_json()["image_url"]
+    login_as(client, admin)
+    assert client.patch(f"/api/users/{staff.id}", json={"role": "customer"}).status_code == 200
+
+    login_as(client, staff)
+    assert client.delete(picture).status_code == 404
+
+    assert client.get(f"/api/products/{product.id}").get_json()["image_url"] == picture
+    assert client.get(picture).status_code == 200
+
+
 def test_deleting_the_picture_file_marks_the_product_updated(
     db, client, staff, login_as, put_image, product_factory
 ):

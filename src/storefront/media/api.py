@@ -121,7 +121,8 @@ def get_thumbnail(file_id: int):
 @login_required
 @bp.doc(responses={204: "Deleted", 404: "No such file"})
 def delete_file(file_id: int):
-    """Delete a file (owner, staff); its bytes go once no other file shares them."""
+    """Delete a file (its owner, staff; a product picture: staff only); its bytes go once
+    no other file shares them."""
     record = service.deletable_file(file_id, current_user)
     if record is None or not service.delete_file(record):
         abort(404, description="No such file.")

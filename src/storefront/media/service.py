@@ -258,11 +258,15 @@ def readable_file(file_id: int, user: User | None) -> StoredFile | None:
 
 
 def deletable_file(file_id: int, user: User) -> StoredFile | None:
-    """The file if `user` owns it or is staff, else None (a 404, even for public files)."""
+    """The file if `user` may delete it, else None (a 404, even for public files).
+
+    Staff may delete any file, anyone else only a private file of their own: a product
+    picture is the shop's, not its uploader's, so one no longer staff cannot remove it.
+    """
     record = db.session.get(StoredFile, file_id)
-    if record is None or (record.owner_id != user.id and not is_staff(user)):
-        return None
-    return record
+    if record is None or is_staff(user):
+        return record
+    return record if record.owner_id == user.id and not record.public else None
 
 
 def delete_file(record: StoredFile) -> bool:
