@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+from html.parser import HTMLParser
 
 import pytest
 from sqlalchemy import select
@@ -319,3 +320,78 @@ def test_a_new_product_with_a_refused_picture_is_not_created(client, staff, logi
 
     assert response.status_code == 400
     assert client.get("/api/products", query_string={"q": NEW_PRODUCT["name"]}).get_json() == []
+
+
+class _FormFields(HTMLParser):
+    """What a browser sends back for a form left as it is: inputs, ticked boxes, text areas."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self._textarea: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "textarea":
+            self._textarea = a["name"] or ""
+            self.fields[self._textarea] = ""
+        elif tag == "input" and a.get("type") not in ("file", "submit", "checkbox"):
+            self.fields[a["name"] or ""] = a.get("value") or ""
+        elif tag == "input" and "checked" in a:
+            self.fields[a["name"] or ""] = a.get("value") or "y"
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            if not self.fields[self._textarea]:  # as in HTML: a leading line break is no text
+                data = data.removeprefix("\r\n").removeprefix("\n")
+            self.fields[self._textarea] += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "textarea":
+            self._textarea = None
+
+
+def form_as_shown(html: str) -> dict[str, str]:
+    parser = _FormFields()
+    parser.feed(html)
+    return parser.fields
+
+
+def test_a_sale_while_the_edit_page_is_open_is_not_undone_by_saving_it(
+    client, staff, user, login_as, csrf_token, product_factory, db
+):
+    """The form sends back the stock it showed; only fields the staff member changed are
+    written, so stock sold meanwhile stays sold."""
+    product = product_factory(name="Mug", price_cents=1200, stock=10)
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    shown = client.get(edit_url).get_data(as_text=True)
+    login_as(client, user)
+    client.post("/api/cart/items", json={"product_id": product.id, "quantity": 3})
+    assert client.post("/api/cart/checkout").status_code == 201
+
+    login_as(client, staff)
+    data = {**form_as_shown(shown), "name": "Big Mug", "csrf_token": csrf_token(client, edit_url)}
+    assert client.post(edit_url, data=data).status_code == 303
+
+    db.session.refresh(product)
+    assert (product.name, product.stock, product.price_cents) == ("Big Mug", 7, 1200)
+
+
+def test_a_stock_the_staff_member_changed_is_written_whatever_was_sold(
+    client, staff, user, login_as, csrf_token, product_factory, db
+):
+    product = product_factory(stock=10)
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    shown = client.get(edit_url).get_data(as_text=True)
+    login_as(client, user)
+    client.post("/api/cart/items", json={"product_id": product.id, "quantity": 3})
+    assert client.post("/api/cart/checkout").status_code == 201
+
+    login_as(client, staff)
+    data = {**form_as_shown(shown), "stock": "25", "csrf_token": csrf_token(client, edit_url)}
+    assert client.post(edit_url, data=data).status_code == 303
+
+    db.session.refresh(product)
+    assert product.stock == 25

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
@@ -29,6 +31,34 @@ def _product_fields(form: ProductForm) -> dict[str, object]:
         "stock": form.stock.data,
         "active": form.active.data,
     }
+
+
+def shown_values(product: Product) -> str:
+    """The editable fields of a product as its edit page shows them, for `form.shown`."""
+    return json.dumps(
+        {
+            "sku": product.sku,
+            "name": product.name,
+            "description": product.description,
+            "price_cents": product.price_cents,
+            "stock": product.stock,
+            "active": product.active,
+        }
+    )
+
+
+def _changed_fields(form: ProductForm) -> dict[str, object]:
+    """The form's fields that differ from what the page showed: a field left as it was is
+    not written, so a sale or another staff member's change since then stays. A form that
+    says nothing of what it showed (not sent by the page) has every field written."""
+    fields = _product_fields(form)
+    try:
+        shown = json.loads(form.shown.data or "null")
+    except ValueError:
+        shown = None
+    if not isinstance(shown, dict):
+        return fields
+    return {name: value for name, value in fields.items() if shown.get(name) != value}
 
 
 def _show_refusal(form: ProductForm, refusal: ApiError) -> None:
@@ -73,7 +103,7 @@ def _save(form: ProductForm, product: Product | None) -> Product | None:
         if product is None:
             product = catalog.create_product(**_product_fields(form))
         else:
-            catalog.update_product(product, **_product_fields(form))
+            catalog.update_product(product, **_changed_fields(form))
     except ApiError as refusal:
         _show_refusal(form, refusal)
         return None
@@ -113,6 +143,7 @@ def edit_product(product_id: int):
     form = ProductForm(obj=product)
     if request.method == "GET":
         form.price.data = f"{product.price_cents // 100}.{product.price_cents % 100:02d}"
+        form.shown.data = shown_values(product)
     if form.validate_on_submit() and _save(form, product) is not None:
         flash(f"“{product.name}” was saved.", "success")
         return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
