@@ -378,7 +378,7 @@ def test_a_sale_while_the_edit_page_is_open_is_not_undone_by_saving_it(
     assert (product.name, product.stock, product.price_cents) == ("Big Mug", 7, 1200)
 
 
-def test_a_stock_the_staff_member_changed_is_written_whatever_was_sold(
+def test_a_stock_changed_on_the_page_while_some_sold_is_asked_about_then_written(
     client, staff, user, login_as, csrf_token, product_factory, db
 ):
     product = product_factory(stock=10)
@@ -391,7 +391,62 @@ def test_a_stock_the_staff_member_changed_is_written_whatever_was_sold(
 
     login_as(client, staff)
     data = {**form_as_shown(shown), "stock": "25", "csrf_token": csrf_token(client, edit_url)}
-    assert client.post(edit_url, data=data).status_code == 303
+    asked = client.post(edit_url, data=data)
+    assert asked.status_code == 400
+    assert "(now: 7)" in asked.get_data(as_text=True)
+    again = {**form_as_shown(asked.get_data(as_text=True)), "csrf_token": data["csrf_token"]}
+    assert client.post(edit_url, data=again).status_code == 303
 
     db.session.refresh(product)
     assert product.stock == 25
+
+
+def test_a_field_left_as_shown_keeps_another_staff_members_change(
+    client, staff, login_as, csrf_token, product_factory, db
+):
+    """Even when the browser sends it back in another form: a text area's line breaks as
+    CRLF, a name with the spaces around it that the form trims."""
+    product = product_factory(name=" Padded ", description="Two lines\nsecond", price_cents=1000)
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    shown = form_as_shown(client.get(edit_url).get_data(as_text=True))
+    product.name, product.description = "Renamed", "Rewritten"
+    db.session.commit()
+
+    sent = {**shown, "description": shown["description"].replace("\n", "\r\n"), "price": "15"}
+    response = client.post(edit_url, data={**sent, "csrf_token": csrf_token(client, edit_url)})
+
+    assert response.status_code == 303
+    db.session.refresh(product)
+    assert (product.name, product.description, product.price_cents) == (
+        "Renamed",
+        "Rewritten",
+        1500,
+    )
+
+
+def test_a_field_changed_by_two_staff_members_asks_the_second_before_it_is_overwritten(
+    client, staff, login_as, csrf_token, product_factory, db
+):
+    product = product_factory(price_cents=1000)
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    stale = form_as_shown(client.get(edit_url).get_data(as_text=True))
+    product.price_cents = 1200  # the first staff member's save
+    db.session.commit()
+
+    refused = client.post(
+        edit_url, data={**stale, "price": "11", "csrf_token": csrf_token(client, edit_url)}
+    )
+
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "Changed by someone else since you opened this page (now: 12.00)" in html
+    db.session.refresh(product)
+    assert product.price_cents == 1200
+    again = client.post(
+        edit_url, data={**form_as_shown(html), "csrf_token": csrf_token(client, edit_url)}
+    )
+    assert again.status_code == 303
+    db.session.refresh(product)
+    assert product.price_cents == 1100

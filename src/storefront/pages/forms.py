@@ -211,6 +211,6 @@ class ProductForm(PageForm):
     )
     active = BooleanField("On sale", default=True)
     picture = FileField("Picture", validators=[Optional()])
-    #: The product as the edit page showed it (`staff.shown_values`), sent back with the
-    #: form: only what the staff member changed is written (stock sold meanwhile stays sold).
+    #: The product as the edit page showed it (JSON), sent back with the form: only what the
+    #: staff member changed is written, so stock sold meanwhile stays sold (`staff._changes`).
     shown = HiddenField()

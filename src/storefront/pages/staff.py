@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -23,42 +24,94 @@ PER_PAGE = 25
 
 
 def _product_fields(form: ProductForm) -> dict[str, object]:
-    return {
-        "sku": form.sku.data.strip(),
-        "name": form.name.data.strip(),
-        "description": form.description.data or "",
-        "price_cents": form.price.cents,
-        "stock": form.stock.data,
-        "active": form.active.data,
-    }
-
-
-def shown_values(product: Product) -> str:
-    """The editable fields of a product as its edit page shows them, for `form.shown`."""
-    return json.dumps(
+    return _as_saved(
         {
-            "sku": product.sku,
-            "name": product.name,
-            "description": product.description,
-            "price_cents": product.price_cents,
-            "stock": product.stock,
-            "active": product.active,
+            "sku": form.sku.data,
+            "name": form.name.data,
+            "description": form.description.data or "",
+            "price_cents": form.price.cents,
+            "stock": form.stock.data,
+            "active": form.active.data,
         }
     )
 
 
-def _changed_fields(form: ProductForm) -> dict[str, object]:
-    """The form's fields that differ from what the page showed: a field left as it was is
-    not written, so a sale or another staff member's change since then stays. A form that
-    says nothing of what it showed (not sent by the page) has every field written."""
-    fields = _product_fields(form)
+def _as_saved(values: dict[str, object]) -> dict[str, object]:
+    """Values as the form saves them: SKU and name without spaces around them, line breaks
+    as `\n` (a browser sends a text area's as `\r\n`)."""
+    saved = dict(values)
+    for name in ("sku", "name"):
+        if isinstance(saved.get(name), str):
+            saved[name] = saved[name].strip()
+    if isinstance(saved.get("description"), str):
+        saved["description"] = saved["description"].replace("\r\n", "\n")
+    return saved
+
+
+def _values_of(product: Product) -> dict[str, object]:
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "description": product.description,
+        "price_cents": product.price_cents,
+        "stock": product.stock,
+        "active": product.active,
+    }
+
+
+def _shown(form: ProductForm) -> dict[str, object] | None:
+    """The product's values as the edit page showed them (`form.shown`), as the form saves
+    them; None for a form that does not say (not sent by the page)."""
     try:
         shown = json.loads(form.shown.data or "null")
     except ValueError:
-        shown = None
-    if not isinstance(shown, dict):
+        return None
+    return _as_saved(shown) if isinstance(shown, dict) else None
+
+
+def _changes(form: ProductForm, product: Product) -> dict[str, object] | None:
+    """The fields the staff member changed on the page; None when one of them was changed
+    by someone else meanwhile too (each field then says what it is now).
+
+    A field left as the page showed it is not written, so a sale or another staff member's
+    change since then stays. A form that does not say what it showed has every field
+    written.
+    """
+    fields = _product_fields(form)
+    shown = _shown(form)
+    if shown is None:
         return fields
-    return {name: value for name, value in fields.items() if shown.get(name) != value}
+    changed = {name: value for name, value in fields.items() if shown.get(name) != value}
+    now = _as_saved(_values_of(product))
+    clashes = [n for n in changed if now[n] != shown.get(n) and now[n] != changed[n]]
+    for name in clashes:
+        target = getattr(form, {"price_cents": "price"}.get(name, name))
+        target.errors = [*target.errors, _clash_message(name, now[name])]
+    if clashes:
+        form.shown.data = json.dumps(_values_of(product))
+        return None
+    return changed
+
+
+def _clash_message(name: str, now: Any) -> str:
+    """What a field changed by someone else meanwhile now holds; saving again writes yours."""
+    if name == "price_cents":
+        text = _price_text(now)
+    elif name == "active":
+        text = "on sale" if now else "not on sale"
+    elif name == "description":
+        text = "another text"
+    else:
+        text = str(now)
+    return (
+        f"Changed by someone else since you opened this page (now: {text}). "
+        "Save again to keep yours."
+    )
+
+
+def _price_text(cents: int) -> str:
+    """A price as the form shows it: `12.50`."""
+    return f"{cents // 100}.{cents % 100:02d}"
 
 
 def _show_refusal(form: ProductForm, refusal: ApiError) -> None:
@@ -99,11 +152,14 @@ def _save(form: ProductForm, product: Product | None) -> Product | None:
     picture = _checked_picture(form)
     if form.picture.errors:
         return None
+    changes = _product_fields(form) if product is None else _changes(form, product)
+    if changes is None:
+        return None
     try:
         if product is None:
-            product = catalog.create_product(**_product_fields(form))
+            product = catalog.create_product(**changes)
         else:
-            catalog.update_product(product, **_changed_fields(form))
+            catalog.update_product(product, **changes)
     except ApiError as refusal:
         _show_refusal(form, refusal)
         return None
@@ -142,8 +198,8 @@ def edit_product(product_id: int):
     product = catalog.get_product(product_id, include_inactive=True)
     form = ProductForm(obj=product)
     if request.method == "GET":
-        form.price.data = f"{product.price_cents // 100}.{product.price_cents % 100:02d}"
-        form.shown.data = shown_values(product)
+        form.price.data = _price_text(product.price_cents)
+        form.shown.data = json.dumps(_values_of(product))
     if form.validate_on_submit() and _save(form, product) is not None:
         flash(f"“{product.name}” was saved.", "success")
         return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
