@@ -226,6 +226,20 @@ def test_hostile_file_names_never_reach_the_disk(client, user, login_as, upload,
     assert all(len(key.split("/")) == 3 and len(key.split("/")[2]) == 64 for key in keys)
 
 
+def test_a_16_bit_grey_png_keeps_its_greys(client, user, login_as, upload):
+    image = Image.new("I;16", (300, 200), 20000)
+    image.paste(Image.new("I;16", (150, 200), 40000), (150, 0))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    login_as(client, user)
+
+    body = upload(client, buffer.getvalue(), "scan.png").get_json()
+
+    for url in (body["url"], body["thumbnail_url"]):
+        stored = fetch(client, url).convert("L")
+        assert (stored.getpixel((10, 10)), stored.getpixel((stored.width - 10, 10))) == (78, 156)
+
+
 def test_one_pixel_image_is_fine(client, user, login_as, upload):
     login_as(client, user)
     body = upload(client, make_image("PNG", (1, 1))).get_json()

@@ -146,9 +146,15 @@ def _decoded_upright(source: Image.Image, display_size: int) -> Image.Image:
 
 
 def _normalised_mode(image: Image.Image) -> Image.Image:
-    """RGB, RGBA, L or LA: modes every output format and the resampler handle well."""
+    """RGB, RGBA, L or LA: modes every output format and the resampler handle well.
+
+    Greys of 16 bits (a PNG's `I;16`, or `I`) are scaled down to 8: converted as they are,
+    every value above 255 was clipped, and the picture came out white.
+    """
     if image.mode in KEPT_MODES:
         return image
+    if image.mode.startswith("I"):
+        return image.convert("I").point(lambda value: value / 256).convert("L")
     has_alpha = "A" in image.getbands() or "transparency" in image.info
     return image.convert("RGBA" if has_alpha else "RGB")
 
