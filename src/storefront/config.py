@@ -91,6 +91,7 @@ RATE_LIMIT_SETTINGS = (
     "RATELIMIT_REGISTER_PER_IP",
     "RATELIMIT_RESET_PER_IP",
     "RATELIMIT_RESEND_PER_IP",
+    "RATELIMIT_CONTACT_PER_IP",
     "RATELIMIT_MAIL_PER_ADDRESS",
 )
 #: The limits counted per client address; under TESTING, out of a test suite's reach.
@@ -99,6 +100,7 @@ PER_ADDRESS_LIMITS = (
     "RATELIMIT_REGISTER_PER_IP",
     "RATELIMIT_RESET_PER_IP",
     "RATELIMIT_RESEND_PER_IP",
+    "RATELIMIT_CONTACT_PER_IP",
 )
 #: What a per-address limit is under TESTING unless the settings name one.
 TESTING_PER_ADDRESS_LIMIT = "100000 per hour"
@@ -162,6 +164,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_REGISTER_PER_IP": os.environ.get("RATELIMIT_REGISTER_PER_IP", "50 per hour"),
         "RATELIMIT_RESET_PER_IP": os.environ.get("RATELIMIT_RESET_PER_IP", "20 per hour"),
         "RATELIMIT_RESEND_PER_IP": os.environ.get("RATELIMIT_RESEND_PER_IP", "20 per hour"),
+        "RATELIMIT_CONTACT_PER_IP": os.environ.get("RATELIMIT_CONTACT_PER_IP", "10 per hour"),
         "RATELIMIT_MAIL_PER_ADDRESS": os.environ.get(
             "RATELIMIT_MAIL_PER_ADDRESS", "3 per 15 minutes"
         ),

@@ -102,3 +102,21 @@ def test_an_https_post_with_a_malformed_referer_is_a_400_page(client, db, csrf_t
     assert response.mimetype == "text/html"
     assert "did not come from this site" in response.get_data(as_text=True)
     assert _count(db) == 0
+
+
+def test_posts_from_one_address_are_limited_and_the_limit_is_a_page(
+    app, client, db, csrf_token, monkeypatch
+):
+    monkeypatch.setitem(app.config, "RATELIMIT_ENABLED", True)
+    monkeypatch.setitem(app.config, "RATELIMIT_CONTACT_PER_IP", "2 per hour")
+    token = csrf_token(client, "/form")
+    data = {"csrf_token": token, "name": "Ada", "email": "ada@example.com", "message": "Hi!"}
+
+    assert [client.post("/form", data=data).status_code for _ in range(2)] == [303, 303]
+    refused = client.post("/form", data=data)
+
+    assert refused.status_code == 429 and refused.mimetype == "text/html"
+    assert int(refused.headers["Retry-After"]) > 0
+    assert "Too many messages from your address" in refused.get_data(as_text=True)
+    assert _count(db) == 2
+    assert client.get("/form").status_code == 200  # reading the form is free

@@ -18,6 +18,7 @@ from flask import (
 from ..auth import is_staff, load_current_user
 from ..catalog.service import shop_currency
 from ..conditional import answer_conditionally
+from ..extensions import limiter
 from . import service
 from .display import money, stock_label
 from .forms import ContactForm
@@ -36,6 +37,11 @@ bp.add_app_template_filter(stock_label, "stock_label")
 
 
 @bp.route("/form", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_CONTACT_PER_IP"],
+    methods=["POST"],
+    error_message="Too many messages from your address. Try again later.",
+)
 def contact():
     """The contact form; a valid post is stored, then the visitor sees a thank-you page."""
     form = ContactForm()
