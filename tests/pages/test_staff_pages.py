@@ -357,20 +357,26 @@ def form_as_shown(html: str) -> dict[str, str]:
     return parser.fields
 
 
+def open_edit_page_then_sell(client, login_as, staff, buyer, product, quantity: int):
+    """Staff open the product's edit page, then `buyer` buys `quantity` of it; returns the
+    page's URL and HTML, with staff logged in again on `client`."""
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    shown = client.get(edit_url).get_data(as_text=True)
+    login_as(client, buyer)
+    client.post("/api/cart/items", json={"product_id": product.id, "quantity": quantity})
+    assert client.post("/api/cart/checkout").status_code == 201
+    login_as(client, staff)
+    return edit_url, shown
+
+
 def test_a_sale_while_the_edit_page_is_open_is_not_undone_by_saving_it(
     client, staff, user, login_as, csrf_token, product_factory, db
 ):
     """The form sends back the stock it showed; only fields the staff member changed are
     written, so stock sold meanwhile stays sold."""
     product = product_factory(name="Mug", price_cents=1200, stock=10)
-    login_as(client, staff)
-    edit_url = f"/staff/products/{product.id}/edit"
-    shown = client.get(edit_url).get_data(as_text=True)
-    login_as(client, user)
-    client.post("/api/cart/items", json={"product_id": product.id, "quantity": 3})
-    assert client.post("/api/cart/checkout").status_code == 201
-
-    login_as(client, staff)
+    edit_url, shown = open_edit_page_then_sell(client, login_as, staff, user, product, 3)
     data = {**form_as_shown(shown), "name": "Big Mug", "csrf_token": csrf_token(client, edit_url)}
     assert client.post(edit_url, data=data).status_code == 303
 
@@ -382,14 +388,7 @@ def test_a_stock_changed_on_the_page_while_some_sold_is_asked_about_then_written
     client, staff, user, login_as, csrf_token, product_factory, db
 ):
     product = product_factory(stock=10)
-    login_as(client, staff)
-    edit_url = f"/staff/products/{product.id}/edit"
-    shown = client.get(edit_url).get_data(as_text=True)
-    login_as(client, user)
-    client.post("/api/cart/items", json={"product_id": product.id, "quantity": 3})
-    assert client.post("/api/cart/checkout").status_code == 201
-
-    login_as(client, staff)
+    edit_url, shown = open_edit_page_then_sell(client, login_as, staff, user, product, 3)
     data = {**form_as_shown(shown), "stock": "25", "csrf_token": csrf_token(client, edit_url)}
     asked = client.post(edit_url, data=data)
     assert asked.status_code == 400
