@@ -66,16 +66,13 @@ class Cart:
 
     @property
     def fingerprint(self) -> str:
-        """What an order of this cart would be: its lines, quantities and prices (see
-        `checkout`'s `reviewed`)."""
-        lines = [(line.product_id, line.quantity, line.unit_price_cents) for line in self.items]
-        return cart_fingerprint(lines, self.currency)
-
-
-def cart_fingerprint(lines: list[tuple[int, int, int]], currency: str) -> str:
-    """A short digest of (product id, quantity, unit price) lines in a currency."""
-    text = ";".join(f"{p}x{q}@{c}" for p, q, c in sorted(lines)) + currency
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+        """What an order of this cart would be, as a short digest: its lines, quantities
+        and prices (see `checkout`'s `reviewed`)."""
+        lines = sorted(
+            (line.product_id, line.quantity, line.unit_price_cents) for line in self.items
+        )
+        text = ";".join(f"{p}x{q}@{c}" for p, q, c in lines) + self.currency
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -138,8 +135,13 @@ def _cart_items(user: User, *, lock: bool = False) -> list[CartItem]:
 
 def view_cart(user: User) -> Cart:
     """The user's cart with line totals and a total at current prices."""
+    return _priced(_cart_items(user))
+
+
+def _priced(items: list[CartItem]) -> Cart:
+    """Cart lines at their products' prices as loaded, with line totals and a total."""
     cart = Cart(currency=catalog.shop_currency())
-    for item in _cart_items(user):
+    for item in items:
         line_total = item.quantity * item.product.price_cents
         cart.items.append(
             CartLine(
@@ -311,11 +313,6 @@ def _refuse_short(short: list[ShortLine]) -> None:
     raise Conflict(" ".join(reasons), items=[asdict(line) for line in short])
 
 
-def _fingerprint_of(items: list[CartItem]) -> str:
-    lines = [(i.product_id, i.quantity, i.product.price_cents) for i in items]
-    return cart_fingerprint(lines, catalog.shop_currency())
-
-
 def _place_order(user: User, items: list[CartItem], key: str | None) -> Order:
     order = Order(
         user_id=user.id,
@@ -369,7 +366,7 @@ def checkout(
         if short:
             _refuse_short(short)
         _reread_products(items)
-        if reviewed is not None and reviewed != _fingerprint_of(items):
+        if reviewed is not None and reviewed != _priced(items).fingerprint:
             db.session.rollback()
             raise CartChanged(
                 "Your cart or its prices changed since you reviewed it: check the order "
