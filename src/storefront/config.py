@@ -88,6 +88,7 @@ REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 RATE_LIMIT_SETTINGS = (
     "RATELIMIT_LOGIN_PER_IP",
     "RATELIMIT_LOGIN_PER_ACCOUNT",
+    "RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL",
     "RATELIMIT_REGISTER_PER_IP",
     "RATELIMIT_RESET_PER_IP",
     "RATELIMIT_RESEND_PER_IP",
@@ -160,6 +161,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "RATELIMIT_LOGIN_PER_IP": os.environ.get("RATELIMIT_LOGIN_PER_IP", "30 per minute"),
         "RATELIMIT_LOGIN_PER_ACCOUNT": os.environ.get(
             "RATELIMIT_LOGIN_PER_ACCOUNT", "5 per 15 minutes"
+        ),
+        "RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL": os.environ.get(
+            "RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL", "50 per hour"
         ),
         "RATELIMIT_REGISTER_PER_IP": os.environ.get("RATELIMIT_REGISTER_PER_IP", "50 per hour"),
         "RATELIMIT_RESET_PER_IP": os.environ.get("RATELIMIT_RESET_PER_IP", "20 per hour"),

@@ -47,6 +47,38 @@ def test_failed_logins_slow_that_account_only(client, user, user_factory, limits
     assert login(client, other.username, other.password).status_code == 200
 
 
+def _login_from(client, address: str, username: str, password: str) -> int:
+    body = {"username": username, "password": password}
+    return client.post("/api/login", json=body, environ_base={"REMOTE_ADDR": address}).status_code
+
+
+def test_a_stranger_guessing_from_elsewhere_does_not_lock_the_owner_out(client, user, limits_on):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+
+    names = [user.username, user.email, user.username.upper(), user.email]
+    guesses = [_login_from(client, "203.0.113.7", name, "wrong-password-000") for name in names]
+    assert guesses == [401, 401, 401, 429]
+    assert _login_from(client, "203.0.113.7", user.username, user.password) == 429
+
+    assert _login_from(client, "198.51.100.9", user.username, user.password) == 200
+
+
+def test_guesses_spread_over_many_addresses_meet_the_accounts_total_budget(
+    client, user, user_factory, limits_on
+):
+    limits_on(
+        RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute", RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL="4 per minute"
+    )
+    other = user_factory()
+
+    guesses = [
+        _login_from(client, f"203.0.113.{n}", user.username, "wrong-password-000") for n in range(5)
+    ]
+    assert guesses == [401, 401, 401, 401, 429]
+    assert _login_from(client, "198.51.100.9", user.username, user.password) == 429
+    assert _login_from(client, "198.51.100.9", other.username, other.password) == 200
+
+
 def test_successful_logins_do_not_use_up_the_account_limit(client, user, limits_on):
     limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
 

@@ -7,7 +7,9 @@ sent counts (POSTs, and a password change's PATCH): showing a form is free. The 
 login limit counts only failed attempts: a streak of wrong passwords slows that account,
 not the whole site, and not a user who types the right one. It is kept per account, not
 per string typed, so the username (in any case) and the email address of one account
-spend one budget. The per-address login limit counts only failed attempts too: many
+spend one budget; and per address, so a stranger guessing from elsewhere cannot lock the
+owner out. A looser budget per account, from every address together, bounds guessing
+spread over many addresses. The per-address login limit counts only failed attempts too: many
 people behind one address (an office, a proxy, a test suite) who log in rightly are never
 refused, while guessing from that address is. A wrong `current_password` in a password
 change spends the account's budget too, so a stolen session cannot try passwords faster
@@ -23,9 +25,11 @@ well-formed attempts use up the budget.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, request
+from flask_limiter.util import get_remote_address
 from pydantic import TypeAdapter, ValidationError
 
 from ..auth import load_current_user
@@ -102,22 +106,39 @@ login_per_ip = limiter.shared_limit(
     deduct_when=_login_failed,
     error_message="Too many login attempts from your address. Try again later.",
 )
-login_per_account = limiter.shared_limit(
-    _setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
-    scope="login-account",
+
+
+def _failed_password_limits(account: Callable[[], str], message: str, **options: Any):
+    """The account's two budgets of wrong passwords: from this address, and from anywhere."""
+    from_here = limiter.shared_limit(
+        _setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
+        scope="login-account",
+        key_func=lambda: f"{account()}@{get_remote_address()}",
+        deduct_when=_login_failed,
+        error_message=message,
+        **options,
+    )
+    from_anywhere = limiter.shared_limit(
+        _setting("RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL"),
+        scope="login-account-total",
+        key_func=account,
+        deduct_when=_login_failed,
+        error_message=message,
+        **options,
+    )
+    return lambda view: from_here(from_anywhere(view))
+
+
+login_per_account = _failed_password_limits(
+    _login_account,
+    "Too many failed logins for this account. Try again later.",
     methods=["POST"],
-    key_func=_login_account,
-    deduct_when=_login_failed,
-    error_message="Too many failed logins for this account. Try again later.",
 )
-password_check_per_account = limiter.shared_limit(
-    _setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
-    scope="login-account",
+password_check_per_account = _failed_password_limits(
+    _own_account,
+    "Too many wrong passwords for this account. Try again later.",
     methods=["PATCH", "POST"],
-    key_func=_own_account,
-    deduct_when=_login_failed,
     exempt_when=_checks_no_password,
-    error_message="Too many wrong passwords for this account. Try again later.",
 )
 register_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_REGISTER_PER_IP"),
