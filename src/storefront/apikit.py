@@ -119,7 +119,8 @@ Timestamp = Annotated[
 
 
 def _refuse_blank(value: str) -> str:
-    if not value.strip():
+    """Refuse text with nothing to read: spaces, line breaks or invisible characters only."""
+    if not any(char.isprintable() and not char.isspace() for char in value):
         raise ValueError("must not be blank")
     return value
 
@@ -129,7 +130,7 @@ def Text(  # noqa: N802
 ) -> Any:
     """A string field of bounded length that PostgreSQL and SQLite can both store.
 
-    `blank=False` refuses text that is only whitespace, for names people must be able to read.
+    `blank=False` refuses text that shows nothing, for names people must be able to read.
     """
     checks = [AfterValidator(_clean_text)] + ([] if blank else [AfterValidator(_refuse_blank)])
     return Annotated[

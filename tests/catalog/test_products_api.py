@@ -330,6 +330,8 @@ def test_a_sku_differing_only_in_case_is_a_duplicate(client, login_as, staff, pr
         ("stock", None),
         ("name", ""),
         ("name", "   "),
+        ("name", "\u200b\u2060"),
+        ("name", "\u3000\ufeff\n"),
         ("name", "nul\x00byte"),
         ("name", "x" * 201),
         ("sku", "has space"),
