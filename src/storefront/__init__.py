@@ -150,15 +150,22 @@ def _is_sqlite(dbapi_connection: Any) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
 
+def _lower_every_letter(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
     """SQLite: enforce foreign keys, write-ahead log, wait for locks instead of failing.
 
     The driver's own transaction handling is switched off (BEGIN is sent by `_sqlite_begin`)
-    so that transactions and savepoints behave as SQLAlchemy expects.
+    so that transactions and savepoints behave as SQLAlchemy expects. `lower()` lowers every
+    letter, as PostgreSQL's does, not ASCII only, so a search for "CRÈME" finds "crème";
+    the indexes on `lower()` hold ASCII usernames and SKUs, which both versions lower alike.
     """
     if _is_sqlite(dbapi_connection):
         dbapi_connection.isolation_level = None
+        dbapi_connection.create_function("lower", 1, _lower_every_letter, deterministic=True)
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")

@@ -98,6 +98,16 @@ def test_search_matches_name_or_description_ignoring_case(client, product_factor
     assert response.headers["X-Total-Count"] == "2"
 
 
+def test_search_ignores_case_beyond_ascii_too(client, product_factory):
+    product_factory(name="Crème brûlée dish", description="Oven-safe.")
+    product_factory(name="Cup", description="ÉMAIL finish, ΣΟΦΙΑ pattern.")
+    product_factory(name="Creme jar", description="Glass.")
+
+    assert names(client.get("/api/products?q=CRÈME")) == ["Crème brûlée dish"]
+    assert names(client.get("/api/products?q=émail")) == ["Cup"]
+    assert names(client.get("/api/products?q=σοφια")) == ["Cup"]
+
+
 def test_search_takes_wildcards_literally(client, product_factory):
     product_factory(name="100% cotton shirt")
     product_factory(name="Cotton shirt")
