@@ -16,6 +16,7 @@ from orders.live import TIMEOUT, all_at_once, logged_in_session
 from storefront.extensions import db
 from storefront.media import service
 from storefront.media.models import ProductImage, StoredFile
+from storefront.media.storage import FileSystemStorage
 from storefront.testing.factories import ProductFactory, UserFactory
 
 ROUNDS = 5
@@ -190,3 +191,46 @@ def test_a_picture_set_while_its_uploader_checks_out_that_product_is_no_deadlock
 
     assert pictured.status_code == 200, pictured.text
     assert [order.status_code for order in orders] == [201], orders[0].text
+
+
+def test_an_upload_keeps_its_bytes_when_a_file_of_the_same_content_is_deleted_meanwhile(
+    live_server, monkeypatch
+):
+    """Identical content is stored once: deleting one copy while a second upload of the
+    same bytes has stored them but not yet committed its row must not remove them."""
+    bob = logged_in_session(live_server, new_id(live_server, UserFactory))
+    alice = logged_in_session(live_server, new_id(live_server, UserFactory))
+    content = b"the same bytes, uploaded twice\n"
+    first = upload_file(live_server, bob, content)()
+    assert first.status_code == 201
+    stored, may_go = threading.Event(), threading.Event()
+    storage = FileSystemStorage(live_server.app.config["UPLOAD_FOLDER"])
+
+    class PausingStorage(FileSystemStorage):
+        def save(self, stream: Any) -> tuple[str, str, int]:
+            saved = storage.save(stream)
+            if not stored.is_set():
+                stored.set()
+                may_go.wait(timeout=TIMEOUT)
+            return saved
+
+    monkeypatch.setattr(service, "get_storage", lambda: PausingStorage(storage.root))
+    answers: list[Any] = []
+    second = threading.Thread(
+        target=lambda: answers.append(upload_file(live_server, alice, content)())
+    )
+    second.start()
+    try:
+        assert stored.wait(timeout=TIMEOUT)
+        # SQLite: the delete waits for the upload's write lock; let the upload go on then.
+        threading.Timer(1.0, may_go.set).start()
+        deleted = bob.delete(f"{live_server.url}{first.json()['url']}", timeout=TIMEOUT)
+    finally:
+        may_go.set()
+        second.join(timeout=TIMEOUT)
+
+    assert deleted.status_code == 204
+    assert answers[0].status_code == 201, answers[0].text
+    download = alice.get(f"{live_server.url}{answers[0].json()['url']}", timeout=TIMEOUT)
+    assert download.status_code == 200
+    assert download.content == content

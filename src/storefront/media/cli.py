@@ -11,7 +11,7 @@ from sqlalchemy import select
 from ..cli import needs_database
 from ..extensions import db
 from .models import StoredFile
-from .service import delete_file, referenced_keys, unused_public_files
+from .service import delete_file, delete_unreferenced, referenced_keys, unused_public_files
 from .storage import Storage, get_storage
 
 media_cli = AppGroup("media", help="Uploaded files and images.")
@@ -39,12 +39,10 @@ def check_command(fix: bool) -> None:
     orphans = sorted(set(storage.keys()) - referenced_keys())
     for file_id, kind, key in missing:
         click.echo(f"missing: file {file_id} {kind} {key}")
+    if fix:
+        orphans = sorted(delete_unreferenced(set(orphans)))
     for key in orphans:
-        if fix:
-            storage.delete(key)
-            click.echo(f"removed orphan: {key}")
-        else:
-            click.echo(f"orphan: {key}")
+        click.echo(f"removed orphan: {key}" if fix else f"orphan: {key}")
     removed = " (removed)" if fix else ""
     click.echo(
         f"{len(missing)} missing, {len(orphans)} orphaned{removed}, "

@@ -6,10 +6,12 @@ rules here never build a storage path from a client's name.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
+from typing import BinaryIO
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, case, func, inspect, or_, select, update
@@ -21,7 +23,13 @@ from ..apikit import ApiError
 from ..auth import is_staff
 from ..catalog.models import Product
 from ..catalog.service import lock_product
-from ..extensions import commits_keep_what_was_read, db, delete_row, utcnow
+from ..extensions import (
+    begin_write_transaction,
+    commits_keep_what_was_read,
+    db,
+    delete_row,
+    utcnow,
+)
 from .images import ImageRejected, ProcessedImage, process_image
 from .models import ProductImage, StoredFile
 from .sniff import sniff_content_type
@@ -68,7 +76,7 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
     _hold_owner(owner)
     ensure_quota(owner, upload.stream.tell())
     upload.stream.seek(0)
-    key, sha, size = get_storage().save(upload.stream)
+    [(key, sha, size)] = _store_bytes(upload.stream)
     record = StoredFile(
         owner_id=owner.id,
         filename=display_name(upload.filename),
@@ -175,9 +183,9 @@ def set_product_image(product: Product, owner: User, image: CheckedImage) -> Pro
 def _new_image(owner: User, image: CheckedImage, *, public: bool) -> StoredFile:
     """Store both renditions and add (not commit) the file's row."""
     processed = image.processed
-    storage = get_storage()
-    key, sha, size = storage.save(io.BytesIO(processed.display.data))
-    thumb_key, thumb_sha, thumb_size = storage.save(io.BytesIO(processed.thumbnail.data))
+    (key, sha, size), (thumb_key, thumb_sha, thumb_size) = _store_bytes(
+        io.BytesIO(processed.display.data), io.BytesIO(processed.thumbnail.data)
+    )
     record = StoredFile(
         owner_id=owner.id,
         filename=image_name(image.filename, processed.extension),
@@ -195,6 +203,38 @@ def _new_image(owner: User, image: CheckedImage, *, public: bool) -> StoredFile:
     db.session.add(record)
     db.session.flush()
     return record
+
+
+def _store_bytes(*streams: BinaryIO) -> list[tuple[str, str, int]]:
+    """Store each stream for a row about to be added: `(key, sha256, size)` of each.
+
+    The bytes are held (`_hold_bytes`) until the row is committed, so a delete of another
+    row with the same content cannot remove them from under it. A delete that removed them
+    between the save and the hold has committed by the time the hold is granted: they are
+    saved again.
+    """
+    storage = get_storage()
+    stored = [storage.save(stream) for stream in streams]
+    for key in sorted({key for key, _sha, _size in stored}):
+        _hold_bytes(key)
+    for stream, (key, _sha, _size) in zip(streams, stored, strict=True):
+        if not storage.exists(key):
+            stream.seek(0)
+            storage.save(stream)
+    return stored
+
+
+def _hold_bytes(key: str) -> None:
+    """Hold the bytes of `key` until the transaction ends: storing them for a new row and
+    removing them once no row needs them run one after the other.
+
+    PostgreSQL: a transaction-level advisory lock on the key; on SQLite the write
+    transaction already holds everything.
+    """
+    if db.session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+        lock_id = int.from_bytes(digest, "big", signed=True)
+        db.session.execute(select(func.pg_advisory_xact_lock(lock_id)))
 
 
 def hand_over_pictures(owner_id: int, heir_id: int | None) -> None:
@@ -313,12 +353,23 @@ def owned_keys(owner_id: int) -> set[str]:
     return keys
 
 
-def delete_unreferenced(keys: set[str]) -> None:
-    """Delete the bytes of those `keys` no row points at any more (after a committed delete)."""
+def delete_unreferenced(keys: set[str]) -> set[str]:
+    """Delete the bytes of those `keys` no row points at any more (after a committed delete);
+    returns the keys deleted.
+
+    Each key is held (`_hold_bytes`) while it is checked and deleted, so an upload of the
+    same content either commits its row first, and the bytes stay, or saves them again.
+    """
+    begin_write_transaction()
     storage = get_storage()
-    for key in keys:
+    deleted = set()
+    for key in sorted(keys):
+        _hold_bytes(key)
         if not is_referenced(key):
             storage.delete(key)
+            deleted.add(key)
+    db.session.commit()
+    return deleted
 
 
 def is_referenced(key: str) -> bool:
