@@ -185,14 +185,14 @@ def test_unicode_name_is_offered_in_ascii_and_in_full(client, user, login_as, up
 
 
 def test_a_name_cannot_hide_its_real_extension(client, user, login_as, upload):
-    """A right-to-left override showed `invoice\u202efdp.bat` as `invoicetab.pdf`."""
+    """A right-to-left override showed `invoice\u202efdp.txt` as `invoicetxt.pdf`."""
     login_as(client, user)
-    name = "in\u200bvoice\u202efdp.bat\u0085"
+    name = "in\u200bvoice\u202efdp.txt\u0085"
     body = upload(client, b"@echo off", name, "/api/upload", "text/plain").get_json()
 
-    assert body["filename"] == "invoicefdp.bat"
+    assert body["filename"] == "invoicefdp.txt"
     disposition = client.get(body["url"]).headers["Content-Disposition"]
-    assert disposition.endswith("filename*=UTF-8''invoicefdp.bat")
+    assert disposition.endswith("filename*=UTF-8''invoicefdp.txt")
 
 
 def test_joiners_that_are_part_of_the_writing_are_kept(client, user, login_as, upload):

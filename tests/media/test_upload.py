@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import io
+import zipfile
 from pathlib import Path
 
+import pytest
 from media_samples import make_image
 from sqlalchemy import func, select
 
@@ -64,6 +66,79 @@ def test_type_is_decided_by_content_not_name(client, user, login_as):
     renamed = _upload(client, PNG, "really-a-png.txt", "text/plain")
     assert renamed.status_code == 201
     assert renamed.get_json()["content_type"] == "image/png"
+
+
+def _zip_archive() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("payload.exe", b"MZ" + bytes(100))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"#" * 4096 + _zip_archive(),
+        b"a" * 5000 + b"\x00 a NUL far into the file",
+        b"hello\xff",
+        b"caf\xc3",
+    ],
+    ids=["archive-behind-text", "nul-after-the-head", "bad-last-byte", "cut-in-a-character"],
+)
+def test_text_must_be_utf8_without_nul_to_its_last_byte(client, user, login_as, db, data):
+    login_as(client, user)
+
+    response = _upload(client, data, "invoice.txt", "text/plain")
+
+    assert response.status_code == 415
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "sent_as", "offered_as"),
+    [
+        (PNG, "a.html", "a.png"),
+        (PNG, "photo", "photo.png"),
+        (b"plain words\n", "invoice.zip", "invoice.txt"),
+        (b"<script>alert(1)</script>\n", "page.html", "page.txt"),
+        (b"plain words\n", "notes.md", "notes.md"),
+        (b"a,b\n1,2\n", "table.csv", "table.csv"),
+        (b'{"a": 1}\n', "data.json", "data.json"),
+        (b"plain words\n", "server.log", "server.log"),
+        (b"plain words\n", "README", "README"),
+        (b"@echo off\n", "run.bat", "run.txt"),
+        (PNG, "shot.PNG", "shot.PNG"),
+        (make_image("JPEG"), "photo.jpeg", "photo.jpeg"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else None,
+)
+def test_a_file_is_offered_under_an_extension_true_to_its_content(
+    client, user, login_as, data, sent_as, offered_as
+):
+    login_as(client, user)
+
+    body = _upload(client, data, sent_as, "application/octet-stream").get_json()
+
+    assert body["filename"] == offered_as
+    assert offered_as in client.get(body["url"]).headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize(
+    ("data", "status"),
+    [
+        (b"\x89PNG\r\n\x1a\n<html><script>alert(1)</script></html>", 415),
+        (PNG[:-20], 400),
+        (make_image("JPEG")[:2] + b"\xff<html></html>", 415),
+    ],
+    ids=["png-signature-then-html", "png-cut-short", "jpeg-signature-then-html"],
+)
+def test_an_image_is_stored_only_if_it_is_one(client, user, login_as, db, data, status):
+    login_as(client, user)
+
+    response = _upload(client, data, "a.png")
+
+    assert response.status_code == status
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
 
 
 def test_other_users_get_404_and_staff_can_read(client, user, user_factory, staff, login_as):

@@ -83,8 +83,7 @@ def process_image(
     The decoded image is turned and resized without copies of its full size, so the
     memory a request needs stays near one decoded frame.
     """
-    with _opened(stream, max_pixels) as probe:
-        _verify(probe)
+    check_structure(stream, max_pixels=max_pixels)
     stream.seek(0)
     with _opened(stream, max_pixels) as source:
         output_format, content_type, extension = _output_for(source.format)
@@ -97,6 +96,13 @@ def process_image(
             content_type=content_type,
             extension=extension,
         )
+
+
+def check_structure(stream: BinaryIO, *, max_pixels: int) -> None:
+    """Refuse (ImageRejected) what is no sound JPEG, PNG, WebP or GIF of at most
+    `max_pixels`, from its header and structure, without decoding its pixels."""
+    with _opened(stream, max_pixels) as probe:
+        _verify(probe)
 
 
 @contextmanager

@@ -30,12 +30,11 @@ from ..extensions import (
     delete_row,
     utcnow,
 )
-from .images import ImageRejected, ProcessedImage, process_image
+from .images import ImageRejected, ProcessedImage, check_structure, process_image
 from .models import ProductImage, StoredFile
-from .sniff import sniff_content_type
+from .sniff import EXTENSIONS, sniff_content_type
 from .storage import get_storage
 
-SNIFF_BYTES = 4096
 #: Unicode categories no file name needs: controls, invisible formatting (such as the
 #: right-to-left override that shows `invoice\u202efdp.bat` as `invoicetab.pdf`), line breaks.
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -61,17 +60,38 @@ def image_name(client_name: str | None, extension: str) -> str:
     return f"{stem[:240]}.{extension}"
 
 
+def upload_name(client_name: str | None, content_type: str) -> str:
+    """The display name, if its extension says the content's type (`EXTENSIONS`), or text
+    has none; else the stem with the type's usual extension: `a.html` holding a PNG is
+    offered as `a.png`, `invoice.zip` holding text as `invoice.txt`."""
+    name = display_name(client_name)
+    extension = PurePosixPath(name).suffix.lower().removeprefix(".")
+    said = EXTENSIONS[content_type]
+    if extension in said or (not extension and content_type == "text/plain"):
+        return name
+    return image_name(client_name, said[0])
+
+
 def store_upload(owner: User, upload: FileStorage) -> StoredFile:
-    """Check the content against the allow-list and the quota, store the bytes, record owner."""
+    """Check the content against the allow-list and the quota, store the bytes, record owner.
+
+    An image's structure is checked as well as its signature, so what is served as an
+    image is one.
+    """
     _refuse_empty(upload)
-    head = upload.stream.read(SNIFF_BYTES)
-    content_type = sniff_content_type(head)
+    content_type = sniff_content_type(upload.stream)
     allowed = current_app.config["UPLOAD_ALLOWED_TYPES"]
     if content_type not in allowed:
         raise ApiError(
             "This type of file is not accepted. Allowed: " + ", ".join(allowed) + ".",
             status=415,
         )
+    if content_type.startswith("image/"):
+        upload.stream.seek(0)
+        try:
+            check_structure(upload.stream, max_pixels=current_app.config["IMAGE_MAX_PIXELS"])
+        except ImageRejected as rejected:
+            raise ApiError(rejected.message, status=rejected.status) from None
     upload.stream.seek(0, io.SEEK_END)
     _hold_owner(owner)
     ensure_quota(owner, upload.stream.tell())
@@ -79,7 +99,7 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
     [(key, sha, size)] = _store_bytes(upload.stream)
     record = StoredFile(
         owner_id=owner.id,
-        filename=display_name(upload.filename),
+        filename=upload_name(upload.filename, content_type),
         content_type=content_type,
         size=size,
         sha256=sha,
