@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import io
 import tracemalloc
+from typing import Any
 
 import pytest
-from media_samples import make_image, opened, png_declaring, stored_keys
-from PIL import ExifTags, Image
+from media_samples import cmyk_profile_to, make_image, opened, png_declaring, stored_keys
+from PIL import ExifTags, Image, ImageCms
+
+
+def _srgb_profile() -> bytes:
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
 
 GPS = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 1.0)}
 ROTATE_90_CLOCKWISE = 6
@@ -238,6 +244,62 @@ def test_a_16_bit_grey_png_keeps_its_greys(client, user, login_as, upload):
     for url in (body["url"], body["thumbnail_url"]):
         stored = fetch(client, url).convert("L")
         assert (stored.getpixel((10, 10)), stored.getpixel((stored.width - 10, 10))) == (78, 156)
+
+
+def _jpeg(mode: str, color: Any, icc_profile: bytes) -> bytes:
+    buffer = io.BytesIO()
+    Image.new(mode, (400, 300), color).save(buffer, "JPEG", quality=95, icc_profile=icc_profile)
+    return buffer.getvalue()
+
+
+def _profile_space(image: Image.Image) -> bytes | None:
+    profile = image.info.get("icc_profile")
+    return profile[16:20] if profile else None
+
+
+def test_a_print_photo_in_cmyk_keeps_the_colours_its_profile_gives(client, user, login_as, upload):
+    """Converted ink by ink, this mix is red; through the photo's profile it is a muted
+    pink (Lab 60, 40, 20: sRGB 215, 114, 112)."""
+    photo = _jpeg("CMYK", (0, 255, 255, 0), cmyk_profile_to((60, 40, 20)))
+    login_as(client, user)
+
+    body = upload(client, photo, "print.jpg").get_json()
+
+    for url in (body["url"], body["thumbnail_url"]):
+        stored = fetch(client, url)
+        assert stored.mode == "RGB"
+        assert _profile_space(stored) != b"CMYK"
+        red, green, blue = stored.getpixel((20, 20))
+        assert abs(red - 215) <= 3 and abs(green - 114) <= 3 and abs(blue - 112) <= 3
+
+
+@pytest.mark.parametrize(
+    ("mode", "color", "profile"),
+    [
+        ("CMYK", (0, 255, 255, 0), _srgb_profile()[:16] + b"CMYK" + _srgb_profile()[20:]),
+        ("RGB", "red", ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()),
+    ],
+    ids=["cmyk-with-a-broken-profile", "rgb-with-a-lab-profile"],
+)
+def test_a_profile_that_cannot_describe_the_stored_pixels_is_dropped(
+    client, user, login_as, upload, mode, color, profile
+):
+    login_as(client, user)
+
+    body = upload(client, _jpeg(mode, color, profile), "photo.jpg").get_json()
+
+    stored = fetch(client, body["url"])
+    assert stored.mode == "RGB"
+    assert _profile_space(stored) is None
+    assert stored.getpixel((20, 20))[0] > 200
+
+
+def test_an_srgb_profile_is_kept(client, user, login_as, upload):
+    login_as(client, user)
+
+    body = upload(client, _jpeg("RGB", "red", _srgb_profile()), "photo.jpg").get_json()
+
+    assert fetch(client, body["url"]).info["icc_profile"] == _srgb_profile()
 
 
 def test_one_pixel_image_is_fine(client, user, login_as, upload):

@@ -3,7 +3,8 @@
 Pillow decides what the bytes are (never the name or declared type); JPEG, PNG, WebP and
 GIF are accepted, and only their first frame is kept. The pixel count is checked from the
 header, before anything is decoded, so a small file declaring a huge image costs no memory.
-Re-encoding drops EXIF (GPS included), XMP and comments; only the colour profile is kept.
+Re-encoding drops EXIF (GPS included), XMP and comments; only a colour profile that fits
+the stored pixels is kept. CMYK (print photos) is converted to sRGB through its profile.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageCms, ImageOps
 
 log = logging.getLogger("storefront.media")
 
@@ -32,6 +33,9 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "GIF": ("GIF", "image/gif", "gif"),  # the first frame only
 }
 KEPT_MODES = frozenset({"RGB", "RGBA", "L", "LA"})
+#: The colour space of a profile that can describe each kept mode.
+_PROFILE_SPACES = {"RGB": b"RGB ", "RGBA": b"RGB ", "L": b"GRAY", "LA": b"GRAY"}
+_SRGB = ImageCms.createProfile("sRGB")
 SAVE_OPTIONS: dict[str, dict[str, object]] = {
     "JPEG": {"quality": 85},
     "WEBP": {"quality": 85},
@@ -87,8 +91,10 @@ def process_image(
     stream.seek(0)
     with _opened(stream, max_pixels) as source:
         output_format, content_type, extension = _output_for(source.format)
-        icc_profile = source.info.get("icc_profile")
-        display = _fit(_decoded_upright(source, display_size), display_size)
+        upright, icc_profile = _in_kept_mode(
+            _decoded_upright(source, display_size), source.info.get("icc_profile")
+        )
+        display = _fit(upright, display_size)
         thumbnail = _fit(display, thumbnail_size)
         return ProcessedImage(
             display=_encode(display, output_format, icc_profile),
@@ -148,7 +154,33 @@ def _decoded_upright(source: Image.Image, display_size: int) -> Image.Image:
     except Exception as error:  # truncated or corrupt data surfaces while decoding
         log.info("image failed to decode: %r", error)
         raise _damaged() from None
-    return _normalised_mode(source)
+    return source
+
+
+def _in_kept_mode(
+    image: Image.Image, icc_profile: bytes | None
+) -> tuple[Image.Image, bytes | None]:
+    """The image in a kept mode (`_normalised_mode`), and the profile that describes it then.
+
+    CMYK with a CMYK profile goes to sRGB through it, as a print photo's colours are meant;
+    a profile of another colour space than the stored pixels' is dropped, as browsers
+    would ignore it anyway.
+    """
+    space = _colour_space(icc_profile)
+    if image.mode == "CMYK" and space == b"CMYK":
+        try:
+            source = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            return ImageCms.profileToProfile(image, source, _SRGB, outputMode="RGB"), None
+        except (ImageCms.PyCMSError, OSError, ValueError) as error:
+            log.info("CMYK profile not usable: %r", error)
+    image = _normalised_mode(image)
+    fits = _PROFILE_SPACES.get(image.mode) == space
+    return image, icc_profile if fits else None
+
+
+def _colour_space(icc_profile: bytes | None) -> bytes | None:
+    """The colour space an ICC profile's header names (`RGB `, `GRAY`, `CMYK`...)."""
+    return icc_profile[16:20] if icc_profile and len(icc_profile) >= 128 else None
 
 
 def _normalised_mode(image: Image.Image) -> Image.Image:
