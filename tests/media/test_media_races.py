@@ -7,6 +7,8 @@ without holding it, finds it gone (a 500) or leaves a picture behind that nothin
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from media_samples import make_image
@@ -41,6 +43,23 @@ def put_picture(live_server: Any, tab: Any, product_id: int, color: tuple) -> An
     data = make_image("PNG", color=color)
     url = f"{live_server.url}/api/products/{product_id}/image"
     return lambda: tab.put(url, files={"file": ("a.png", data, "image/png")}, timeout=TIMEOUT)
+
+
+def meanwhile(
+    request: Callable[[], Any], paused: threading.Event, may_go: threading.Event, action: Any
+) -> tuple[Any, Any]:
+    """Send `request` from a thread; once it has `paused`, run `action`, then let the request
+    go on. Returns the request's response and what `action` returned."""
+    responses: list[Any] = []
+    thread = threading.Thread(target=lambda: responses.append(request()))
+    thread.start()
+    try:
+        assert paused.wait(timeout=TIMEOUT)
+        done = action()
+    finally:
+        may_go.set()
+        thread.join(timeout=TIMEOUT)
+    return responses[0], done
 
 
 def pictures(live_server: Any) -> tuple[int, int]:
@@ -117,26 +136,18 @@ def test_an_image_whose_owner_is_deleted_while_it_is_decoded_is_a_401(live_serve
 
     monkeypatch.setattr(service, "process_image", slow_process_image)
     data = make_image("PNG")
-    responses: list[Any] = []
-    upload = threading.Thread(
-        target=lambda: responses.append(
-            tab.post(
-                f"{live_server.url}/api/images",
-                files={"file": ("a.png", data, "image/png")},
-                timeout=TIMEOUT,
-            )
-        )
+    upload = partial(
+        tab.post,
+        f"{live_server.url}/api/images",
+        files={"file": ("a.png", data, "image/png")},
+        timeout=TIMEOUT,
     )
-    upload.start()
-    try:
-        assert decoding.wait(timeout=TIMEOUT)
-        deleted = admin.delete(f"{live_server.url}/api/users/{owner}", timeout=TIMEOUT)
-    finally:
-        may_finish.set()
-        upload.join(timeout=TIMEOUT)
+    delete = partial(admin.delete, f"{live_server.url}/api/users/{owner}", timeout=TIMEOUT)
+
+    uploaded, deleted = meanwhile(upload, decoding, may_finish, delete)
 
     assert deleted.status_code == 204
-    assert responses[0].status_code == 401, responses[0].text
+    assert uploaded.status_code == 401, uploaded.text
     with live_server.app.app_context():
         assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
         db.session.remove()
@@ -215,22 +226,18 @@ def test_an_upload_keeps_its_bytes_when_a_file_of_the_same_content_is_deleted_me
             return saved
 
     monkeypatch.setattr(service, "get_storage", lambda: PausingStorage(storage.root))
-    answers: list[Any] = []
-    second = threading.Thread(
-        target=lambda: answers.append(upload_file(live_server, alice, content)())
-    )
-    second.start()
-    try:
-        assert stored.wait(timeout=TIMEOUT)
+
+    def delete_first() -> Any:
         # SQLite: the delete waits for the upload's write lock; let the upload go on then.
         threading.Timer(1.0, may_go.set).start()
-        deleted = bob.delete(f"{live_server.url}{first.json()['url']}", timeout=TIMEOUT)
-    finally:
-        may_go.set()
-        second.join(timeout=TIMEOUT)
+        return bob.delete(f"{live_server.url}{first.json()['url']}", timeout=TIMEOUT)
+
+    second, deleted = meanwhile(
+        upload_file(live_server, alice, content), stored, may_go, delete_first
+    )
 
     assert deleted.status_code == 204
-    assert answers[0].status_code == 201, answers[0].text
-    download = alice.get(f"{live_server.url}{answers[0].json()['url']}", timeout=TIMEOUT)
+    assert second.status_code == 201, second.text
+    download = alice.get(f"{live_server.url}{second.json()['url']}", timeout=TIMEOUT)
     assert download.status_code == 200
     assert download.content == content
