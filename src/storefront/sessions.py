@@ -24,7 +24,7 @@ from flask_session.redis import RedisSessionInterface
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import ForeignKey, LargeBinary, Select, String, and_, delete, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .apikit import is_row_id
@@ -33,6 +33,7 @@ from .extensions import (
     REDIS_TIMEOUTS,
     Base,
     begin_write_transaction,
+    commits_keep_what_was_read,
     db,
     utcnow,
 )
@@ -300,14 +301,36 @@ def _touch(row: UserSession, now: datetime) -> bool:
 
 
 def _adopt(user_id: int):
-    """Register a session that names a user but has no row yet (a tutorial-style login)."""
+    """Register a session that names a user but has no row yet (a tutorial-style login).
+
+    Several first requests of one such session may come at once: one registers it and the
+    others, refused the same row, use that one. A user deleted meanwhile logs nobody in.
+    The user stays as read, not expired by the commit, so a delete committed after it is
+    met by whatever holds the account later (a 401), not by a reload that finds nothing.
+    """
     from .accounts.models import User
 
     user = db.session.get(User, user_id)
     if user is None:
         _forget_current_session()
         return None
-    g.user_session_id = _register(user.id).id
+    try:
+        with commits_keep_what_was_read():
+            row_id = _register(user_id).id
+    except IntegrityError:  # registered by a request at the same time, or the user is gone
+        db.session.rollback()
+        row_id = db.session.scalar(
+            select(UserSession.id).where(
+                UserSession.sid_hash == _sid_hash(session.sid),  # type: ignore[attr-defined]
+                UserSession.user_id == user_id,
+            )
+        )
+        user = db.session.get(User, user_id) if row_id is not None else None
+        if user is None:
+            _forget_current_session()
+            return None
+        session[REGISTERED_KEY] = True
+    g.user_session_id = row_id
     return user
 
 

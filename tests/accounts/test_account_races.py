@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import requests
 from flask import request
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from orders.live import TIMEOUT, all_at_once, logged_in_session
 from storefront import sessions
@@ -168,3 +169,38 @@ def test_a_login_checked_before_a_password_change_does_not_outlive_it(live_serve
 
     assert login.status_code == 401
     assert device.get(f"{live_server.url}/api/me", timeout=TIMEOUT).status_code == 401
+
+
+def test_the_first_requests_of_a_tutorial_style_session_at_once_all_log_in(live_server):
+    """A session holding only `user_id` is registered by its first request; when several
+    come at once, one registers it and the others use that registration."""
+    user_id = new_user(live_server)
+    for _ in range(ROUNDS):
+        tab = logged_in_session(live_server, user_id)
+        me = partial(tab.get, f"{live_server.url}/api/me", timeout=TIMEOUT)
+
+        answers = all_at_once([me] * 6)
+
+        assert [answer.status_code for answer in answers] == [200] * 6, answers[0].text
+        assert len(tab.get(f"{live_server.url}/api/me/sessions", timeout=TIMEOUT).json()) >= 1
+
+
+def test_a_tutorial_style_session_whose_user_is_deleted_at_its_first_request_is_a_401(
+    live_server, monkeypatch
+):
+    """The user is read, then deleted, before the session's registration is written."""
+    user_id = new_user(live_server)
+    tab = logged_in_session(live_server, user_id)
+    register = sessions._register
+
+    def user_deleted_first(registered_id: int) -> Any:
+        with live_server.app.app_context():
+            db.session.execute(delete(User).where(User.id == registered_id))
+            db.session.commit()
+        return register(registered_id)
+
+    monkeypatch.setattr(sessions, "_register", user_deleted_first)
+
+    answer = tab.get(f"{live_server.url}/api/me", timeout=TIMEOUT)
+
+    assert answer.status_code == 401, answer.text
