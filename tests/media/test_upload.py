@@ -248,3 +248,28 @@ def test_the_openapi_document_describes_every_key_of_the_upload_answers(
         assert response.status_code == 201
         assert set(response.get_json()) == set(schemas[name]["properties"]), name
         assert set(response.get_json()) == set(schemas[name]["required"]), name
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("private", "0"), ("other", b"a second file")],
+    ids=["a-field", "a-second-file"],
+)
+def test_parts_besides_the_file_are_400_and_store_nothing(
+    client, staff, login_as, db, product_factory, name, value
+):
+    login_as(client, staff)
+    product = product_factory()
+    for method, path in [
+        ("POST", "/api/upload"),
+        ("POST", "/api/images"),
+        ("PUT", f"/api/products/{product.id}/image"),
+    ]:
+        extra = value if isinstance(value, str) else (io.BytesIO(value), "more.txt")
+        data = {"file": (io.BytesIO(make_image("PNG")), "a.png", "image/png"), name: extra}
+
+        response = client.open(path, method=method, data=data, content_type="multipart/form-data")
+
+        assert response.status_code == 400, path
+        assert response.get_json()["fields"] == {name: "unknown field"}
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 from urllib.parse import quote
 
 from apiflask import APIBlueprint, FileSchema
-from flask import Response, abort, redirect
+from flask import Response, abort, redirect, request
 from werkzeug.wsgi import FileWrapper
 
-from ..apikit import created_headers, empty_response
+from ..apikit import (
+    MAX_FIELD_ERRORS,
+    ApiError,
+    created_headers,
+    empty_response,
+    shown_field_name,
+)
 from ..auth import current_user, load_current_user, login_required, role_required
 from ..catalog import service as catalog_service
 from ..catalog.schemas import ProductOut
@@ -55,9 +64,28 @@ FILE_RESPONSES = {
 }
 
 
+def only_the_file_part(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Refuse (400) a multipart body with parts besides `file`, as an unknown JSON field is,
+    so an option a client thinks it sends (`private=0`) is not silently ignored."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        names = [*request.form.keys(), *request.files.keys()]
+        unknown = [name for name in names if name != "file"][:MAX_FIELD_ERRORS]
+        if unknown:
+            raise ApiError(
+                "Send the file as the one part `file`, with no other parts.",
+                fields={shown_field_name(name): "unknown field" for name in unknown},
+            )
+        return view(*args, **kwargs)
+
+    return checked
+
+
 @bp.post("/upload")
 @login_required
 @bp.input(UploadIn, location="files", arg_name="body")
+@only_the_file_part
 @bp.output(FileOut, status_code=201)
 @bp.doc(responses={413: "Over the size limit or the quota", 415: "A type that is not allowed"})
 def upload(body: UploadIn):
@@ -69,6 +97,7 @@ def upload(body: UploadIn):
 @bp.post("/images")
 @login_required
 @bp.input(UploadIn, location="files", arg_name="body")
+@only_the_file_part
 @bp.output(ImageOut, status_code=201)
 @bp.doc(responses={400: "Damaged image", 413: "Too large or too many pixels", 415: "No image"})
 def upload_image(body: UploadIn):
@@ -84,6 +113,7 @@ def upload_image(body: UploadIn):
 @bp.put("/products/<int:product_id>/image")
 @role_required("staff", "admin")
 @bp.input(UploadIn, location="files", arg_name="body")
+@only_the_file_part
 @bp.output(ProductOut)
 @bp.doc(tags=["Catalogue"], responses={404: "No such product", 413: "Too many pixels"})
 def put_product_image(product_id: int, body: UploadIn):
