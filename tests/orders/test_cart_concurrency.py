@@ -211,3 +211,41 @@ def test_a_product_deleted_while_its_cart_line_grows_is_never_a_deadlock(live_se
     assert [answer.status_code for answer in answers] == [204], answers[0].text
     assert product_row(live_server, product_id) is None
     assert cart_quantities(live_server, buyer) == {}
+
+
+@pytest.mark.parametrize("change", ["add", "checkout"])
+def test_a_cart_change_of_an_account_deleted_meanwhile_is_a_401(live_server, monkeypatch, change):
+    """The account is deleted after the request logged its user in, before it holds the cart
+    (on PostgreSQL; on SQLite the request's write lock may make the delete wait for it)."""
+    user_id = new_user(live_server)
+    buyer = logged_in_session(live_server, user_id)
+    admin = logged_in_session(live_server, new_user(live_server, role="admin"))
+    product_id = new_product(live_server, stock=5)
+    if change == "checkout":
+        add_to_cart(live_server, buyer, product_id, 1)
+    deletes: list[threading.Thread] = []
+    deleted: list[requests.Response] = []
+    deleted_first: list[bool] = []
+    hold_own_account = orders_service.hold_own_account
+
+    def deleted_meanwhile(user: Any) -> None:
+        url = f"{live_server.url}/api/users/{user_id}"
+        deletes.append(threading.Thread(target=lambda: deleted.append(admin.delete(url))))
+        deletes[0].start()
+        deletes[0].join(timeout=0.5)  # done unless this request holds the database
+        deleted_first.append(not deletes[0].is_alive())
+        hold_own_account(user)
+
+    monkeypatch.setattr(orders_service, "hold_own_account", deleted_meanwhile)
+    if change == "add":
+        answer = add_call(live_server, buyer, product_id)()
+    else:
+        answer = checkout_call(live_server, buyer)()
+    deletes[0].join(timeout=TIMEOUT)
+
+    assert [response.status_code for response in deleted] == [204]
+    if deleted_first == [True]:
+        assert answer.status_code == 401, answer.text
+        assert answer.json() == {"error": "Log in first."}
+    else:
+        assert answer.status_code == {"add": 200, "checkout": 201}[change], answer.text

@@ -444,6 +444,15 @@ def hold_account(user_id: int) -> User | None:
     )
 
 
+def hold_own_account(user: User) -> None:
+    """Hold the logged-in user's account (`hold_account`) before changing what hangs on it
+    (a cart, files): a 401 once the account has been deleted, as its sessions went with it.
+    """
+    user_id = inspect(user).identity[0]  # the row may be gone: do not load it
+    if hold_account(user_id) is None:
+        raise ApiError("Log in first.", status=401)
+
+
 def delete_user(user: User, *, acting: User | None = None) -> None:
     """Delete the account; a 404 when another request deleted it first.
 

@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, func, inspect, or_, select, up
 from werkzeug.datastructures import FileStorage
 
 from ..accounts.models import User
-from ..accounts.service import hold_account
+from ..accounts.service import hold_own_account
 from ..apikit import ApiError
 from ..auth import is_staff
 from ..catalog.models import Product
@@ -148,15 +148,13 @@ def check_image(upload: FileStorage) -> CheckedImage:
 
 
 def _hold_owner(owner: User) -> None:
-    """Hold the uploader's account (`hold_account`) until the file's row is committed.
+    """Hold the uploader's account (`hold_own_account`) until the file's row is committed.
 
     Two uploads of one owner then run one after the other, so the second checks the quota
     against what the first stored; and a delete of the account waits, instead of making the
     row's insert fail on its foreign key. A deleted account is logged out: 401.
     """
-    owner_id = inspect(owner).identity[0]  # the row may be gone: do not load it
-    if hold_account(owner_id) is None:
-        raise ApiError("Log in first.", status=401)
+    hold_own_account(owner)
 
 
 def store_image(owner: User, upload: FileStorage) -> StoredFile:

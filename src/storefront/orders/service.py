@@ -21,7 +21,7 @@ from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
-from ..accounts.service import hold_account
+from ..accounts.service import hold_own_account
 from ..apikit import ApiError
 from ..auth import is_staff
 from ..catalog import service as catalog
@@ -111,9 +111,9 @@ def _lock_cart(user: User) -> None:
 
     Changes and checkouts of one cart then run one after the other, each reading the lines
     as the one before left them: no addition is lost, no line vanishes under a change. The
-    lock is the account's row (`accounts.service.hold_account`).
+    lock is the account's row (`accounts.service.hold_own_account`): a 401 once it is gone.
     """
-    hold_account(user.id)
+    hold_own_account(user)
 
 
 def _cart_items(user: User, *, lock: bool = False) -> list[CartItem]:
