@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from html.parser import HTMLParser
+from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from orders.live import TIMEOUT, logged_in_session
 from storefront.catalog.models import Product
+from storefront.pages import staff as staff_pages
+from storefront.testing.factories import ProductFactory, UserFactory
+
+
+def new_staff(live_server: Any) -> int:
+    with live_server.app.app_context():
+        return UserFactory(role="staff").id
+
 
 NEW_PRODUCT = {
     "sku": "TEA-01",
@@ -449,3 +460,53 @@ def test_a_field_changed_by_two_staff_members_asks_the_second_before_it_is_overw
     assert again.status_code == 303
     db.session.refresh(product)
     assert product.price_cents == 1100
+
+
+@pytest.mark.parametrize(
+    ("theirs", "mine", "now"),
+    [
+        ({"price_cents": 1200}, {"price": "15"}, "12.00"),
+        ({"stock": 7}, {"stock": "50"}, "7"),
+    ],
+    ids=["price", "stock"],
+)
+def test_a_change_committed_while_the_save_runs_is_asked_about_too(
+    live_server, monkeypatch, theirs, mine, now
+):
+    """Another staff member's change (or a sale) commits after the save has read the product
+    and before it writes: the save compares with the product as it holds it, not as it read
+    it first (on PostgreSQL; on SQLite the save's write lock may make the change wait)."""
+    with live_server.app.app_context():
+        product_id = ProductFactory(price_cents=1000, stock=10).id
+    tab = logged_in_session(live_server, new_staff(live_server))
+    other = logged_in_session(live_server, new_staff(live_server))
+    edit_url = f"{live_server.url}/staff/products/{product_id}/edit"
+    shown = form_as_shown(tab.get(edit_url, timeout=TIMEOUT).text)
+    changes: list[threading.Thread] = []
+    changed: list[Any] = []
+    changed_first: list[bool] = []
+    checked_picture = staff_pages._checked_picture
+
+    def changed_meanwhile(form: Any) -> Any:
+        url = f"{live_server.url}/api/products/{product_id}"
+        changes.append(
+            threading.Thread(target=lambda: changed.append(other.patch(url, json=theirs)))
+        )
+        changes[0].start()
+        changes[0].join(timeout=0.5)  # done unless this request holds the database
+        changed_first.append(not changes[0].is_alive())
+        return checked_picture(form)
+
+    monkeypatch.setattr(staff_pages, "_checked_picture", changed_meanwhile)
+    saved = tab.post(edit_url, data={**shown, **mine}, allow_redirects=False, timeout=TIMEOUT)
+    changes[0].join(timeout=TIMEOUT)
+
+    assert [response.status_code for response in changed] == [200]
+    product = tab.get(f"{live_server.url}/api/products/{product_id}", timeout=TIMEOUT).json()
+    field = next(iter(theirs))
+    assert product[field] == theirs[field]
+    if changed_first == [True]:
+        assert saved.status_code == 400
+        assert f"Changed by someone else since you opened this page (now: {now})" in saved.text
+    else:
+        assert saved.status_code == 303

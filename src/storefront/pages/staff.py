@@ -147,11 +147,15 @@ def _save(form: ProductForm, product: Product | None) -> Product | None:
 
     The picture is checked before anything is written, so a refused picture or product
     changes nothing. Storing the checked picture comes after the product's commit: should
-    that fail (a full disk), the product stays, without its new picture.
+    that fail (a full disk), the product stays, without its new picture. An edited product
+    is held from before its fields are compared with what the page showed until they are
+    saved, so a change or sale committed in between is asked about too, not overwritten.
     """
     picture = _checked_picture(form)
     if form.picture.errors:
         return None
+    if product is not None:
+        product = catalog.lock_product(product.id)
     changes = _product_fields(form) if product is None else _changes(form, product)
     if changes is None:
         return None
