@@ -35,6 +35,8 @@ from .models import ProductImage, StoredFile
 from .sniff import EXTENSIONS, sniff_content_type
 from .storage import get_storage
 
+#: The longest file name kept, in characters.
+MAX_NAME_LENGTH = 255
 #: Unicode categories no file name needs: controls, invisible formatting (such as the
 #: right-to-left override that shows `invoice\u202efdp.bat` as `invoicetab.pdf`), line breaks.
 _HIDDEN_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
@@ -51,7 +53,11 @@ def display_name(client_name: str | None) -> str:
     )
     name = name.strip().lstrip(".")
     name = name.encode("utf-8", "ignore").decode("utf-8")
-    return name[:255] or "upload"
+    if len(name) > MAX_NAME_LENGTH:  # cut the stem, so the extension still says the type
+        suffix = PurePosixPath(name).suffix
+        suffix = suffix if len(suffix) <= 16 else ""
+        name = name[: MAX_NAME_LENGTH - len(suffix)] + suffix
+    return name or "upload"
 
 
 def image_name(client_name: str | None, extension: str) -> str:
