@@ -6,7 +6,8 @@ import logging
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import inspect, select
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, select, text
 
 from storefront.accounts.models import User
 from storefront.cli import main
@@ -181,6 +182,47 @@ def test_init_db_refuses_a_database_missing_only_some_tables(cli_app):
     assert refused.exit_code == 1
     assert "contact_messages" in refused.output and "--drop" in refused.output
     assert runner.invoke(args=["init-db", "--drop"]).exit_code == 0
+
+
+@pytest.mark.parametrize("revision", ["0001", "0005_accounts", "0010_sku_case"])
+def test_init_db_upgrades_a_database_at_an_older_migration_and_keeps_its_data(
+    make_app, tmp_path, revision
+):
+    app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "older"))
+    runner = app.test_cli_runner()
+    with app.app_context():
+        upgrade(directory=app.extensions["migrate"].directory, revision=revision)
+    with app.app_context():
+        db.session.execute(
+            text(
+                "INSERT INTO users"
+                " (username, email, password_hash, role, confirmed, created_at, updated_at)"
+                " VALUES ('kept', 'kept@example.com', 'x', 'customer', true, :at, :at)"
+            ),
+            {"at": "2026-11-01 10:00:00"},
+        )
+        db.session.commit()
+
+    upgraded = runner.invoke(args=["init-db"])
+
+    assert upgraded.exit_code == 0, upgraded.output
+    assert _add_user(runner, "kept").exit_code == 1  # still there: taken
+    assert _add_user(runner, "new").exit_code == 0
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_init_db_after_undoing_migrations_applies_them_again(cli_app):
+    app, runner = cli_app
+    assert _add_user(runner, "kim").exit_code == 0
+    with app.app_context():
+        downgrade(directory=app.extensions["migrate"].directory, revision="0006_orders")
+
+    again = runner.invoke(args=["init-db"])
+
+    assert again.exit_code == 0, again.output
+    assert _add_user(runner, "kim").exit_code == 1
+    assert _add_user(runner, "lee").exit_code == 0
 
 
 @pytest.mark.parametrize(

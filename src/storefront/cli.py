@@ -74,9 +74,10 @@ VERSION_TABLE = "alembic_version"
 def init_db_command(drop: bool) -> None:
     """Create or upgrade the database schema by applying every migration.
 
-    Safe to run again: data is kept. A database whose tables were all dropped behind
-    Alembic's back (only `alembic_version` left) is built anew; one with only some of its
-    tables left is refused, since no migration can bring it back: use `--drop`.
+    Safe to run again: data is kept, and a database at an older migration is upgraded. A
+    database whose tables were all dropped behind Alembic's back (only `alembic_version`
+    left) is built anew; one still lacking some tables once every migration is applied is
+    refused, since no migration can bring them back: use `--drop`.
     """
     from sqlalchemy import inspect
 
@@ -86,11 +87,12 @@ def init_db_command(drop: bool) -> None:
     shop_tables = set(db.metadata.tables)
     if drop or (VERSION_TABLE in existing and not existing & shop_tables):
         _drop_schema()
-    elif VERSION_TABLE in existing and not shop_tables <= existing:
-        missing = ", ".join(sorted(shop_tables - existing))
-        click.echo(f"Error: the database lacks tables ({missing}); use init-db --drop.", err=True)
-        sys.exit(1)
     apply_migrations()
+    missing = shop_tables - set(inspect(db.engine).get_table_names())
+    if missing:
+        tables = ", ".join(sorted(missing))
+        click.echo(f"Error: the database lacks tables ({tables}); use init-db --drop.", err=True)
+        sys.exit(1)
     # Flask's tutorial prints "Initialized the database.", and its test looks for it.
     click.echo("Initialized the database: every migration is applied.")
 

@@ -42,12 +42,15 @@ def downgrade():
 def _rebuild_with_autoincrement(bind, table: str) -> None:
     """Rebuild `table` from its own DDL with `id ... PRIMARY KEY AUTOINCREMENT`.
 
-    The DDL is the one these migrations wrote; anything else is refused, not guessed at.
+    The DDL is the one these migrations wrote; anything else is refused, not guessed at. A
+    table that has it already (this migration was undone, which keeps it) is left as it is.
     """
     create = bind.execute(
         sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :table"),
         {"table": table},
     ).scalar_one()
+    if "PRIMARY KEY AUTOINCREMENT" in create:
+        return
     indexes = bind.execute(
         sa.text(
             "SELECT sql FROM sqlite_master "
