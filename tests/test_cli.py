@@ -294,6 +294,46 @@ def test_serve_runs_the_gunicorn_beside_its_own_python(run_cli, monkeypatch, tmp
     ]
 
 
+def test_serve_with_a_settings_problem_is_one_line_before_any_worker_starts(monkeypatch):
+    import os
+
+    monkeypatch.setenv("STOREFRONT_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    started = []
+    monkeypatch.setattr(os, "execv", lambda path, args: started.append(path))
+
+    result = CliRunner().invoke(main, ["serve"])
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: SECRET_KEY is missing")
+    assert started == []
+
+
+@pytest.mark.parametrize(
+    "args", [["--port", "-1"], ["--port", "99999"], ["--workers", "0"]], ids=str
+)
+@pytest.mark.parametrize("command", ["serve", "demo"])
+def test_serve_and_demo_refuse_a_port_or_worker_count_that_cannot_work(run_cli, command, args):
+    """`--workers 0` listened, with no worker to answer: every request hung."""
+    result = run_cli(command, *args)
+
+    assert result.exit_code == 2
+    assert "is not in the range" in result.output
+
+
+@pytest.mark.parametrize("command", [["init-db"], ["demo", "--no-serve"], ["media", "check"]])
+def test_a_file_that_is_no_database_is_one_line(make_app, tmp_path, command):
+    not_a_database = tmp_path / "garbage.db"
+    not_a_database.write_text("garbage\n" * 100)
+    app = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{not_a_database}")
+
+    result = app.test_cli_runner().invoke(args=command)
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the database is not reachable or not set up")
+    assert "file is not a database" in result.output
+
+
 def test_demo_prints_only_the_demo_logins_that_still_work(cli_app):
     app, runner = cli_app
     first = runner.invoke(args=["demo", "--no-serve"])

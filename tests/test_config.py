@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import re
 import weakref
 
 import pytest
@@ -251,19 +252,65 @@ def storefront(*args):
         ("PASSWORD_HASH_TIME_COST", "0", "PASSWORD_HASH_TIME_COST must"),
         ("PASSWORD_HASH_PARALLELISM", "0", "PASSWORD_HASH_PARALLELISM must"),
         ("PASSWORD_HASH_MEMORY_COST", "7", "PASSWORD_HASH_MEMORY_COST (KiB) must be at least 8"),
+        ("PASSWORD_HASH_MEMORY_COST", str(2**40), "PASSWORD_HASH_MEMORY_COST must be a whole"),
+        ("SESSION_LIFETIME_SECONDS", "9" * 20, "SESSION_LIFETIME_SECONDS must be a whole"),
+        ("SESSION_IDLE_TIMEOUT_SECONDS", str(10**30), "SESSION_IDLE_TIMEOUT_SECONDS must"),
+        ("SMTP_TIMEOUT_SECONDS", "0", "SMTP_TIMEOUT_SECONDS must be a whole number"),
+        ("SMTP_PORT", "99999", "SMTP_PORT must be a whole number"),
+        ("DATABASE_URL", "postgresql://postgres@127.0.0.1:abc/x", "DATABASE_URL is not a"),
+        ("REDIS_URL", "redis://127.0.0.1:abc/9", "REDIS_URL is not a Redis URL"),
+        ("REDIS_URL", "redis://127.0.0.1:6379/x", "REDIS_URL names the database 'x'"),
+        ("STOREFRONT_INSTANCE_PATH", "{file}", "STOREFRONT_INSTANCE_PATH must be a folder"),
+        ("UPLOAD_FOLDER", "{file}", "UPLOAD_FOLDER must be a folder"),
+        ("MAIL_OUTBOX_DIR", "{file}", "MAIL_OUTBOX_DIR must be a folder"),
+        ("UPLOAD_ALLOWED_TYPES", "image/svg+xml", "UPLOAD_ALLOWED_TYPES must name some of"),
+        ("PUBLIC_BASE_URL", "shop.example.com", "PUBLIC_BASE_URL must be the shop's address"),
+        ("MAIL_FROM", "no-reply", "MAIL_FROM must be an address"),
     ],
 )
 def test_a_setting_that_would_fail_later_is_refused_at_start_in_one_line(
-    development, monkeypatch, setting, value, said
+    development, monkeypatch, tmp_path, setting, value, said
 ):
     """A bad log level was a traceback at every start; a rate limit Flask-Limiter cannot read
     switched that limit off (an error logged per request); argon2 parameters below its
-    minimums made every registration, login and create-user fail with a HashingError."""
-    monkeypatch.setenv(setting, value)
+    minimums made every registration, login and create-user fail with a HashingError; a
+    folder that is a file, a timeout of 0 or a limit past the largest date failed each
+    upload, mail or login with a 500."""
+    a_file = tmp_path / "a-file"
+    a_file.write_text("not a folder")
+    monkeypatch.setenv(setting, value.format(file=a_file))
     result = storefront("init-db")
     assert result.exit_code == 1
     assert result.output.startswith(f"Error: {said}"), result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("settings", "said"),
+    [
+        (["not", "a", "mapping"], "the settings must be a mapping"),
+        ({"SECRET_KEY": 12345678901234567890123456}, "SECRET_KEY must be text"),
+        ({"DATABASE_URL": None}, "DATABASE_URL must be a database URL"),
+        ({"SQLALCHEMY_DATABASE_URI": 5}, "DATABASE_URL must be a database URL"),
+        ({"MAX_CONTENT_LENGTH": True}, "MAX_CONTENT_LENGTH must be a whole number"),
+        ({"SMTP_HOST": 5}, "SMTP_HOST must be a host name"),
+        ({"UPLOAD_FOLDER": 5}, "UPLOAD_FOLDER must be a folder's path"),
+        ({"UPLOAD_ALLOWED_TYPES": 5}, "UPLOAD_ALLOWED_TYPES must name some of"),
+    ],
+)
+def test_create_app_refuses_settings_of_the_wrong_kind_with_a_config_error(settings, said):
+    if isinstance(settings, dict):
+        settings = {"TESTING": True, **settings}
+    with pytest.raises(ConfigError, match=re.escape(said)):
+        create_app(settings)
+
+
+def test_commands_a_package_brings_but_the_shop_cannot_run_are_not_listed(development):
+    """Flask-Limiter's `limiter` command needs an extra the shop does not install."""
+    listed = storefront("--help")
+    assert listed.exit_code == 0
+    assert "limiter" not in listed.output
+    assert storefront("limiter").exit_code == 2
 
 
 def test_settings_in_their_usual_spellings_are_taken(development, monkeypatch, app):

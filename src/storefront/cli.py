@@ -46,14 +46,14 @@ def _create_app():
 
 
 def needs_database(command: Callable[..., None]) -> Callable[..., None]:
-    """Report "cannot connect" and "no such table" in one line saying what to do."""
-    from sqlalchemy.exc import OperationalError, ProgrammingError
+    """Report "cannot connect", "no such table" and the like in one line saying what to do."""
+    from sqlalchemy.exc import DatabaseError
 
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
-        except (OperationalError, ProgrammingError) as error:
+        except DatabaseError as error:  # no server, no such table, a file that is no database
             reason = str(error.orig).strip().splitlines()[0]
             raise click.ClickException(
                 f"the database is not reachable or not set up ({reason}); "
@@ -203,13 +203,19 @@ def sessions_cleanup_command() -> None:
     click.echo(f"Expired sessions removed ({ended} logins past their idle or absolute lifetime).")
 
 
+#: The port and worker count `serve` and `demo` take.
+PORT = click.IntRange(1, 65535)
+WORKERS = click.IntRange(1, 64)
+
+
 @click.command("demo")
 @with_appcontext
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=PORT)
+@click.option("--workers", default=2, show_default=True, type=WORKERS)
 @click.option("--no-serve", is_flag=True, help="Only prepare the database and demo data.")
 @click.pass_context
+@needs_database
 def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool) -> None:
     """Migrate, load demo data (once), print the demo logins, then serve."""
     from .demo import DEMO_USERS, load_demo_data
@@ -230,13 +236,16 @@ def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serv
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--port", default=5000, show_default=True, type=PORT)
+@click.option("--workers", default=2, show_default=True, type=WORKERS)
+@with_appcontext
 def serve_command(host: str, port: int, workers: int) -> None:
     """Serve the shop with gunicorn.
 
-    The shop logs one line per request itself; gunicorn's access log would repeat it, with
-    the tokens of confirmation and reset links in its paths, so it stays off.
+    The app is built here first, so settings that stop it are one line, not a traceback
+    from every worker. The shop logs one line per request itself; gunicorn's access log
+    would repeat it, with the tokens of confirmation and reset links in its paths, so it
+    stays off.
     """
     gunicorn = _gunicorn()
     args = [
@@ -282,7 +291,20 @@ def register_commands(app) -> None:
         app.cli.add_command(command)
 
 
-@click.group(cls=FlaskGroup, create_app=_create_app)
+class ShopGroup(FlaskGroup):
+    """Flask's command group, without the commands of installed packages the shop does not
+    support: Flask-Limiter's `limiter` needs an extra it does not install, and only failed."""
+
+    unsupported = frozenset({"limiter"})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in super().list_commands(ctx) if name not in self.unsupported]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return None if name in self.unsupported else super().get_command(ctx, name)
+
+
+@click.group(cls=ShopGroup, create_app=_create_app)
 def main() -> None:
     """Storefront management commands."""
 

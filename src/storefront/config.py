@@ -12,8 +12,12 @@ import re
 import secrets
 from collections.abc import Mapping
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import URL
 
 #: Values that look like a secret but are not one; production refuses them.
 PLACEHOLDER_SECRETS = frozenset(
@@ -115,7 +119,7 @@ def _check_store_urls(settings: dict[str, Any]) -> None:
     url = str(settings["SQLALCHEMY_DATABASE_URI"])
     try:
         driver = make_url(url).drivername
-    except ArgumentError:
+    except (ArgumentError, ValueError):  # ValueError: a port that is no number
         raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
     if driver not in DATABASE_DRIVERS:
         raise ConfigError(
@@ -123,8 +127,27 @@ def _check_store_urls(settings: dict[str, Any]) -> None:
             "or PostgreSQL (postgresql://user@host/name)"
         )
     redis_url = settings.get("REDIS_URL")
-    if redis_url and not str(redis_url).startswith(REDIS_SCHEMES):
-        raise ConfigError(f"REDIS_URL must start with {', '.join(REDIS_SCHEMES)}: {redis_url!r}")
+    if redis_url:
+        _check_redis_url(str(redis_url))
+
+
+def _check_redis_url(url: str) -> None:
+    """A Redis URL redis-py reads as written: its parser takes a database that is no
+    number (`/x`) for database 0 without a word."""
+    from redis.connection import parse_url
+
+    if not url.startswith(REDIS_SCHEMES):
+        raise ConfigError(f"REDIS_URL must start with {', '.join(REDIS_SCHEMES)}: {url!r}")
+    try:
+        parsed = parse_url(url)
+    except ValueError:
+        raise ConfigError(f"REDIS_URL is not a Redis URL: {url!r}") from None
+    database = "" if url.startswith("unix://") else urlsplit(url).path.strip("/")
+    if database and "db" not in parsed:
+        raise ConfigError(
+            f"REDIS_URL names the database {database!r}: Redis numbers its databases "
+            "(redis://host:6379/0)"
+        )
 
 
 def from_environment(instance_path: str) -> dict[str, Any]:
@@ -132,7 +155,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
     instance = Path(instance_path)
     database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'storefront.db'}"
     return {
-        "STOREFRONT_ENV": os.environ.get("STOREFRONT_ENV", "production"),
+        "STOREFRONT_ENV": os.environ.get("STOREFRONT_ENV") or "production",
         "SECRET_KEY": os.environ.get("SECRET_KEY"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
@@ -231,7 +254,10 @@ def _check_database_setting_names(overrides: Mapping[str, Any]) -> None:
 
 def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> dict[str, Any]:
     """Merge environment and overrides, then fill derived values and refuse unsafe ones."""
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise ConfigError(f"the settings must be a mapping, got {type(overrides).__name__}")
     _check_database_setting_names(overrides or {})
+    _check_folder("STOREFRONT_INSTANCE_PATH", instance_path)
     settings = from_environment(instance_path)
     settings.update(overrides or {})
     # The mapping takes values as the environment spells them too: a string "false" is
@@ -254,6 +280,8 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     settings["DEBUG"] = bool(settings.get("DEBUG", env == "development"))
 
     secret = settings.get("SECRET_KEY")
+    if secret is not None and not isinstance(secret, str | bytes):
+        raise ConfigError(f"SECRET_KEY must be text, got {type(secret).__name__}")
     if not secret or secret in PLACEHOLDER_SECRETS:
         if testing:
             settings["SECRET_KEY"] = secrets.token_urlsafe(32)
@@ -268,9 +296,12 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     elif env == "production" and not testing and len(secret) < 24:
         raise ConfigError("SECRET_KEY is too short for production: use at least 24 characters.")
 
-    settings["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(
-        settings["SQLALCHEMY_DATABASE_URI"]
-    )
+    database_url = settings["SQLALCHEMY_DATABASE_URI"]
+    if isinstance(database_url, URL):
+        database_url = database_url.render_as_string(hide_password=False)
+    if not isinstance(database_url, str):
+        raise ConfigError(f"DATABASE_URL must be a database URL, got {database_url!r}")
+    settings["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(database_url)
     _check_store_urls(settings)
     if testing and "PASSWORD_HASH_MEMORY_COST" not in (overrides or {}):
         settings["PASSWORD_HASH_TIME_COST"] = 1
@@ -289,20 +320,15 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     if testing or env == "development":
         given = "SESSION_COOKIE_SECURE" in (overrides or {})
         settings["SESSION_COOKIE_SECURE"] = given and settings["SESSION_COOKIE_SECURE"]
-    for key in (
-        "MAX_CONTENT_LENGTH",
-        "SESSION_LIFETIME_SECONDS",
-        "IMAGE_MAX_PIXELS",
-        "IMAGE_DISPLAY_SIZE",
-        "IMAGE_THUMBNAIL_SIZE",
-        "MEDIA_QUOTA_BYTES",
-        "SESSION_IDLE_TIMEOUT_SECONDS",
-        "ACCOUNT_TOKEN_MAX_AGE_SECONDS",
-    ):
-        if not isinstance(settings[key], int) or settings[key] <= 0:
-            raise ConfigError(f"{key} must be a positive integer")
-    if not isinstance(settings["TRUSTED_PROXIES"], int) or settings["TRUSTED_PROXIES"] < 0:
-        raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front (0 or more)")
+    for key, largest in COUNTED_SETTINGS.items():
+        if not _is_int(settings[key]) or not 0 < settings[key] <= largest:
+            raise ConfigError(f"{key} must be a whole number from 1 to {largest}")
+    if not _is_int(settings["TRUSTED_PROXIES"]) or not 0 <= settings["TRUSTED_PROXIES"] <= 10:
+        raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front (0 to 10)")
+    _check_mail(settings)
+    _check_folder("UPLOAD_FOLDER", settings["UPLOAD_FOLDER"])
+    _check_folder("MAIL_OUTBOX_DIR", settings["MAIL_OUTBOX_DIR"])
+    _check_upload_types(settings)
     if not re.fullmatch(r"[A-Z]{3}", str(settings["CURRENCY"])):
         raise ConfigError("CURRENCY must be an ISO 4217 code such as EUR or USD")
     _check_log_level(settings)
@@ -310,6 +336,69 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     _check_password_hashing(settings)
     settings["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings["SESSION_LIFETIME_SECONDS"])
     return settings
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+#: A hundred years: how long a session or a link may be set to last. Longer would pass the
+#: largest date there is, and every login would fail.
+_LONGEST_SECONDS = 100 * 365 * 24 * 3600
+#: The settings that count something, with the largest value each may take.
+COUNTED_SETTINGS = {
+    "MAX_CONTENT_LENGTH": 2**40,
+    "IMAGE_MAX_PIXELS": 2**40,
+    "IMAGE_DISPLAY_SIZE": 65_535,
+    "IMAGE_THUMBNAIL_SIZE": 65_535,
+    "MEDIA_QUOTA_BYTES": 2**60,
+    "SESSION_LIFETIME_SECONDS": _LONGEST_SECONDS,
+    "SESSION_IDLE_TIMEOUT_SECONDS": _LONGEST_SECONDS,
+    "ACCOUNT_TOKEN_MAX_AGE_SECONDS": _LONGEST_SECONDS,
+    "SMTP_PORT": 65_535,
+    "SMTP_TIMEOUT_SECONDS": 3600,
+}
+
+
+def _check_mail(settings: dict[str, Any]) -> None:
+    """The mail settings a send would otherwise fail on, each time, as a 500."""
+    host = settings["SMTP_HOST"]
+    if host is not None and not (isinstance(host, str) and host.strip()):
+        raise ConfigError(f"SMTP_HOST must be a host name, got {host!r}")
+    address = parseaddr(str(settings["MAIL_FROM"]))[1]
+    if "@" not in address.strip("@"):
+        raise ConfigError(
+            f"MAIL_FROM must be an address such as 'Shop <shop@example.com>', "
+            f"got {settings['MAIL_FROM']!r}"
+        )
+    base = urlsplit(str(settings["PUBLIC_BASE_URL"]))
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise ConfigError(
+            "PUBLIC_BASE_URL must be the shop's address, such as https://shop.example.com, "
+            f"got {settings['PUBLIC_BASE_URL']!r}"
+        )
+
+
+def _check_folder(name: str, folder: Any) -> None:
+    """A folder the shop writes to: a path that names a file would fail each write."""
+    if not isinstance(folder, str | os.PathLike) or not str(folder).strip():
+        raise ConfigError(f"{name} must be a folder's path, got {folder!r}")
+    if Path(folder).exists() and not Path(folder).is_dir():
+        raise ConfigError(f"{name} must be a folder: {str(folder)!r} is a file")
+
+
+def _check_upload_types(settings: dict[str, Any]) -> None:
+    """Only types the shop can tell from a file's content: any other would refuse every
+    upload, since no file's content would ever be found to be it."""
+    from .media.sniff import EXTENSIONS
+
+    types = settings["UPLOAD_ALLOWED_TYPES"]
+    known = ", ".join(EXTENSIONS)
+    if not isinstance(types, list | tuple | set | frozenset) or not all(
+        t in EXTENSIONS for t in types
+    ):
+        raise ConfigError(f"UPLOAD_ALLOWED_TYPES must name some of {known}; got {types!r}")
+    settings["UPLOAD_ALLOWED_TYPES"] = tuple(types)
 
 
 def _check_log_level(settings: dict[str, Any]) -> None:
@@ -337,18 +426,18 @@ def _check_rate_limits(settings: dict[str, Any]) -> None:
 
 
 def _check_password_hashing(settings: dict[str, Any]) -> None:
-    """argon2's own minimums, checked here: below them every hash fails, so no one could
-    register or log in while the shop looked healthy."""
+    """argon2's own minimums, and maximums a server can afford, checked here: past them every
+    hash fails, so no one could register or log in while the shop looked healthy."""
     time_cost = settings["PASSWORD_HASH_TIME_COST"]
     memory_cost = settings["PASSWORD_HASH_MEMORY_COST"]
     parallelism = settings["PASSWORD_HASH_PARALLELISM"]
-    for name, value in (
-        ("PASSWORD_HASH_TIME_COST", time_cost),
-        ("PASSWORD_HASH_PARALLELISM", parallelism),
-        ("PASSWORD_HASH_MEMORY_COST", memory_cost),
+    for name, value, largest in (
+        ("PASSWORD_HASH_TIME_COST", time_cost, 100),
+        ("PASSWORD_HASH_PARALLELISM", parallelism, 64),
+        ("PASSWORD_HASH_MEMORY_COST", memory_cost, 4 * 1024 * 1024),  # KiB: 4 GiB
     ):
-        if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
-            raise ConfigError(f"{name} must be a positive integer")
+        if not _is_int(value) or not 0 < value <= largest:
+            raise ConfigError(f"{name} must be a whole number from 1 to {largest}")
     if memory_cost < 8 * parallelism:
         raise ConfigError(
             "PASSWORD_HASH_MEMORY_COST (KiB) must be at least 8 times PASSWORD_HASH_PARALLELISM"
