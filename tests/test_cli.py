@@ -96,6 +96,10 @@ def test_create_user_bad_input_exits_1(run_cli, db):
     nul = run_cli("create-user", "eve", "eve@example.com", "--password", "x" * 11 + "\x00")
     assert nul.exit_code == 1
     assert nul.output.startswith("Error: password: must not contain NUL")
+    empty = run_cli("create-user", "eve", "eve@example.com", "--password", "")
+    assert empty.output == "Error: password: must not be empty\n"
+    short = run_cli("create-user", "eve", "eve@example.com", "--password", "short")
+    assert short.output == "Error: password: must be at least 10 characters long\n"
     assert db.session.scalar(select(User).where(User.username == "eve")) is None
 
 

@@ -184,7 +184,11 @@ def create_user_command(
             click.echo(f"Error: {field}: {field_message(problem['msg'])}", err=True)
         sys.exit(1)
     except ApiError as error:
-        click.echo(f"Error: {error.message}", err=True)
+        fields = (error.extra.get("fields") or {}) if error.status == 400 else {}
+        for field, why in fields.items():
+            click.echo(f"Error: {field}: {why}", err=True)
+        if not fields:
+            click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
     click.echo(f"Created {user.role} {user.username!r} <{user.email}> with id {user.id}.")
 

@@ -37,6 +37,7 @@ BAD_HOST = "The Host header does not name a valid host."
 PYDANTIC_MESSAGES = {
     "Extra inputs are not permitted": "unknown field",
     "Field required": "this field is required",
+    "String should have at least 1 character": "must not be empty",
 }
 
 
