@@ -10,8 +10,10 @@ import time
 import uuid
 
 import pytest
+import requests
 from sqlalchemy import text
 
+from storefront.testing.factories import ProductFactory
 from storefront.testing.plugin import make_database_url
 
 VALID = {"username": "carol", "email": "carol@example.com", "password": "a-long-enough-password"}
@@ -345,7 +347,10 @@ def test_unknown_page_is_an_html_404(client):
     assert "Storefront" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("host", ["a..b", "x" * 300, "shop." + "x" * 64 + ".example"])
+@pytest.mark.parametrize(
+    "host",
+    ["a..b", "x" * 300, "shop." + "x" * 64 + ".example", "a b", "host/path", "é.com", "h:abc"],
+)
 @pytest.mark.parametrize("path", ["/", "/login", "/no-such-page", "/api/products", "/api/nope"])
 def test_a_host_header_that_is_no_host_name_is_a_400(client, user, login_as, host, path):
     login_as(client, user)
@@ -356,6 +361,21 @@ def test_a_host_header_that_is_no_host_name_is_a_400(client, user, login_as, hos
     else:
         assert response.mimetype == "text/html"
         assert "The Host header does not name a valid host." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("host", ["xn--a", "xn--80akhbyknj4f.xn--p1ai", "xn--ls8h:8080"])
+def test_an_international_host_in_punycode_gets_links_in_punycode(live_server, host):
+    """Links were built on the host turned into Unicode: an invalid punycode label was a
+    500, and a valid one a `Link` header no server could send. (Over real HTTP: the test
+    client itself decodes the host.)"""
+    with live_server.app.app_context():
+        ProductFactory()
+
+    response = requests.get(f"{live_server.url}/api/products", headers={"Host": host}, timeout=30)
+
+    assert response.status_code == 200
+    assert response.headers["Link"].startswith(f"<http://{host}/api/products?")
+    assert response.headers["Link"].isascii()
 
 
 def test_a_form_posted_with_a_host_that_is_no_host_name_is_a_400_page(client):

@@ -45,3 +45,23 @@ def test_without_trusted_proxies_a_forwarded_prefix_is_ignored(client):
 
     assert response.status_code == 200
     assert "//evil" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("scheme", ["javascript", "ftp", "https:"])
+def test_a_forwarded_scheme_that_is_not_the_webs_is_a_400(proxied, scheme):
+    """Lists build their `Link` header on it: `javascript://…` was answered."""
+    response = proxied.get("/api/products", headers={"X-Forwarded-Proto": scheme})
+
+    assert response.status_code == 400
+    assert response.get_json() == {
+        "error": "The X-Forwarded-Proto header names no web scheme (http or https)."
+    }
+
+
+def test_a_forwarded_https_scheme_and_host_make_the_links(proxied, product_factory):
+    product_factory()
+    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"}
+
+    response = proxied.get("/api/products", headers=headers)
+
+    assert response.headers["Link"].startswith("<https://shop.example.com/api/products?")

@@ -28,7 +28,7 @@ from .errors import init_errors
 from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
 from .formdata import StrictFormRequest, refuse_repeated_fields
 from .openapi import init_openapi
-from .proxies import ProxyFixWithCheckedPrefix, refuse_malformed_prefix
+from .proxies import ProxyFixWithCheckedPrefix, refuse_malformed_origin
 from .sessions import current_session_id, init_sessions, raise_session_store_failure
 from .testing.client import BufferedClient
 
@@ -275,7 +275,7 @@ def _register_request_hooks(app: APIFlask) -> None:
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's cache
         g.request_id = _request_id()
         g.started = time.perf_counter()
-        refuse_malformed_prefix()
+        refuse_malformed_origin()
         raise_session_store_failure()
         guard_api_request()
         refuse_repeated_fields()
