@@ -290,6 +290,40 @@ def test_a_chunked_body_of_exactly_the_size_limit_is_read(
     assert response.status_code == 201, response.get_json()
 
 
+class _MalformedChunks:
+    """A request body as gunicorn reads one sent with a malformed chunk size."""
+
+    def read(self, *args):
+        raise RuntimeError("Invalid chunk size: 'zz'")
+
+    readline = read
+
+
+@pytest.mark.parametrize(
+    ("path", "data", "content_type"),
+    [
+        ("/api/login", b'{"username": "a"}', "application/json"),
+        ("/login", b"username=a", "application/x-www-form-urlencoded"),
+        ("/form", b"name=a", "application/x-www-form-urlencoded"),
+    ],
+)
+def test_a_body_the_server_cannot_read_is_a_400_not_a_bug(client, caplog, path, data, content_type):
+    response = client.post(
+        path,
+        data=data,
+        content_type=content_type,
+        environ_overrides={"wsgi.input": _MalformedChunks()},
+    )
+
+    assert response.status_code == 400
+    said = "The request body could not be read: it is malformed or was cut short."
+    if path.startswith("/api/"):
+        assert response.get_json() == {"error": said}
+    else:
+        assert said in response.get_data(as_text=True)
+    assert "Traceback" not in caplog.text
+
+
 @pytest.mark.parametrize("compressed", [True, False], ids=["gzipped", "labelled-only"])
 def test_a_compressed_body_is_a_415(client, staff, login_as, compressed):
     """The shop reads bodies as they are sent: one that says it is gzipped is refused,

@@ -24,7 +24,7 @@ from werkzeug.routing import IntegerConverter
 
 from . import config as config_module
 from .apikit import MAX_ID, UNSAFE_METHODS, JSONProvider, guard_api_request
-from .errors import init_errors
+from .errors import UnreadableBodyIsBadRequest, init_errors
 from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
 from .formdata import StrictFormRequest, refuse_repeated_fields
 from .openapi import init_openapi
@@ -98,6 +98,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
     _warn_about_local_defaults(app)
+    app.wsgi_app = UnreadableBodyIsBadRequest(app.wsgi_app)  # type: ignore[method-assign]
     _trust_proxies(app)
     _init_database(app)
     # First, so that a request has its id, and a failed session store is its answer (503),

@@ -14,7 +14,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from werkzeug.exceptions import BadHost, HTTPException, InternalServerError
+from werkzeug.exceptions import BadHost, ClientDisconnected, HTTPException, InternalServerError
 
 from .apikit import MAX_FIELD_ERRORS, ApiError, shown_field_name
 from .extensions import db
@@ -33,6 +33,8 @@ FORM_EXPIRED = (
 #: Werkzeug's own words for a `Host` header it cannot encode ("The browser (or proxy) sent a
 #: request that this server could not understand.") do not say what was wrong.
 BAD_HOST = "The Host header does not name a valid host."
+#: For a body that could not be read to its end: malformed chunks, a connection lost.
+UNREADABLE_BODY = "The request body could not be read: it is malformed or was cut short."
 
 PYDANTIC_MESSAGES = {
     "Extra inputs are not permitted": "unknown field",
@@ -131,6 +133,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         description = FORM_EXPIRED
     elif isinstance(error, BadHost):
         description = BAD_HOST
+    elif isinstance(error, ClientDisconnected):
+        description = UNREADABLE_BODY
     else:
         description = error.description or error.name
     if wants_json():
@@ -244,3 +248,47 @@ def init_errors(app: APIFlask) -> None:
     app.register_error_handler(ProgrammingError, handle_programming_error)
     app.register_error_handler(RedisError, handle_redis_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
+
+
+class UnreadableBodyIsBadRequest:
+    """WSGI middleware: a request body the server fails to read for the shop is a 400.
+
+    gunicorn raises its own exceptions from the body's `read` (`InvalidChunkSize` for a
+    malformed chunked body, `InvalidHeader` for a bad trailer): a 500, logged as a bug.
+    Passed on as the `OSError` of a broken connection, Werkzeug answers them as it answers
+    one, with a 400 (`ClientDisconnected`).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        environ["wsgi.input"] = _ReadErrorsAsOSError(environ["wsgi.input"])
+        return self.app(environ, start_response)
+
+
+class _ReadErrorsAsOSError:
+    """A WSGI input stream whose read errors, of whatever kind, are `OSError`s."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def _reading(self, method: str, *args: Any) -> Any:
+        try:
+            return getattr(self._stream, method)(*args)
+        except (OSError, ValueError):
+            raise
+        except Exception as error:
+            raise OSError(f"the request body could not be read: {error!r}") from error
+
+    def read(self, *args: Any) -> bytes:
+        return self._reading("read", *args)
+
+    def readline(self, *args: Any) -> bytes:
+        return self._reading("readline", *args)
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        return self._reading("readlines", *args)
+
+    def __iter__(self) -> Any:
+        return iter(self.readline, b"")
