@@ -341,6 +341,29 @@ def test_a_compressed_body_is_a_415(client, staff, login_as, compressed):
     assert client.get("/api/products").headers["X-Total-Count"] == "0"
 
 
+def test_options_names_the_allowed_methods_without_a_body(client):
+    response = client.options("/api/products")
+
+    assert response.status_code == 204
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST", "OPTIONS"}
+    assert "Content-Type" not in response.headers
+    assert response.data == b""
+
+
+@pytest.mark.parametrize("coding", ["gzip, chunked", "deflate", "chunked, chunked, x"])
+def test_a_transfer_coding_other_than_chunked_is_a_501(client, staff, login_as, coding):
+    login_as(client, staff)
+
+    response = client.post(
+        "/api/cart/items",
+        json={"product_id": 1, "quantity": 1},
+        headers={"Transfer-Encoding": coding},
+    )
+
+    assert response.status_code == 501
+    assert response.get_json() == {"error": "Only the chunked transfer coding is understood."}
+
+
 def test_cross_site_origin_is_refused(client, user):
     login = {"username": user.username, "password": user.password}
     evil = client.post("/api/login", json=login, headers={"Origin": "https://evil.example"})
@@ -426,11 +449,12 @@ def test_a_bug_answers_500_with_request_id_and_logs_it(make_app, db, caplog):
         raise RuntimeError("secret detail")
 
     caplog.set_level(logging.ERROR, logger="storefront.errors")
-    response = app.test_client().get("/api/boom", headers={"X-Request-ID": "req-42"})
+    response = app.test_client().get("/api/boom")
+    request_id = response.headers["X-Request-ID"]
     assert response.status_code == 500
-    assert response.get_json() == {"error": "internal error", "request_id": "req-42"}
+    assert response.get_json() == {"error": "internal error", "request_id": request_id}
     assert "secret detail" not in response.get_data(as_text=True)
-    assert any("req-42" in r.getMessage() for r in caplog.records)
+    assert any(request_id in r.getMessage() for r in caplog.records)
 
 
 @pytest.mark.parametrize("page", ["/confirm", "/reset"])
@@ -448,6 +472,16 @@ def test_every_request_is_logged_with_an_id(client, caplog):
     request_id = response.headers["X-Request-ID"]
     line = next(r.getMessage() for r in caplog.records if request_id in r.getMessage())
     assert "GET /healthz 200" in line
+
+
+@pytest.mark.parametrize(("proxies", "handed_on"), [(0, False), (1, True)])
+def test_a_request_id_is_taken_from_a_trusted_proxy_only(make_app, proxies, handed_on):
+    """A client could otherwise give its requests the id of another's logged error."""
+    shop = make_app(TRUSTED_PROXIES=proxies)
+
+    response = shop.test_client().get("/healthz", headers={"X-Request-ID": "from-the-proxy-1"})
+
+    assert (response.headers["X-Request-ID"] == "from-the-proxy-1") is handed_on
 
 
 def test_a_path_cannot_forge_a_line_of_the_log(client, caplog):

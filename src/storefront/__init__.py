@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from apiflask import APIFlask
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from werkzeug.exceptions import NotFound
@@ -34,6 +34,13 @@ from .testing.client import BufferedClient
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 log = logging.getLogger("storefront.request")
+#: What the shop's pages may load: their own styles, scripts and images, nothing framed.
+PAGE_POLICY = (
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+)
+#: Anything else (JSON, uploaded files, static files) opened as a page runs nothing.
+NOTHING_RUNS_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 #: An `X-Request-ID` a proxy may hand on; any other value gets a fresh id instead, so a
 #: client cannot write spaces or control characters into the request log.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -99,6 +106,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     _configure_logging(app)
     _warn_about_local_defaults(app)
     app.wsgi_app = UnreadableBodyIsBadRequest(app.wsgi_app)  # type: ignore[method-assign]
+    _answer_options_without_a_body(app)
     _trust_proxies(app)
     _init_database(app)
     # First, so that a request has its id, and a failed session store is its answer (503),
@@ -122,6 +130,20 @@ def _configure_logging(app: APIFlask) -> None:
         level=app.config["LOG_LEVEL"],
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+
+
+def _answer_options_without_a_body(app: APIFlask) -> None:
+    """OPTIONS is a 204 naming the allowed methods (`Allow`), with no body and so no content
+    type: Flask's own answer is an empty 200 `text/html`, a page on the JSON API."""
+    default = app.make_default_options_response
+
+    def options_response():
+        response = default()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
+
+    app.make_default_options_response = options_response  # type: ignore[method-assign]
 
 
 def _trust_proxies(app: APIFlask) -> None:
@@ -292,12 +314,12 @@ def _register_request_hooks(app: APIFlask) -> None:
             # (the back button on a shared computer after logout). Files say themselves how
             # to cache them. Not `session`: touching it marks every answer `Vary: Cookie`.
             response.headers.setdefault("Cache-Control", "no-store")
-        if response.mimetype == "text/html":
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-            )
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            PAGE_POLICY if response.mimetype == "text/html" else NOTHING_RUNS_POLICY,
+        )
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
         log.info(
             "request_id=%s %s %s %s %.1fms",
@@ -311,9 +333,12 @@ def _register_request_hooks(app: APIFlask) -> None:
 
 
 def _request_id() -> str:
-    """The request id a proxy sent (cut to 64 characters) if it looks like one, else a new one."""
+    """The request id a trusted proxy sent (cut to 64 characters) if it looks like one, else
+    a new one. Without proxies (`TRUSTED_PROXIES`) a client's own is not taken: it could
+    give its requests the id of another's logged error."""
     given = request.headers.get("X-Request-ID", "")[:64]
-    return given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+    trusted = current_app.config["TRUSTED_PROXIES"] > 0
+    return given if trusted and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
 
 
 def _loggable_path() -> str:

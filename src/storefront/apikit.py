@@ -266,6 +266,10 @@ def guard_api_request() -> None:
     if request.headers.get("Content-Encoding", "identity").strip().lower() != "identity":
         # A gzipped body was read as it came: a puzzling "not valid UTF-8" (RFC 9110: 415).
         raise ApiError("The request body must not be compressed (Content-Encoding).", status=415)
+    codings = request.headers.get("Transfer-Encoding", "").lower().replace(" ", "").split(",")
+    if set(codings) - {"chunked", ""}:
+        # The server undoes `chunked` only: a gzip transfer coding reached the shop as sent.
+        raise ApiError("Only the chunked transfer coding is understood.", status=501)
     declared = declared_body(view)
     if declared is None:
         _refuse_unexpected_body()

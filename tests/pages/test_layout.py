@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections import Counter
 
@@ -32,6 +33,30 @@ def test_pages_send_security_headers(client):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Referrer-Policy"] in {"same-origin", "strict-origin-when-cross-origin"}
+
+
+def test_answers_that_are_no_page_run_nothing_if_opened_as_one(client, user, login_as):
+    """JSON, static and uploaded files: opened on their own in a browser, as a page."""
+    login_as(client, user)
+    upload = client.post(
+        "/api/upload",
+        data={"file": (io.BytesIO(b"<script>alert(1)</script>\n"), "a.txt")},
+        content_type="multipart/form-data",
+    )
+
+    for path in ("/api/products", "/static/style.css", upload.get_json()["url"], "/api/nope"):
+        policy = client.get(path).headers["Content-Security-Policy"]
+        assert policy == "default-src 'none'; frame-ancestors 'none'; sandbox", path
+
+
+def test_https_answers_ask_browsers_to_keep_to_https(make_app):
+    client = make_app(TRUSTED_PROXIES=1).test_client()
+
+    secure = client.get("/", headers={"X-Forwarded-Proto": "https"})
+    plain = client.get("/")
+
+    assert secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert "Strict-Transport-Security" not in plain.headers
 
 
 def test_logged_in_answers_are_not_stored_by_browsers_or_proxies(client, user, login_as):
@@ -139,15 +164,16 @@ def test_a_crash_is_a_friendly_500_with_a_reference_and_no_details(make_app, app
     def crash():
         raise RuntimeError("secret internals")
 
-    response = shop.test_client().get("/crash", headers={"X-Request-ID": "req-42"})
+    response = shop.test_client().get("/crash")
 
     html = response.get_data(as_text=True)
+    request_id = response.headers["X-Request-ID"]
     assert response.status_code == 500
-    assert "Something went wrong on our side" in html and "req-42" in html
+    assert "Something went wrong on our side" in html and request_id in html
     assert "secret internals" not in html
     assert "<title>500 Internal Server Error · Storefront</title>" in html
     assert 'class="site-header"' in html
-    assert "req-42" in caplog.text
+    assert request_id in caplog.text
 
 
 @pytest.mark.parametrize("path", ["/login", "/register", "/form", "/reset"])
