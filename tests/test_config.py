@@ -313,14 +313,26 @@ def test_commands_a_package_brings_but_the_shop_cannot_run_are_not_listed(develo
     assert storefront("limiter").exit_code == 2
 
 
+def test_a_redis_on_a_unix_socket_is_taken_by_sessions_and_rate_limits(make_app, tmp_path):
+    """The rate limits' library spells the scheme `redis+unix://`: given `unix://`, every
+    start failed with its ConfigurationError."""
+    socket = tmp_path / "no-redis-here.sock"
+    shop = make_app(REDIS_URL=f"unix://{socket}?db=2")
+
+    assert shop.config["RATELIMIT_STORAGE_URI"] == f"redis+unix://{socket}?db=2"
+    assert shop.test_client().get("/readyz").status_code == 503  # nothing listens there
+
+
 def test_settings_in_their_usual_spellings_are_taken(development, monkeypatch, app):
     monkeypatch.setenv("LOG_LEVEL", "debug")
     monkeypatch.setenv("RATELIMIT_LOGIN_PER_IP", "30/minute")
     monkeypatch.setenv("RATELIMIT_REGISTER_PER_IP", "50 per hour; 200 per day")
     monkeypatch.setenv("PASSWORD_HASH_MEMORY_COST", "16")
     monkeypatch.setenv("PASSWORD_HASH_PARALLELISM", "2")
+    monkeypatch.setenv("UPLOAD_ALLOWED_TYPES", "IMAGE/PNG, Text/Plain")
     built = create_app()
     assert built.config["LOG_LEVEL"] == "DEBUG"
+    assert built.config["UPLOAD_ALLOWED_TYPES"] == ("image/png", "text/plain")
     runner = built.test_cli_runner()
     assert runner.invoke(args=["init-db"]).exit_code == 0
     made = runner.invoke(args=["create-user", "lou", "lou@example.com", "--password", "p" * 14])

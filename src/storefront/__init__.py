@@ -97,7 +97,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="storefront_session",
         RATELIMIT_STORAGE_URI=app.config.get("RATELIMIT_STORAGE_URI")
-        or app.config.get("REDIS_URL")
+        or _limits_storage(app.config.get("REDIS_URL"))
         or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
     )
@@ -130,6 +130,14 @@ def _configure_logging(app: APIFlask) -> None:
         level=app.config["LOG_LEVEL"],
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
+
+
+def _limits_storage(redis_url: str | None) -> str | None:
+    """The rate limits' storage in `REDIS_URL`'s Redis: `limits` names a socket's scheme
+    `redis+unix://` where redis-py says `unix://`."""
+    if redis_url and redis_url.startswith("unix://"):
+        return "redis+" + redis_url
+    return redis_url
 
 
 def _answer_options_without_a_body(app: APIFlask) -> None:
@@ -258,7 +266,7 @@ def init_rate_limits(app: APIFlask) -> None:
     several shops (or test runs) on one Redis keep apart and `limiter.reset()` clears only
     its own.
     """
-    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://")):
+    if app.config["RATELIMIT_STORAGE_URI"].startswith(("redis://", "rediss://", "redis+unix://")):
         app.config["RATELIMIT_STORAGE_OPTIONS"] = {
             "key_prefix": f"{app.config['REDIS_KEY_PREFIX']}-limits",
             **REDIS_TIMEOUTS,

@@ -52,8 +52,8 @@ def _env_bool(name: str, default: bool) -> bool:
 
 
 def _content_types(raw: str) -> tuple[str, ...]:
-    """`image/png,text/plain` as a tuple of types."""
-    return tuple(t.strip() for t in raw.split(",") if t.strip())
+    """`image/png, Text/Plain` as a tuple of types (in lower case, as types are compared)."""
+    return tuple(t.strip().lower() for t in raw.split(",") if t.strip())
 
 
 def _env_int(name: str, default: int) -> int:
@@ -163,10 +163,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024),
         "UPLOAD_ALLOWED_TYPES": _content_types(
-            os.environ.get(
-                "UPLOAD_ALLOWED_TYPES",
-                "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain",
-            )
+            os.environ.get("UPLOAD_ALLOWED_TYPES")
+            or "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
         ),
         "IMAGE_MAX_PIXELS": _env_int("IMAGE_MAX_PIXELS", 40_000_000),
         "IMAGE_DISPLAY_SIZE": _env_int("IMAGE_DISPLAY_SIZE", 1280),
