@@ -132,6 +132,9 @@ class Server:
             f"127.0.0.1:{self.port}",
             "--log-level",
             "warning",
+            # One control socket path for every gunicorn on the machine: servers started
+            # side by side took it from each other.
+            "--no-control-socket",
         ]
         if self.chdir:
             command += ["--chdir", str(self.chdir)]

@@ -294,7 +294,13 @@ def test_serve_runs_the_gunicorn_beside_its_own_python(run_cli, monkeypatch, tmp
     assert result.exit_code == 0, result.output
     own = os.path.join(os.path.dirname(sys.executable), "gunicorn")
     assert started == [
-        (own, [own, "--bind", "127.0.0.1:5650", "--workers", "3", "storefront.wsgi:app"])
+        (
+            own,
+            [
+                *(own, "--bind", "127.0.0.1:5650", "--workers", "3", "--no-control-socket"),
+                "storefront.wsgi:app",
+            ],
+        )
     ]
 
 

@@ -299,11 +299,14 @@ def _register_blueprints(app: APIFlask) -> None:
 
 
 def _register_request_hooks(app: APIFlask) -> None:
+    from .accounts.limits import LOGIN_FAILED
+
     @app.before_request
     def start_request() -> None:
         g.pop("current_user", None)  # tests may reuse one app context for many requests
         g.pop("user_session_id", None)
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's cache
+        g.pop(LOGIN_FAILED, None)  # else a failed login counted the next right one as failed
         g.request_id = _request_id()
         g.started = time.perf_counter()
         refuse_malformed_origin()

@@ -258,6 +258,7 @@ def serve_command(host: str, port: int, workers: int) -> None:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        "--no-control-socket",  # one shared path for every gunicorn on the machine: unused
         "storefront.wsgi:app",
     ]
     os.execv(gunicorn, args)  # noqa: S606 - replaces this process with gunicorn

@@ -4,6 +4,7 @@ after their window, slow one account rather than the site, and are shared throug
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 import textwrap
@@ -77,6 +78,62 @@ def test_guesses_spread_over_many_addresses_meet_the_accounts_total_budget(
     assert guesses == [401, 401, 401, 401, 429]
     assert _login_from(client, "198.51.100.9", user.username, user.password) == 429
     assert _login_from(client, "198.51.100.9", other.username, other.password) == 200
+
+
+def test_guesses_from_many_addresses_do_not_lock_out_a_browser_that_logged_in_before(
+    app, client, user, limits_on
+):
+    limits_on(
+        RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute", RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL="4 per minute"
+    )
+    assert _login_from(client, "198.51.100.9", user.username, user.password) == 200
+    stranger = app.test_client()
+    for n in range(5):
+        _login_from(stranger, f"203.0.113.{n}", user.username, "wrong-password-000")
+    assert _login_from(stranger, "203.0.113.99", user.username, user.password) == 429
+
+    assert _login_from(client, "192.0.2.1", user.username, user.password) == 200
+    wrong = [_login_from(client, "192.0.2.1", user.username, "wrong-000-000") for _ in range(3)]
+    assert wrong == [401, 401, 429]  # its own address's budget still holds
+
+
+def test_only_a_browser_that_logged_in_to_that_account_passes_the_total_budget(
+    app, client, user, user_factory, limits_on
+):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL="2 per minute")
+    other = user_factory()
+    assert _login_from(client, "198.51.100.9", other.username, other.password) == 200
+    for n in range(3):
+        _login_from(app.test_client(), f"203.0.113.{n}", user.username, "wrong-password-000")
+
+    assert _login_from(client, "192.0.2.1", user.username, user.password) == 429
+    client.set_cookie("storefront_device", "forged.token.value")
+    assert _login_from(client, "192.0.2.2", user.username, user.password) == 429
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_an_unknown_spelling_does_not_tell_whether_an_account_exists(
+    client, user_factory, limits_on, exists
+):
+    """`ſusan` casefolds to `susan` but is no spelling of it: its failures were counted in
+    the bucket an unknown `susan` would use, so only a missing account answered 429."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+    if exists:
+        user_factory(username="susan")
+    for _ in range(3):
+        assert login(client, "ſusan", "wrong-password-000").status_code == 401
+
+    assert login(client, "susan", "wrong-password-000").status_code == 401
+
+
+def test_a_name_typed_in_a_login_is_not_written_to_the_log(client, limits_on, caplog):
+    """A password typed into the name field would be, once its limit trips."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="1 per minute")
+    caplog.set_level(logging.DEBUG)
+    for _ in range(2):
+        login(client, "my-Secret-Passphrase-9", "wrong-password-000")
+
+    assert "my-Secret-Passphrase-9".lower() not in caplog.text.lower()
 
 
 def test_successful_logins_do_not_use_up_the_account_limit(client, user, limits_on):

@@ -142,6 +142,7 @@ def login(body: LoginIn):
     if user is None:
         g.setdefault(limits.LOGIN_FAILED, True)
         abort(401, description="Wrong username or password.")
+    limits.remember_device(user.id)
     return {"message": "Login successful", "user": user}
 
 

@@ -9,9 +9,11 @@ not the whole site, and not a user who types the right one. It is kept per accou
 per string typed, so the username (in any case) and the email address of one account
 spend one budget; and per address, so a stranger guessing from elsewhere cannot lock the
 owner out. A looser budget per account, from every address together, bounds guessing
-spread over many addresses. The per-address login limit counts only failed attempts too: many
-people behind one address (an office, a proxy, a test suite) who log in rightly are never
-refused, while guessing from that address is. A wrong `current_password` in a password
+spread over many addresses; it never refuses a browser that has logged in to the account
+before (`remember_device`), so guesses from many addresses cannot lock the owner out either.
+The per-address login limit counts only failed attempts too: many people behind one
+address (an office, a proxy, a test suite) who log in rightly are never refused, while
+guessing from that address is. A wrong `current_password` in a password
 change spends the account's budget too, so a stolen session cannot try passwords faster
 than a login could. Using a reset link counts only failures, apart from asking for links;
 how many links one inbox gets is the service's `RATELIMIT_MAIL_PER_ADDRESS` budget, which
@@ -25,11 +27,13 @@ well-formed attempts use up the budget.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, g, request
+from flask import after_this_request, current_app, g, request
 from flask_limiter.util import get_remote_address
+from itsdangerous import BadData, URLSafeTimedSerializer
 from pydantic import TypeAdapter, ValidationError
 
 from ..auth import load_current_user
@@ -42,6 +46,9 @@ RATE_LIMITED = "Too many attempts: retry after Retry-After seconds"
 
 #: Set by a login route when the credentials were wrong; the per-account limit counts it.
 LOGIN_FAILED = "login_failed"
+#: The cookie of a browser that has logged in to an account (`remember_device`).
+KNOWN_DEVICE_COOKIE = "storefront_device"
+KNOWN_DEVICE_SECONDS = 365 * 24 * 3600
 
 
 @limiter.request_filter
@@ -81,7 +88,12 @@ def _login_account() -> str:
     if name is None:
         return "name:"
     user = service.find_by_login(name)
-    return f"user:{user.id}" if user is not None else f"name:{name.strip().casefold()}"
+    if user is not None:
+        return f"user:{user.id}"
+    # Normalised as the lookup normalises: another rule (casefold: `ſusan` is `susan`) put an
+    # unknown spelling in an existing account's bucket or not, and the 429 told which. Hashed,
+    # so a password typed into the name field is not written to the log with the key.
+    return "name:" + hashlib.sha256(name.strip().lower().encode()).hexdigest()[:32]
 
 
 def _own_account() -> str:
@@ -99,6 +111,45 @@ def _login_failed(_response) -> bool:
     return bool(g.get(LOGIN_FAILED, False))
 
 
+def _device_signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt="storefront-known-device")
+
+
+def remember_device(user_id: int) -> None:
+    """After a right password, mark this browser as one the account logs in from (a signed
+    cookie, `KNOWN_DEVICE_COOKIE`): the account's budget from every address, which a
+    stranger spending it from many addresses could use up, then never refuses it."""
+    token = _device_signer().dumps(user_id)
+
+    @after_this_request
+    def set_cookie(response):
+        response.set_cookie(
+            KNOWN_DEVICE_COOKIE,
+            token,
+            max_age=KNOWN_DEVICE_SECONDS,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+            httponly=True,
+            samesite="Lax",
+        )
+        return response
+
+
+def _known_device_of(account: Callable[[], str]) -> Callable[[], bool]:
+    """Whether this browser has logged in to the account an attempt names."""
+
+    def known() -> bool:
+        token = request.cookies.get(KNOWN_DEVICE_COOKIE)
+        if not token:
+            return False
+        try:
+            user_id = _device_signer().loads(token, max_age=KNOWN_DEVICE_SECONDS)
+        except BadData:
+            return False
+        return account() == f"user:{user_id}"
+
+    return known
+
+
 login_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_LOGIN_PER_IP"),
     scope="login-ip",
@@ -108,23 +159,32 @@ login_per_ip = limiter.shared_limit(
 )
 
 
-def _failed_password_limits(account: Callable[[], str], message: str, **options: Any):
-    """The account's two budgets of wrong passwords: from this address, and from anywhere."""
+def _failed_password_limits(
+    account: Callable[[], str],
+    message: str,
+    methods: list[str],
+    exempt_when: Callable[[], bool] = lambda: False,
+):
+    """The account's two budgets of wrong passwords: from this address, and from anywhere;
+    a browser that has logged in to the account before meets only the first."""
+    known_device = _known_device_of(account)
     from_here = limiter.shared_limit(
         _setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
         scope="login-account",
+        methods=methods,
         key_func=lambda: f"{account()}@{get_remote_address()}",
         deduct_when=_login_failed,
+        exempt_when=exempt_when,
         error_message=message,
-        **options,
     )
     from_anywhere = limiter.shared_limit(
         _setting("RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL"),
         scope="login-account-total",
+        methods=methods,
         key_func=account,
         deduct_when=_login_failed,
+        exempt_when=lambda: exempt_when() or known_device(),
         error_message=message,
-        **options,
     )
     return lambda view: from_here(from_anywhere(view))
 

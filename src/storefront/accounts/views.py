@@ -115,6 +115,7 @@ def login():
         except service.NotConfirmed:
             return _page("accounts/login.html", form, 403, unconfirmed=True)
         if user is not None:
+            limits.remember_device(user.id)
             flash(f"Welcome back, {user.username}!", "info")
             return redirect(_local_target(request.args.get("next")), code=303)
         g.setdefault(limits.LOGIN_FAILED, True)
