@@ -11,9 +11,8 @@ from media_samples import cmyk_profile_to, make_image, opened, png_declaring, st
 from PIL import ExifTags, Image, ImageCms
 
 
-def _srgb_profile() -> bytes:
-    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-
+#: An sRGB colour profile, made once: its header holds the time it was made.
+SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
 GPS = {1: "N", 2: (52.0, 31.0, 12.0), 3: "E", 4: (13.0, 24.0, 1.0)}
 ROTATE_90_CLOCKWISE = 6
@@ -276,7 +275,7 @@ def test_a_print_photo_in_cmyk_keeps_the_colours_its_profile_gives(client, user,
 @pytest.mark.parametrize(
     ("mode", "color", "profile"),
     [
-        ("CMYK", (0, 255, 255, 0), _srgb_profile()[:16] + b"CMYK" + _srgb_profile()[20:]),
+        ("CMYK", (0, 255, 255, 0), SRGB_PROFILE[:16] + b"CMYK" + SRGB_PROFILE[20:]),
         ("RGB", "red", ImageCms.ImageCmsProfile(ImageCms.createProfile("LAB")).tobytes()),
     ],
     ids=["cmyk-with-a-broken-profile", "rgb-with-a-lab-profile"],
@@ -297,9 +296,9 @@ def test_a_profile_that_cannot_describe_the_stored_pixels_is_dropped(
 def test_an_srgb_profile_is_kept(client, user, login_as, upload):
     login_as(client, user)
 
-    body = upload(client, _jpeg("RGB", "red", _srgb_profile()), "photo.jpg").get_json()
+    body = upload(client, _jpeg("RGB", "red", SRGB_PROFILE), "photo.jpg").get_json()
 
-    assert fetch(client, body["url"]).info["icc_profile"] == _srgb_profile()
+    assert fetch(client, body["url"]).info["icc_profile"] == SRGB_PROFILE
 
 
 def test_one_pixel_image_is_fine(client, user, login_as, upload):
