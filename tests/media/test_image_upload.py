@@ -10,7 +10,6 @@ import pytest
 from media_samples import cmyk_profile_to, make_image, opened, png_declaring, stored_keys
 from PIL import ExifTags, Image, ImageCms
 
-
 #: An sRGB colour profile, made once: its header holds the time it was made.
 SRGB_PROFILE = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 
