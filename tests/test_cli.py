@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
+from sqlalchemy.engine import make_url
 
 from storefront.accounts.models import User
 from storefront.cli import main
@@ -255,6 +256,18 @@ def test_init_db_on_an_unreachable_server_is_one_line(make_app):
     assert "Connection refused" in result.output
 
 
+def test_init_db_on_a_database_never_created_says_to_create_it(make_app, database_url):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL server's answer: SQLite creates its file")
+    url = make_url(database_url).set(database="storefront_never_created")
+    app = make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False))
+
+    result = app.test_cli_runner().invoke(args=["init-db"])
+
+    assert result.exit_code == 1
+    assert "create it first (`createdb storefront_never_created`)" in result.output
+
+
 def test_a_settings_problem_is_one_line(monkeypatch):
     monkeypatch.setenv("STOREFRONT_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)
@@ -273,6 +286,23 @@ def test_help_lists_the_commands_despite_a_settings_problem(monkeypatch):
     assert "Traceback" not in result.output
     for command in ("init-db", "create-user", "demo", "serve", "sessions-cleanup", "media"):
         assert f"\n  {command} " in result.output, command
+
+
+def test_settings_can_come_from_a_file_named_with_e(monkeypatch, tmp_path):
+    settings = {
+        "STOREFRONT_ENV": "development",
+        "STOREFRONT_INSTANCE_PATH": str(tmp_path / "instance"),
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'from-the-file.db'}",
+    }
+    for name in (*settings, "SECRET_KEY"):
+        monkeypatch.delenv(name, raising=False)  # and the file's are removed afterwards
+    env_file = tmp_path / "shop.env"
+    env_file.write_text("".join(f"{name}={value}\n" for name, value in settings.items()))
+
+    result = CliRunner().invoke(main, ["-e", str(env_file), "init-db"])
+
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "from-the-file.db").exists()
 
 
 def test_serve_runs_the_gunicorn_beside_its_own_python(run_cli, monkeypatch, tmp_path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import re
+import runpy
 import weakref
 
 import pytest
@@ -137,17 +138,20 @@ def test_production_hashes_passwords_with_owasp_argon2id_parameters(production, 
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
-def test_production_warns_when_email_links_would_point_at_localhost(
+def test_the_served_shop_warns_when_email_links_would_point_at_localhost(
     production, monkeypatch, caplog
 ):
+    """Said by the app gunicorn serves (`storefront.wsgi`), not by each maintenance command."""
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
     monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
-    create_app()
+    storefront("sessions-cleanup")
+    assert "PUBLIC_BASE_URL" not in caplog.text
+    runpy.run_module("storefront.wsgi")
     assert "PUBLIC_BASE_URL is not set" in caplog.text
 
     caplog.clear()
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example.com")
-    create_app()
+    runpy.run_module("storefront.wsgi")
     assert "PUBLIC_BASE_URL" not in caplog.text
 
 

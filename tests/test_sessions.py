@@ -7,7 +7,8 @@ def test_reads_after_login_neither_rewrite_the_session_nor_resend_its_cookie(
     client, user, assert_max_queries
 ):
     login = client.post("/api/login", json={"username": user.username, "password": user.password})
-    assert "storefront_session=" in login.headers["Set-Cookie"]
+    assert login.headers["Set-Cookie"].startswith("storefront_session=")  # the first one
+    assert any(c.startswith("storefront_device=") for c in login.headers.getlist("Set-Cookie"))
     client.get("/api/me")  # the first request after login may record activity
 
     with assert_max_queries(2):  # load the session, then its user_sessions row and user

@@ -104,7 +104,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     app.json = JSONProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
-    _warn_about_local_defaults(app)
     app.wsgi_app = UnreadableBodyIsBadRequest(app.wsgi_app)  # type: ignore[method-assign]
     _answer_options_without_a_body(app)
     _trust_proxies(app)
@@ -167,8 +166,11 @@ def _trust_proxies(app: APIFlask) -> None:
         )
 
 
-def _warn_about_local_defaults(app: APIFlask) -> None:
-    """Production keeps running with `make run`'s base URL, but its emails' links are dead."""
+def warn_about_local_defaults(app: APIFlask) -> None:
+    """Production keeps running with `make run`'s base URL, but its emails' links are dead.
+
+    Said by the served app (`storefront.wsgi`), not by every command line tool.
+    """
     local = app.config["PUBLIC_BASE_URL"] == config_module.DEFAULT_PUBLIC_BASE_URL
     if app.config["STOREFRONT_ENV"] == "production" and not app.testing and local:
         logging.getLogger("storefront").warning(

@@ -7,6 +7,7 @@ and `storefront routes` work too, and tests drive it with `app.test_cli_runner()
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -45,6 +46,10 @@ def _create_app():
         raise SettingsProblem(str(error)) from None
 
 
+#: PostgreSQL's words for a database that was never created: `init-db` makes tables, not it.
+_MISSING_DATABASE = re.compile(r'database "([^"]+)" does not exist')
+
+
 def needs_database(command: Callable[..., None]) -> Callable[..., None]:
     """Report "cannot connect", "no such table" and the like in one line saying what to do."""
     from sqlalchemy.exc import DatabaseError
@@ -55,9 +60,15 @@ def needs_database(command: Callable[..., None]) -> Callable[..., None]:
             command(*args, **kwargs)
         except DatabaseError as error:  # no server, no such table, a file that is no database
             reason = str(error.orig).strip().splitlines()[0]
+            missing = _MISSING_DATABASE.search(reason)
+            step = (
+                f"create it first (`createdb {missing.group(1)}`)"
+                if missing
+                else "check DATABASE_URL"
+            )
             raise click.ClickException(
                 f"the database is not reachable or not set up ({reason}); "
-                "check DATABASE_URL, then run `storefront init-db`"
+                f"{step}, then run `storefront init-db`"
             ) from None
 
     return run
@@ -309,9 +320,13 @@ class ShopGroup(FlaskGroup):
         return None if name in self.unsupported else super().get_command(ctx, name)
 
 
-@click.group(cls=ShopGroup, create_app=_create_app)
+@click.group(cls=ShopGroup, create_app=_create_app, load_dotenv=False)
 def main() -> None:
-    """Storefront management commands."""
+    """Storefront management commands.
+
+    Settings come from the environment, or from a file given with `-e FILE` (lines of
+    `NAME=value`); a `.env` file nearby is not read unless named so.
+    """
 
 
 # Listed by `storefront --help` even when the settings stop the app from being built.

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app, g, request, session
 from flask_session.base import ServerSideSession, ServerSideSessionInterface
@@ -74,6 +75,15 @@ class UserSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+_COOKIES_AFTER_SESSION = "cookies_after_session"
+
+
+def set_cookie_after_session(**cookie: Any) -> None:
+    """Set a cookie on this answer after the session's own, which stays the first
+    `Set-Cookie` header: a client reading one header (`headers["Set-Cookie"]`) finds it."""
+    g.setdefault(_COOKIES_AFTER_SESSION, []).append(cookie)
+
+
 class StoreFailures:
     """Mixed into a session interface: a store that is down is a 503, never a crash.
 
@@ -101,6 +111,8 @@ class StoreFailures:
         except STORE_ERRORS as error:
             session_store_failed(error)
             raise
+        for cookie in g.pop(_COOKIES_AFTER_SESSION, []):
+            response.set_cookie(**cookie)
 
 
 class RedisStore(StoreFailures, RedisSessionInterface):

@@ -50,4 +50,4 @@ def test_row_whose_bytes_are_missing_is_reported(
     result = run_cli("media", "check", "--fix")
 
     assert result.exit_code == 1
-    assert f"missing: file {body['id']} file " in result.output
+    assert f"missing: the bytes of file {body['id']} (" in result.output

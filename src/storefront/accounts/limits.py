@@ -31,13 +31,14 @@ import hashlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import after_this_request, current_app, g, request
+from flask import current_app, g, request
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadData, URLSafeTimedSerializer
 from pydantic import TypeAdapter, ValidationError
 
 from ..auth import load_current_user
 from ..extensions import limiter
+from ..sessions import set_cookie_after_session
 from . import service
 from .schemas import LoginName
 
@@ -119,19 +120,14 @@ def remember_device(user_id: int) -> None:
     """After a right password, mark this browser as one the account logs in from (a signed
     cookie, `KNOWN_DEVICE_COOKIE`): the account's budget from every address, which a
     stranger spending it from many addresses could use up, then never refuses it."""
-    token = _device_signer().dumps(user_id)
-
-    @after_this_request
-    def set_cookie(response):
-        response.set_cookie(
-            KNOWN_DEVICE_COOKIE,
-            token,
-            max_age=KNOWN_DEVICE_SECONDS,
-            secure=current_app.config["SESSION_COOKIE_SECURE"],
-            httponly=True,
-            samesite="Lax",
-        )
-        return response
+    set_cookie_after_session(
+        key=KNOWN_DEVICE_COOKIE,
+        value=_device_signer().dumps(user_id),
+        max_age=KNOWN_DEVICE_SECONDS,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Lax",
+    )
 
 
 def _known_device_of(account: Callable[[], str]) -> Callable[[], bool]:

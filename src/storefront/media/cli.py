@@ -38,7 +38,7 @@ def check_command(fix: bool) -> None:
     missing = _missing(storage)
     orphans = sorted(set(storage.keys()) - referenced_keys())
     for file_id, kind, key in missing:
-        click.echo(f"missing: file {file_id} {kind} {key}")
+        click.echo(f"missing: the {kind} of file {file_id} ({key})")
     if fix:
         orphans = sorted(delete_unreferenced(set(orphans)))
     for key in orphans:
@@ -53,7 +53,7 @@ def check_command(fix: bool) -> None:
 
 
 def _missing(storage: Storage) -> list[tuple[int, str, str]]:
-    """(file id, "file" or "thumbnail", key) of every row whose bytes are not stored."""
+    """(file id, "bytes" or "thumbnail", key) of every row whose bytes are not stored."""
     rows = db.session.execute(
         select(StoredFile.id, StoredFile.storage_key, StoredFile.thumbnail_key).order_by(
             StoredFile.id
@@ -62,7 +62,7 @@ def _missing(storage: Storage) -> list[tuple[int, str, str]]:
     missing = []
     for file_id, key, thumb_key in rows:
         if not storage.exists(key):
-            missing.append((file_id, "file", key))
+            missing.append((file_id, "bytes", key))
         if thumb_key and not storage.exists(thumb_key):
             missing.append((file_id, "thumbnail", thumb_key))
     return missing
