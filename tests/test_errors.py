@@ -597,9 +597,11 @@ DEAD_REDIS = "redis://127.0.0.1:6390/0"
 
 
 def _redis_settings(**overrides):
-    """Settings of a shop on Redis whose keys no other test or run shares."""
+    """Settings of a shop on Redis whose keys no other test or run shares, and which expire
+    within the hour (the test Redis may be shared, and is never flushed)."""
     return {
         "REDIS_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "SESSION_LIFETIME_SECONDS": 3600,
         "PROPAGATE_EXCEPTIONS": False,
         **overrides,
     }
