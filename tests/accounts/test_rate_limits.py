@@ -111,6 +111,22 @@ def test_only_a_browser_that_logged_in_to_that_account_passes_the_total_budget(
     assert _login_from(client, "192.0.2.2", user.username, user.password) == 429
 
 
+def test_a_password_change_moves_the_devices_mark_to_the_new_password(app, client, user, limits_on):
+    """Whoever logged in with the old password cannot guess the new one from many addresses
+    with the mark they earned; the browser that changed it keeps its own."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL="2 per minute")
+    assert _login_from(client, "198.51.100.9", user.username, user.password) == 200
+    thief = app.test_client()
+    thief.set_cookie("storefront_device", client.get_cookie("storefront_device").value)
+    change = {"current_password": user.password, "password": "a-brand-new-passphrase-7"}
+    assert client.patch(f"/api/users/{user.id}", json=change).status_code == 200
+    for n in range(3):
+        _login_from(app.test_client(), f"203.0.113.{n}", user.username, "wrong-password-000")
+
+    assert _login_from(thief, "192.0.2.7", user.username, change["password"]) == 429
+    assert _login_from(client, "192.0.2.1", user.username, change["password"]) == 200
+
+
 @pytest.mark.parametrize("exists", [True, False])
 def test_an_unknown_spelling_does_not_tell_whether_an_account_exists(
     client, user_factory, limits_on, exists

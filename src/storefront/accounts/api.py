@@ -92,16 +92,20 @@ def update_user(user_id: int, body: UserUpdate):
     A wrong `current_password` counts as a failed login of the account.
     """
     user = _visible_user(user_id)
+    changes = body.model_dump(exclude_unset=True)
     try:
-        return service.update_user(
+        updated = service.update_user(
             user,
             acting=current_user,
             keep_session_id=sessions.current_session_id(),
-            **body.model_dump(exclude_unset=True),
+            **changes,
         )
     except service.WrongPassword:
         g.setdefault(limits.LOGIN_FAILED, True)
         raise
+    if changes.get("password") and updated.id == current_user.id:
+        limits.remember_device(updated)  # the mark follows the new password
+    return updated
 
 
 @bp.delete("/users/<int:user_id>")
@@ -142,7 +146,7 @@ def login(body: LoginIn):
     if user is None:
         g.setdefault(limits.LOGIN_FAILED, True)
         abort(401, description="Wrong username or password.")
-    limits.remember_device(user.id)
+    limits.remember_device(user)
     return {"message": "Login successful", "user": user}
 
 

@@ -37,9 +37,10 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from pydantic import TypeAdapter, ValidationError
 
 from ..auth import load_current_user
-from ..extensions import limiter
+from ..extensions import db, limiter
 from ..sessions import set_cookie_after_session
 from . import service
+from .models import User
 from .schemas import LoginName
 
 #: How the API documents the 429 these limits answer.
@@ -116,13 +117,20 @@ def _device_signer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt="storefront-known-device")
 
 
-def remember_device(user_id: int) -> None:
+def _password_stamp(user: User) -> str:
+    """A mark of the account's current password: a new password voids the devices known."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def remember_device(user: User) -> None:
     """After a right password, mark this browser as one the account logs in from (a signed
     cookie, `KNOWN_DEVICE_COOKIE`): the account's budget from every address, which a
-    stranger spending it from many addresses could use up, then never refuses it."""
+    stranger spending it from many addresses could use up, then never refuses it. The mark
+    holds for the password it was earned with, so whoever logged in with an old one cannot
+    use it to guess the new one from many addresses."""
     set_cookie_after_session(
         key=KNOWN_DEVICE_COOKIE,
-        value=_device_signer().dumps(user_id),
+        value=_device_signer().dumps([user.id, _password_stamp(user)]),
         max_age=KNOWN_DEVICE_SECONDS,
         secure=current_app.config["SESSION_COOKIE_SECURE"],
         httponly=True,
@@ -131,17 +139,21 @@ def remember_device(user_id: int) -> None:
 
 
 def _known_device_of(account: Callable[[], str]) -> Callable[[], bool]:
-    """Whether this browser has logged in to the account an attempt names."""
+    """Whether this browser has logged in to the account an attempt names, with its
+    current password."""
 
     def known() -> bool:
         token = request.cookies.get(KNOWN_DEVICE_COOKIE)
         if not token:
             return False
         try:
-            user_id = _device_signer().loads(token, max_age=KNOWN_DEVICE_SECONDS)
-        except BadData:
+            user_id, stamp = _device_signer().loads(token, max_age=KNOWN_DEVICE_SECONDS)
+        except (BadData, TypeError, ValueError):
             return False
-        return account() == f"user:{user_id}"
+        if account() != f"user:{user_id}":
+            return False
+        user = db.session.get(User, user_id)
+        return user is not None and stamp == _password_stamp(user)
 
     return known
 

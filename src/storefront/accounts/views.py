@@ -115,7 +115,7 @@ def login():
         except service.NotConfirmed:
             return _page("accounts/login.html", form, 403, unconfirmed=True)
         if user is not None:
-            limits.remember_device(user.id)
+            limits.remember_device(user)
             flash(f"Welcome back, {user.username}!", "info")
             return redirect(_local_target(request.args.get("next")), code=303)
         g.setdefault(limits.LOGIN_FAILED, True)
@@ -262,6 +262,7 @@ def change_password():
                 g.setdefault(limits.LOGIN_FAILED, True)
             _show_refusal(form, error)
         else:
+            limits.remember_device(current_user)  # the mark follows the new password
             flash("Your password has been changed; your other sessions are logged out.", "info")
             return redirect(url_for("accounts_pages.account"), code=303)
     return _account_page(password_form=form, status=400)
