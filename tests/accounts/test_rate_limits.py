@@ -53,6 +53,13 @@ def _login_from(client, address: str, username: str, password: str) -> int:
     return client.post("/api/login", json=body, environ_base={"REMOTE_ADDR": address}).status_code
 
 
+def _guess_from_many_addresses(client, username: str, count: int) -> list[int]:
+    """Wrong passwords for `username`, each from another address."""
+    return [
+        _login_from(client, f"203.0.113.{n}", username, "wrong-password-000") for n in range(count)
+    ]
+
+
 def test_a_stranger_guessing_from_elsewhere_does_not_lock_the_owner_out(client, user, limits_on):
     limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
 
@@ -72,10 +79,7 @@ def test_guesses_spread_over_many_addresses_meet_the_accounts_total_budget(
     )
     other = user_factory()
 
-    guesses = [
-        _login_from(client, f"203.0.113.{n}", user.username, "wrong-password-000") for n in range(5)
-    ]
-    assert guesses == [401, 401, 401, 401, 429]
+    assert _guess_from_many_addresses(client, user.username, 5) == [401, 401, 401, 401, 429]
     assert _login_from(client, "198.51.100.9", user.username, user.password) == 429
     assert _login_from(client, "198.51.100.9", other.username, other.password) == 200
 
@@ -88,8 +92,7 @@ def test_guesses_from_many_addresses_do_not_lock_out_a_browser_that_logged_in_be
     )
     assert _login_from(client, "198.51.100.9", user.username, user.password) == 200
     stranger = app.test_client()
-    for n in range(5):
-        _login_from(stranger, f"203.0.113.{n}", user.username, "wrong-password-000")
+    _guess_from_many_addresses(stranger, user.username, 5)
     assert _login_from(stranger, "203.0.113.99", user.username, user.password) == 429
 
     assert _login_from(client, "192.0.2.1", user.username, user.password) == 200
@@ -103,8 +106,7 @@ def test_only_a_browser_that_logged_in_to_that_account_passes_the_total_budget(
     limits_on(RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL="2 per minute")
     other = user_factory()
     assert _login_from(client, "198.51.100.9", other.username, other.password) == 200
-    for n in range(3):
-        _login_from(app.test_client(), f"203.0.113.{n}", user.username, "wrong-password-000")
+    _guess_from_many_addresses(app.test_client(), user.username, 3)
 
     assert _login_from(client, "192.0.2.1", user.username, user.password) == 429
     client.set_cookie("storefront_device", "forged.token.value")
@@ -120,8 +122,7 @@ def test_a_password_change_moves_the_devices_mark_to_the_new_password(app, clien
     thief.set_cookie("storefront_device", client.get_cookie("storefront_device").value)
     change = {"current_password": user.password, "password": "a-brand-new-passphrase-7"}
     assert client.patch(f"/api/users/{user.id}", json=change).status_code == 200
-    for n in range(3):
-        _login_from(app.test_client(), f"203.0.113.{n}", user.username, "wrong-password-000")
+    _guess_from_many_addresses(app.test_client(), user.username, 3)
 
     assert _login_from(thief, "192.0.2.7", user.username, change["password"]) == 429
     assert _login_from(client, "192.0.2.1", user.username, change["password"]) == 200
