@@ -14,7 +14,13 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError, ProgrammingError
-from werkzeug.exceptions import BadHost, ClientDisconnected, HTTPException, InternalServerError
+from werkzeug.exceptions import (
+    BadHost,
+    ClientDisconnected,
+    HTTPException,
+    InternalServerError,
+    NotFound,
+)
 
 from .apikit import MAX_FIELD_ERRORS, ApiError, shown_field_name
 from .extensions import db
@@ -33,6 +39,9 @@ FORM_EXPIRED = (
 #: Werkzeug's own words for a `Host` header it cannot encode ("The browser (or proxy) sent a
 #: request that this server could not understand.") do not say what was wrong.
 BAD_HOST = "The Host header does not name a valid host."
+#: For an address no route knows: Werkzeug's words ("If you entered the URL manually
+#: please check your spelling and try again.") are not the shop's.
+NO_SUCH_ADDRESS = "There is nothing at this address. Check the link, or start again from the shop."
 #: For a body that could not be read to its end: malformed chunks, a connection lost.
 UNREADABLE_BODY = "The request body could not be read: it is malformed or was cut short."
 
@@ -135,6 +144,8 @@ def handle_http_exception(error: HTTPException) -> Response:
         description = BAD_HOST
     elif isinstance(error, ClientDisconnected):
         description = UNREADABLE_BODY
+    elif isinstance(error, NotFound) and error.description == NotFound.description:
+        description = NO_SUCH_ADDRESS  # Werkzeug's own words: an address no route knows
     else:
         description = error.description or error.name
     if wants_json():

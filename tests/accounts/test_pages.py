@@ -278,6 +278,30 @@ def test_account_page_changes_the_email(client, csrf_token, user, login_as):
     assert client.get("/api/me").json["email"] == "n@example.com"
 
 
+def test_account_page_saving_the_same_email_says_nothing_changed(
+    client, csrf_token, user, login_as, mail_outbox
+):
+    login_as(client, user)
+
+    response = _post(
+        client, "/account/email", csrf_token, form_url="/account", email=user.email.upper()
+    )
+
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "That is already your email address: nothing changed." in page
+    assert "has been changed" not in page
+    assert mail_outbox.messages == []
+
+
+def test_each_sessions_sign_out_button_says_which_session(client, csrf_token, user, login_as):
+    login_as(client, user)
+    client.get("/api/me")
+
+    page = client.get("/account").get_data(as_text=True)
+
+    assert re.search(r"Sign out<span class=\"visually-hidden\"> the session started \d{4}-", page)
+
+
 def test_account_page_sends_anonymous_visitors_to_login_and_back(client):
     response = client.get("/account")
 

@@ -89,6 +89,8 @@ def test_an_unknown_page_is_a_friendly_404_inside_the_layout(client):
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "We could not find that page" in html
+    assert "There is nothing at this address." in html
+    assert "If you entered the URL manually" not in html
     assert 'class="site-header"' in html and "Back to the shop" in html
 
 

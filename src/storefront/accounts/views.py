@@ -229,6 +229,9 @@ def account():
 def change_email():
     form = EmailForm()
     if form.validate_on_submit():
+        if service.normalize_email(form.email.data) == current_user.email:
+            flash("That is already your email address: nothing changed.", "info")
+            return redirect(url_for("accounts_pages.account"), code=303)
         try:
             service.update_user(current_user, acting=current_user, email=form.email.data)
         except ApiError as error:

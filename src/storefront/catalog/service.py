@@ -173,11 +173,14 @@ def _check_currency(currency: str | None) -> str:
     return expected
 
 
+SKU_TAKEN = "already used by another product"
+
+
 def _ensure_sku_free(sku: str, product_id: int | None = None) -> None:
     """409 when another product has this SKU, in any case (see `Product`)."""
     owner = db.session.scalar(select(Product.id).where(func.lower(Product.sku) == sku.lower()))
     if owner is not None and owner != product_id:
-        raise Conflict("A product with this SKU exists.", fields={"sku": "already used"})
+        raise Conflict("A product with this SKU exists.", fields={"sku": SKU_TAKEN})
 
 
 def _commit_product(product: Product) -> Product:
@@ -188,7 +191,7 @@ def _commit_product(product: Product) -> Product:
             db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("A product with this SKU exists.", fields={"sku": "already used"}) from None
+        raise Conflict("A product with this SKU exists.", fields={"sku": SKU_TAKEN}) from None
     return product
 
 
