@@ -212,6 +212,22 @@ def test_a_line_taken_off_sale_says_so_and_can_only_be_removed(
     assert "Your cart is empty" in removed.get_data(as_text=True)
 
 
+def test_checkout_with_a_line_taken_off_sale_offers_no_order(
+    client, shopper, csrf_token, product_factory, db
+):
+    kettle, mug = product_factory(name="Kettle"), product_factory(name="Mug")
+    add(client, csrf_token, kettle, 1)
+    add(client, csrf_token, mug, 1)
+    db.session.get(Product, kettle.id).active = False
+    db.session.commit()
+
+    html = client.get("/checkout").get_data(as_text=True)
+
+    assert 'Kettle <strong class="off-sale">No longer on sale</strong>' in html
+    assert "remove it from the cart</a> to place the order" in html
+    assert "Place order" not in html
+
+
 def test_checkout_of_an_empty_cart_says_so_and_offers_no_order(client, shopper):
     response = client.get("/checkout")
 
