@@ -224,8 +224,28 @@ def test_checkout_with_a_line_taken_off_sale_offers_no_order(
     html = client.get("/checkout").get_data(as_text=True)
 
     assert 'Kettle <strong class="off-sale">No longer on sale</strong>' in html
-    assert "remove it from the cart</a> to place the order" in html
+    assert "change the cart</a> to place the order" in html
     assert "Place order" not in html
+
+
+def test_a_line_asking_for_more_than_is_left_says_so_in_cart_and_checkout(
+    client, shopper, csrf_token, product_factory, db
+):
+    """Someone else bought some meanwhile: the order would be refused as it is."""
+    kettle = product_factory(name="Kettle", stock=5)
+    add(client, csrf_token, kettle, 3)
+    db.session.get(Product, kettle.id).stock = 2
+    db.session.commit()
+
+    cart = client.get("/cart").get_data(as_text=True)
+    checkout = client.get("/checkout").get_data(as_text=True)
+
+    assert "Only 2 left: lower the quantity or remove it to check out." in cart
+    assert 'Kettle <strong class="off-sale">Only 2 left</strong>' in checkout
+    assert "Place order" not in checkout
+    db.session.get(Product, kettle.id).stock = 0
+    db.session.commit()
+    assert "Sold out: lower the quantity" in client.get("/cart").get_data(as_text=True)
 
 
 def test_checkout_of_an_empty_cart_says_so_and_offers_no_order(client, shopper):

@@ -54,6 +54,12 @@ class CartLine:
     line_total_cents: int
     #: False once staff took the product off sale: the line can only be removed.
     on_sale: bool = True
+    #: How many the shop has now; a line asking for more cannot be ordered as it is.
+    in_stock: int = 0
+
+    @property
+    def orderable(self) -> bool:
+        return self.on_sale and self.quantity <= self.in_stock
 
 
 @dataclass
@@ -151,6 +157,7 @@ def _priced(items: list[CartItem]) -> Cart:
                 unit_price_cents=item.product.price_cents,
                 line_total_cents=line_total,
                 on_sale=item.product.active,
+                in_stock=item.product.stock,
             )
         )
         cart.total_cents += line_total
