@@ -56,6 +56,28 @@ def test_a_form_post_without_a_csrf_token_is_refused(client, user):
     assert client.get("/api/me").status_code == 401
 
 
+def test_a_login_form_expired_by_a_login_in_another_tab_is_shown_again_fresh(
+    app, client, csrf_token, user
+):
+    """Tab A shows the login form; tab B logs in, which replaces the session A's token
+    was made for. A's post is refused, and A is shown a working form, the name kept."""
+    stale = csrf_token(client, "/login")
+    assert _page_login(client, csrf_token, user.username, user.password).status_code == 303
+    assert client.post("/logout", data={"csrf_token": csrf_token(client, "/account")}).status_code
+
+    refused = client.post(
+        "/login", data={"username": user.username, "password": user.password, "csrf_token": stale}
+    )
+
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400
+    assert "This form had expired (did you log in or out in another tab?)" in page
+    assert f'value="{user.username}"' in page
+    fresh = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    again = {"username": user.username, "password": user.password, "csrf_token": fresh}
+    assert client.post("/login", data=again).status_code == 303
+
+
 def test_register_page_shows_field_errors(client, mail_outbox, csrf_token):
     weak = _post(
         client,

@@ -12,11 +12,12 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 
 from .. import sessions
 from ..apikit import ApiError
 from ..auth import current_user, login_required
-from ..errors import FORM_EXPIRED
+from ..errors import FORM_EXPIRED, handle_http_exception
 from . import limits, service
 from .forms import (
     ButtonForm,
@@ -122,6 +123,17 @@ def login():
         flash("Wrong username or password.", "error")
         return _page("accounts/login.html", form, 401)
     return _page("accounts/login.html", form)
+
+
+@bp.errorhandler(CSRFError)
+def _expired_form(error: CSRFError):
+    """A login form whose token expired (a login or logout in another tab replaced the
+    session it was made for) is shown again, fresh, with the name kept: a 400, as every
+    refused form, but not a dead end. Other forms get the shop's expired-form page."""
+    if request.endpoint != "accounts_pages.login":
+        return handle_http_exception(error)
+    form = LoginForm(formdata=None, username=request.form.get("username", ""))
+    return _page("accounts/login.html", form, 400, expired=True)
 
 
 def _local_target(target: str | None) -> str:
