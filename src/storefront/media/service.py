@@ -60,7 +60,7 @@ def display_name(client_name: str | None) -> str:
     return name or "upload"
 
 
-def image_name(client_name: str | None, extension: str) -> str:
+def name_with_extension(client_name: str | None, extension: str) -> str:
     """The display name with the extension of what was actually stored (a PNG stays .png)."""
     stem = PurePosixPath(display_name(client_name)).stem
     return f"{stem[:240]}.{extension}"
@@ -75,7 +75,7 @@ def upload_name(client_name: str | None, content_type: str) -> str:
     said = EXTENSIONS[content_type]
     if extension in said or (not extension and content_type == "text/plain"):
         return name
-    return image_name(client_name, said[0])
+    return name_with_extension(client_name, said[0])
 
 
 def store_upload(owner: User, upload: FileStorage) -> StoredFile:
@@ -212,7 +212,7 @@ def _new_image(owner: User, image: CheckedImage, *, public: bool) -> StoredFile:
     )
     record = StoredFile(
         owner_id=owner.id,
-        filename=image_name(image.filename, processed.extension),
+        filename=name_with_extension(image.filename, processed.extension),
         content_type=processed.content_type,
         size=size,
         sha256=sha,
