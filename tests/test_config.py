@@ -297,6 +297,7 @@ def test_a_setting_that_would_fail_later_is_refused_at_start_in_one_line(
         ({"DATABASE_URL": None}, "DATABASE_URL must be a database URL"),
         ({"SQLALCHEMY_DATABASE_URI": 5}, "DATABASE_URL must be a database URL"),
         ({"MAX_CONTENT_LENGTH": True}, "MAX_CONTENT_LENGTH must be a whole number"),
+        ({"SMTP_PORT": "twenty-five"}, "SMTP_PORT must be a whole number"),
         ({"SMTP_HOST": 5}, "SMTP_HOST must be a host name"),
         ({"UPLOAD_FOLDER": 5}, "UPLOAD_FOLDER must be a folder's path"),
         ({"UPLOAD_ALLOWED_TYPES": 5}, "UPLOAD_ALLOWED_TYPES must name some of"),
@@ -307,6 +308,11 @@ def test_create_app_refuses_settings_of_the_wrong_kind_with_a_config_error(setti
         settings = {"TESTING": True, **settings}
     with pytest.raises(ConfigError, match=re.escape(said)):
         create_app(settings)
+
+
+def test_the_mapping_takes_numbers_as_the_environment_spells_them_too(development):
+    shop = create_app({"TESTING": True, "SMTP_PORT": "1025", "MAX_CONTENT_LENGTH": " 2048 "})
+    assert (shop.config["SMTP_PORT"], shop.config["MAX_CONTENT_LENGTH"]) == (1025, 2048)
 
 
 def test_commands_a_package_brings_but_the_shop_cannot_run_are_not_listed(development):

@@ -319,7 +319,10 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         given = "SESSION_COOKIE_SECURE" in (overrides or {})
         settings["SESSION_COOKIE_SECURE"] = given and settings["SESSION_COOKIE_SECURE"]
     for key, largest in COUNTED_SETTINGS.items():
-        if not _is_int(settings[key]) or not 0 < settings[key] <= largest:
+        value = settings[key]
+        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+            value = settings[key] = int(value)  # as the environment spells it: "1025"
+        if not _is_int(value) or not 0 < value <= largest:
             raise ConfigError(f"{key} must be a whole number from 1 to {largest}")
     if not _is_int(settings["TRUSTED_PROXIES"]) or not 0 <= settings["TRUSTED_PROXIES"] <= 10:
         raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front (0 to 10)")
