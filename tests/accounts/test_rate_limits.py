@@ -14,6 +14,9 @@ from types import SimpleNamespace
 
 import pytest
 
+from storefront.accounts.models import User
+from storefront.accounts.service import hash_password
+
 from .helpers import PASSWORD, login, register, reset_token
 
 
@@ -126,6 +129,19 @@ def test_a_password_change_moves_the_devices_mark_to_the_new_password(app, clien
 
     assert _login_from(thief, "192.0.2.7", user.username, change["password"]) == 429
     assert _login_from(client, "192.0.2.1", user.username, change["password"]) == 200
+
+
+def test_a_rehash_of_the_same_password_keeps_the_devices_mark(app, client, db, user, limits_on):
+    """A login rehashes the password when the hashing settings change: other browsers'
+    marks stay, since the password is the same."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT_TOTAL="2 per minute")
+    assert _login_from(client, "198.51.100.9", user.username, user.password) == 200
+    stored = db.session.get(User, user.id)
+    stored.password_hash = hash_password(user.password)  # the same password, a new hash
+    db.session.commit()
+    _guess_from_many_addresses(app.test_client(), user.username, 3)
+
+    assert _login_from(client, "192.0.2.1", user.username, user.password) == 200
 
 
 @pytest.mark.parametrize("exists", [True, False])

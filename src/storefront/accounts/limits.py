@@ -118,16 +118,17 @@ def _device_signer() -> URLSafeTimedSerializer:
 
 
 def _password_stamp(user: User) -> str:
-    """A mark of the account's current password: a new password voids the devices known."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+    """A mark of the account's current password: a new password voids the devices known (a
+    rehash of the same password, when the hashing settings change, does not)."""
+    return (user.password_changed_at or user.created_at).isoformat()
 
 
 def remember_device(user: User) -> None:
     """After a right password, mark this browser as one the account logs in from (a signed
     cookie, `KNOWN_DEVICE_COOKIE`): the account's budget from every address, which a
     stranger spending it from many addresses could use up, then never refuses it. The mark
-    holds for the password it was earned with, so whoever logged in with an old one cannot
-    use it to guess the new one from many addresses."""
+    holds for the password it was earned with (`User.password_changed_at`), so whoever
+    logged in with an old one cannot use it to guess the new one from many addresses."""
     set_cookie_after_session(
         key=KNOWN_DEVICE_COOKIE,
         value=_device_signer().dumps([user.id, _password_stamp(user)]),

@@ -35,6 +35,8 @@ class User(Base):
     reset_nonce: Mapped[str | None] = mapped_column(String(32), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    #: When the password was last set anew (not rehashed); None: as created.
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.username!r} {self.role}>"

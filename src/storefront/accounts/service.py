@@ -22,6 +22,7 @@ from ..extensions import (
     db,
     delete_row,
     limiter,
+    utcnow,
 )
 from ..sessions import end_current_session, end_user_sessions, start_user_session
 from .models import User
@@ -307,6 +308,7 @@ def reset_password(token: str, password: str) -> User:
         token,
         User.reset_nonce,
         password_hash=hash_password(password),
+        password_changed_at=utcnow(),
         confirmed=True,
         confirm_nonce=None,
     )
@@ -394,6 +396,7 @@ def update_user(
     if password is not None:
         check_password_policy(password, username=user.username, email=user.email)
         user.password_hash = hash_password(password)
+        user.password_changed_at = utcnow()
         user.reset_nonce = None
     if role is not None:
         user.role = role
