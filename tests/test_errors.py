@@ -420,6 +420,18 @@ def test_a_host_header_that_is_no_host_name_is_a_400(client, user, login_as, hos
         assert "The Host header does not name a valid host." in response.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("host", ["web_app:8000", "my_host", ""])
+def test_a_host_werkzeug_cannot_use_is_answered_with_relative_links(client, product_factory, host):
+    """Underscores are no host name's, but Docker services are named so (health checks)."""
+    product_factory()
+
+    response = client.get("/api/products", headers={"Host": host})
+
+    assert response.status_code == 200
+    assert response.headers["Link"].startswith("</api/products?")
+    assert client.get("/healthz", headers={"Host": host}).status_code == 200
+
+
 @pytest.mark.parametrize("host", ["xn--a", "xn--80akhbyknj4f.xn--p1ai", "xn--ls8h:8080"])
 def test_an_international_host_in_punycode_gets_links_in_punycode(live_server, host):
     """Links were built on the host turned into Unicode: an invalid punycode label was a

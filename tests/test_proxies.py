@@ -58,9 +58,10 @@ def test_a_forwarded_scheme_that_is_not_the_webs_is_a_400(proxied, scheme):
     }
 
 
-def test_a_forwarded_https_scheme_and_host_make_the_links(proxied, product_factory):
+@pytest.mark.parametrize("scheme", ["https", "HTTPS"])
+def test_a_forwarded_https_scheme_and_host_make_the_links(proxied, product_factory, scheme):
     product_factory()
-    headers = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "shop.example.com"}
+    headers = {"X-Forwarded-Proto": scheme, "X-Forwarded-Host": "shop.example.com"}
 
     response = proxied.get("/api/products", headers=headers)
 

@@ -178,7 +178,9 @@ def page_headers(total: int, query: PageQuery) -> dict[str, str]:
     last = max(1, -(-total // query.per_page))
     args = request.args.copy()
     # Not `request.base_url`: it turns a punycode host into Unicode, which no header holds.
-    base = f"{request.scheme}://{request.host}{quote(request.root_path + request.path)}"
+    # A host Werkzeug cannot use (`web_app`, or none sent) leaves the links relative.
+    origin = f"{request.scheme}://{request.host}" if request.host else ""
+    base = f"{origin}{quote(request.root_path + request.path)}"
 
     def link(page: int, rel: str) -> str:
         args["page"] = str(page)

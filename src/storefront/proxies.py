@@ -34,6 +34,8 @@ class ProxyFixWithCheckedPrefix(ProxyFix):
     """
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        if "HTTP_X_FORWARDED_PROTO" in environ:  # `HTTPS` is `https`: schemes ignore case
+            environ["HTTP_X_FORWARDED_PROTO"] = environ["HTTP_X_FORWARDED_PROTO"].lower()
         prefix = self._get_real_value(self.x_prefix, environ.get("HTTP_X_FORWARDED_PREFIX"))
         if prefix is not None and not _PATH_PREFIX.fullmatch(prefix):
             environ[_REFUSED_PREFIX] = prefix
@@ -51,7 +53,8 @@ def refuse_malformed_origin() -> None:
     """
     if _REFUSED_PREFIX in request.environ:
         raise BadRequest("The X-Forwarded-Prefix header is not a valid path prefix.")
-    if not _HOST.fullmatch(request.host):
+    given = request.headers.get("Host")
+    if given and not _HOST.fullmatch(given):
         raise BadHost()
     if request.scheme not in ("http", "https"):
         raise BadRequest("The X-Forwarded-Proto header names no web scheme (http or https).")

@@ -274,3 +274,19 @@ def test_parts_besides_the_file_are_400_and_store_nothing(
         assert response.status_code == 400, path
         assert response.get_json()["fields"] == {name: "unknown field"}
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+
+
+def test_a_plain_upload_of_an_image_has_no_pixel_limit(client, app, user, login_as, monkeypatch):
+    """`IMAGE_MAX_PIXELS` guards what the shop decodes (`/api/images`); `/api/upload` stores
+    the file as it came, so a 48-megapixel phone photo is a file like any other."""
+    monkeypatch.setitem(app.config, "IMAGE_MAX_PIXELS", 1000)
+    login_as(client, user)
+    photo = make_image("JPEG", (100, 100))
+
+    assert _upload(client, photo, "photo.jpg", "image/jpeg").status_code == 201
+    images = client.post(
+        "/api/images",
+        data={"file": (io.BytesIO(photo), "photo.jpg", "image/jpeg")},
+        content_type="multipart/form-data",
+    )
+    assert images.status_code == 413

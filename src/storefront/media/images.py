@@ -104,25 +104,30 @@ def process_image(
         )
 
 
-def check_structure(stream: BinaryIO, *, max_pixels: int) -> None:
+def check_structure(stream: BinaryIO, *, max_pixels: int | None) -> None:
     """Refuse (ImageRejected) what is no sound JPEG, PNG, WebP or GIF of at most
-    `max_pixels`, from its header and structure, without decoding its pixels."""
+    `max_pixels` (None: any number a file that is never decoded may have), from its header
+    and structure, without decoding its pixels."""
     with _opened(stream, max_pixels) as probe:
         _verify(probe)
 
 
 @contextmanager
-def _opened(stream: BinaryIO, max_pixels: int) -> Iterator[Image.Image]:
+def _opened(stream: BinaryIO, max_pixels: int | None) -> Iterator[Image.Image]:
     """Open the header only and refuse unknown formats and too many pixels (413).
 
-    Pillow warns above its own limit and raises above twice that; both count as a bomb.
+    Pillow warns above its own limit and raises above twice that; both count as a bomb
+    when the image is to be decoded (`max_pixels` given). Pillow opens nothing past its
+    raised limit in any case.
     """
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            warnings.simplefilter(
+                "ignore" if max_pixels is None else "error", Image.DecompressionBombWarning
+            )
             image = Image.open(stream, formats=OPENERS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise _too_many_pixels(max_pixels) from None
+        raise _too_many_pixels(max_pixels or 2 * Image.MAX_IMAGE_PIXELS) from None
     except Image.UnidentifiedImageError:
         raise _not_accepted() from None
     except Exception as error:  # a damaged header can raise many things
@@ -130,7 +135,7 @@ def _opened(stream: BinaryIO, max_pixels: int) -> Iterator[Image.Image]:
         raise _damaged() from None
     with image:
         width, height = image.size
-        if width * height > max_pixels:
+        if max_pixels is not None and width * height > max_pixels:
             raise _too_many_pixels(max_pixels)
         yield image
 

@@ -94,8 +94,8 @@ def store_upload(owner: User, upload: FileStorage) -> StoredFile:
         )
     if content_type.startswith("image/"):
         upload.stream.seek(0)
-        try:
-            check_structure(upload.stream, max_pixels=current_app.config["IMAGE_MAX_PIXELS"])
+        try:  # stored as it came and never decoded here: any number of pixels
+            check_structure(upload.stream, max_pixels=None)
         except ImageRejected as rejected:
             raise ApiError(rejected.message, status=rejected.status) from None
     upload.stream.seek(0, io.SEEK_END)
