@@ -259,7 +259,7 @@ def storefront(*args):
         ("PASSWORD_HASH_MEMORY_COST", str(2**40), "PASSWORD_HASH_MEMORY_COST must be a whole"),
         ("SESSION_LIFETIME_SECONDS", "9" * 20, "SESSION_LIFETIME_SECONDS must be a whole"),
         ("SESSION_IDLE_TIMEOUT_SECONDS", str(10**30), "SESSION_IDLE_TIMEOUT_SECONDS must"),
-        ("SMTP_TIMEOUT_SECONDS", "0", "SMTP_TIMEOUT_SECONDS must be a whole number"),
+        ("SMTP_TIMEOUT_SECONDS", "0", "SMTP_TIMEOUT_SECONDS must be a number of seconds"),
         ("SMTP_PORT", "99999", "SMTP_PORT must be a whole number"),
         ("DATABASE_URL", "postgresql://postgres@127.0.0.1:abc/x", "DATABASE_URL is not a"),
         ("REDIS_URL", "redis://127.0.0.1:abc/9", "REDIS_URL is not a Redis URL"),
@@ -301,6 +301,8 @@ def test_a_setting_that_would_fail_later_is_refused_at_start_in_one_line(
         ({"SMTP_HOST": 5}, "SMTP_HOST must be a host name"),
         ({"UPLOAD_FOLDER": 5}, "UPLOAD_FOLDER must be a folder's path"),
         ({"UPLOAD_ALLOWED_TYPES": 5}, "UPLOAD_ALLOWED_TYPES must name some of"),
+        ({"UPLOAD_ALLOWED_TYPES": []}, "UPLOAD_ALLOWED_TYPES must name some of"),
+        ({"SMTP_TIMEOUT_SECONDS": "soon"}, "SMTP_TIMEOUT_SECONDS must be a number of seconds"),
     ],
 )
 def test_create_app_refuses_settings_of_the_wrong_kind_with_a_config_error(settings, said):
@@ -310,9 +312,22 @@ def test_create_app_refuses_settings_of_the_wrong_kind_with_a_config_error(setti
         create_app(settings)
 
 
-def test_the_mapping_takes_numbers_as_the_environment_spells_them_too(development):
-    shop = create_app({"TESTING": True, "SMTP_PORT": "1025", "MAX_CONTENT_LENGTH": " 2048 "})
+def test_the_mapping_takes_values_as_the_environment_spells_them_too(development):
+    shop = create_app(
+        {
+            "TESTING": True,
+            "SMTP_PORT": "1025",
+            "MAX_CONTENT_LENGTH": " 2048 ",
+            "SMTP_TIMEOUT_SECONDS": 2.5,
+            "SMTP_HOST": "",
+            "UPLOAD_ALLOWED_TYPES": "",
+        }
+    )
     assert (shop.config["SMTP_PORT"], shop.config["MAX_CONTENT_LENGTH"]) == (1025, 2048)
+    assert (shop.config["SMTP_TIMEOUT_SECONDS"], shop.config["SMTP_HOST"]) == (2.5, None)
+    assert "image/png" in shop.config["UPLOAD_ALLOWED_TYPES"]  # empty: the default
+    listed = create_app({"TESTING": True, "UPLOAD_ALLOWED_TYPES": ["Image/PNG", " text/plain"]})
+    assert listed.config["UPLOAD_ALLOWED_TYPES"] == ("image/png", "text/plain")
 
 
 def test_commands_a_package_brings_but_the_shop_cannot_run_are_not_listed(development):

@@ -51,6 +51,10 @@ def _env_bool(name: str, default: bool) -> bool:
     return _bool_setting(name, raw)
 
 
+#: What `/api/upload` takes unless `UPLOAD_ALLOWED_TYPES` says otherwise.
+DEFAULT_UPLOAD_TYPES = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
+
+
 def _content_types(raw: str) -> tuple[str, ...]:
     """`image/png, Text/Plain` as a tuple of types (in lower case, as types are compared)."""
     return tuple(t.strip().lower() for t in raw.split(",") if t.strip())
@@ -162,10 +166,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REDIS_KEY_PREFIX": os.environ.get("REDIS_KEY_PREFIX") or "storefront",
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER") or str(instance / "uploads"),
         "MAX_CONTENT_LENGTH": _env_int("MAX_CONTENT_LENGTH", 10 * 1024 * 1024),
-        "UPLOAD_ALLOWED_TYPES": _content_types(
-            os.environ.get("UPLOAD_ALLOWED_TYPES")
-            or "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
-        ),
+        "UPLOAD_ALLOWED_TYPES": os.environ.get("UPLOAD_ALLOWED_TYPES", ""),
         "IMAGE_MAX_PIXELS": _env_int("IMAGE_MAX_PIXELS", 40_000_000),
         "IMAGE_DISPLAY_SIZE": _env_int("IMAGE_DISPLAY_SIZE", 1280),
         "IMAGE_THUMBNAIL_SIZE": _env_int("IMAGE_THUMBNAIL_SIZE", 320),
@@ -201,7 +202,7 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
         "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
         "SMTP_STARTTLS": _env_bool("SMTP_STARTTLS", False),
-        "SMTP_TIMEOUT_SECONDS": _env_int("SMTP_TIMEOUT_SECONDS", 10),
+        "SMTP_TIMEOUT_SECONDS": os.environ.get("SMTP_TIMEOUT_SECONDS") or 10,
         "MAIL_FROM": os.environ.get("MAIL_FROM", "Storefront <no-reply@storefront.local>"),
         "MAIL_OUTBOX_DIR": os.environ.get("MAIL_OUTBOX_DIR", "outbox"),
         "MAIL_IN_BACKGROUND": _env_bool("MAIL_IN_BACKGROUND", True),
@@ -263,7 +264,9 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     for key in BOOLEAN_SETTINGS:
         settings[key] = _bool_setting(key, settings[key])
     if isinstance(settings["UPLOAD_ALLOWED_TYPES"], str):
-        settings["UPLOAD_ALLOWED_TYPES"] = _content_types(settings["UPLOAD_ALLOWED_TYPES"])
+        settings["UPLOAD_ALLOWED_TYPES"] = _content_types(
+            settings["UPLOAD_ALLOWED_TYPES"] or DEFAULT_UPLOAD_TYPES
+        )
     if overrides and "DATABASE_URL" in overrides and "SQLALCHEMY_DATABASE_URI" not in overrides:
         # The mapping takes the variables' names too: `DATABASE_URL` is Flask-SQLAlchemy's URI.
         settings["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
@@ -357,15 +360,26 @@ COUNTED_SETTINGS = {
     "SESSION_IDLE_TIMEOUT_SECONDS": _LONGEST_SECONDS,
     "ACCOUNT_TOKEN_MAX_AGE_SECONDS": _LONGEST_SECONDS,
     "SMTP_PORT": 65_535,
-    "SMTP_TIMEOUT_SECONDS": 3600,
 }
 
 
 def _check_mail(settings: dict[str, Any]) -> None:
     """The mail settings a send would otherwise fail on, each time, as a 500."""
     host = settings["SMTP_HOST"]
-    if host is not None and not (isinstance(host, str) and host.strip()):
+    if host is not None and not isinstance(host, str):
         raise ConfigError(f"SMTP_HOST must be a host name, got {host!r}")
+    settings["SMTP_HOST"] = (host or "").strip() or None  # empty: no server, as in the env
+    timeout = settings["SMTP_TIMEOUT_SECONDS"]
+    try:
+        timeout = float(timeout) if not isinstance(timeout, bool) else None
+    except (TypeError, ValueError):
+        timeout = None
+    if timeout is None or not 0 < timeout <= 3600:
+        raise ConfigError(
+            f"SMTP_TIMEOUT_SECONDS must be a number of seconds above 0, at most 3600, "
+            f"got {settings['SMTP_TIMEOUT_SECONDS']!r}"
+        )
+    settings["SMTP_TIMEOUT_SECONDS"] = timeout
     address = parseaddr(str(settings["MAIL_FROM"]))[1]
     if "@" not in address.strip("@"):
         raise ConfigError(
@@ -393,13 +407,16 @@ def _check_upload_types(settings: dict[str, Any]) -> None:
     upload, since no file's content would ever be found to be it."""
     from .media.sniff import EXTENSIONS
 
-    types = settings["UPLOAD_ALLOWED_TYPES"]
+    given = settings["UPLOAD_ALLOWED_TYPES"]
     known = ", ".join(EXTENSIONS)
-    if not isinstance(types, list | tuple | set | frozenset) or not all(
-        t in EXTENSIONS for t in types
-    ):
-        raise ConfigError(f"UPLOAD_ALLOWED_TYPES must name some of {known}; got {types!r}")
-    settings["UPLOAD_ALLOWED_TYPES"] = tuple(types)
+    types = (
+        tuple(str(t).strip().lower() for t in given)
+        if isinstance(given, list | tuple | set | frozenset)
+        else ()
+    )
+    if not types or not all(t in EXTENSIONS for t in types):
+        raise ConfigError(f"UPLOAD_ALLOWED_TYPES must name some of {known}; got {given!r}")
+    settings["UPLOAD_ALLOWED_TYPES"] = types
 
 
 def _check_log_level(settings: dict[str, Any]) -> None:
