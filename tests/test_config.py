@@ -269,6 +269,7 @@ def storefront(*args):
         ("MAIL_OUTBOX_DIR", "{file}", "MAIL_OUTBOX_DIR must be a folder"),
         ("UPLOAD_ALLOWED_TYPES", "image/svg+xml", "UPLOAD_ALLOWED_TYPES must name some of"),
         ("PUBLIC_BASE_URL", "shop.example.com", "PUBLIC_BASE_URL must be the shop's address"),
+        ("PUBLIC_BASE_URL", "http://localhost:99999", "PUBLIC_BASE_URL must be the shop's"),
         ("MAIL_FROM", "no-reply", "MAIL_FROM must be an address"),
     ],
 )
@@ -321,8 +322,11 @@ def test_the_mapping_takes_values_as_the_environment_spells_them_too(development
             "SMTP_TIMEOUT_SECONDS": 2.5,
             "SMTP_HOST": "",
             "UPLOAD_ALLOWED_TYPES": "",
+            "TRUSTED_PROXIES": "1",
+            "PASSWORD_HASH_MEMORY_COST": "2048",
         }
     )
+    assert (shop.config["TRUSTED_PROXIES"], shop.config["PASSWORD_HASH_MEMORY_COST"]) == (1, 2048)
     assert (shop.config["SMTP_PORT"], shop.config["MAX_CONTENT_LENGTH"]) == (1025, 2048)
     assert (shop.config["SMTP_TIMEOUT_SECONDS"], shop.config["SMTP_HOST"]) == (2.5, None)
     assert "image/png" in shop.config["UPLOAD_ALLOWED_TYPES"]  # empty: the default

@@ -322,12 +322,11 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         given = "SESSION_COOKIE_SECURE" in (overrides or {})
         settings["SESSION_COOKIE_SECURE"] = given and settings["SESSION_COOKIE_SECURE"]
     for key, largest in COUNTED_SETTINGS.items():
-        value = settings[key]
-        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            value = settings[key] = int(value)  # as the environment spells it: "1025"
+        value = _count(settings, key)
         if not _is_int(value) or not 0 < value <= largest:
             raise ConfigError(f"{key} must be a whole number from 1 to {largest}")
-    if not _is_int(settings["TRUSTED_PROXIES"]) or not 0 <= settings["TRUSTED_PROXIES"] <= 10:
+    proxies = _count(settings, "TRUSTED_PROXIES")
+    if not _is_int(proxies) or not 0 <= proxies <= 10:
         raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front (0 to 10)")
     _check_mail(settings)
     _check_folder("UPLOAD_FOLDER", settings["UPLOAD_FOLDER"])
@@ -344,6 +343,15 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
 
 def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _count(settings: dict[str, Any], key: str) -> Any:
+    """The setting, as an int if it is one spelt in digits as the environment spells it
+    (`"1025"`); anything else as given, for the caller to judge."""
+    value = settings[key]
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
+        value = settings[key] = int(value)
+    return value
 
 
 #: A hundred years: how long a session or a link may be set to last. Longer would pass the
@@ -387,6 +395,10 @@ def _check_mail(settings: dict[str, Any]) -> None:
             f"got {settings['MAIL_FROM']!r}"
         )
     base = urlsplit(str(settings["PUBLIC_BASE_URL"]))
+    try:
+        base.port  # noqa: B018 - raises ValueError for a port that is no port (99999, abc)
+    except ValueError:
+        base = urlsplit("")
     if base.scheme not in ("http", "https") or not base.hostname:
         raise ConfigError(
             "PUBLIC_BASE_URL must be the shop's address, such as https://shop.example.com, "
@@ -446,9 +458,9 @@ def _check_rate_limits(settings: dict[str, Any]) -> None:
 def _check_password_hashing(settings: dict[str, Any]) -> None:
     """argon2's own minimums, and maximums a server can afford, checked here: past them every
     hash fails, so no one could register or log in while the shop looked healthy."""
-    time_cost = settings["PASSWORD_HASH_TIME_COST"]
-    memory_cost = settings["PASSWORD_HASH_MEMORY_COST"]
-    parallelism = settings["PASSWORD_HASH_PARALLELISM"]
+    time_cost = _count(settings, "PASSWORD_HASH_TIME_COST")
+    memory_cost = _count(settings, "PASSWORD_HASH_MEMORY_COST")
+    parallelism = _count(settings, "PASSWORD_HASH_PARALLELISM")
     for name, value, largest in (
         ("PASSWORD_HASH_TIME_COST", time_cost, 100),
         ("PASSWORD_HASH_PARALLELISM", parallelism, 64),
