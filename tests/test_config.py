@@ -270,6 +270,8 @@ def storefront(*args):
         ("UPLOAD_ALLOWED_TYPES", "image/svg+xml", "UPLOAD_ALLOWED_TYPES must name some of"),
         ("PUBLIC_BASE_URL", "shop.example.com", "PUBLIC_BASE_URL must be the shop's address"),
         ("PUBLIC_BASE_URL", "http://localhost:99999", "PUBLIC_BASE_URL must be the shop's"),
+        ("PUBLIC_BASE_URL", "http://[::1", "PUBLIC_BASE_URL must be the shop's"),
+        ("PUBLIC_BASE_URL", "https://shop.example:0", "PUBLIC_BASE_URL must be the shop's"),
         ("MAIL_FROM", "no-reply", "MAIL_FROM must be an address"),
     ],
 )

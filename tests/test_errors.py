@@ -432,6 +432,16 @@ def test_a_host_werkzeug_cannot_use_is_answered_with_relative_links(client, prod
     assert client.get("/healthz", headers={"Host": host}).status_code == 200
 
 
+def test_a_browser_on_a_host_werkzeug_cannot_use_may_still_write(client, user):
+    """Its `Origin` names the host as sent; Werkzeug's own reading of it is empty."""
+    headers = {"Host": "web_app:8000", "Origin": "http://web_app:8000"}
+    body = {"username": user.username, "password": user.password}
+
+    assert client.post("/api/login", json=body, headers=headers).status_code == 200
+    other = {"Host": "web_app:8000", "Origin": "http://evil.example"}
+    assert client.post("/api/login", json=body, headers=other).status_code == 403
+
+
 @pytest.mark.parametrize("host", ["xn--a", "xn--80akhbyknj4f.xn--p1ai", "xn--ls8h:8080"])
 def test_an_international_host_in_punycode_gets_links_in_punycode(live_server, host):
     """Links were built on the host turned into Unicode: an invalid punycode label was a

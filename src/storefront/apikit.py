@@ -259,7 +259,9 @@ def guard_api_request() -> None:
     if not request.path.startswith("/api/") or request.method not in UNSAFE_METHODS:
         return
     origin = request.headers.get("Origin")
-    if origin and _origin_site(origin) != request.host:
+    # The host as sent when Werkzeug cannot use it (`web_app:8000`): its own answer is "".
+    host = request.host or request.headers.get("Host", "")
+    if origin and _origin_site(origin) != host:
         abort(403, description="Cross-site request refused.")
     if request.url_rule is None:  # no such route: the 404 or 405 says so
         return

@@ -394,12 +394,12 @@ def _check_mail(settings: dict[str, Any]) -> None:
             f"MAIL_FROM must be an address such as 'Shop <shop@example.com>', "
             f"got {settings['MAIL_FROM']!r}"
         )
-    base = urlsplit(str(settings["PUBLIC_BASE_URL"]))
     try:
-        base.port  # noqa: B018 - raises ValueError for a port that is no port (99999, abc)
-    except ValueError:
-        base = urlsplit("")
-    if base.scheme not in ("http", "https") or not base.hostname:
+        base = urlsplit(str(settings["PUBLIC_BASE_URL"]))
+        port_ok = base.port != 0  # raises ValueError for a port that is no port (99999, abc)
+    except ValueError:  # also an unclosed IPv6 bracket: `http://[::1`
+        base, port_ok = urlsplit(""), False
+    if base.scheme not in ("http", "https") or not base.hostname or not port_ok:
         raise ConfigError(
             "PUBLIC_BASE_URL must be the shop's address, such as https://shop.example.com, "
             f"got {settings['PUBLIC_BASE_URL']!r}"

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 from flask import current_app, g, request
@@ -119,8 +120,12 @@ def _device_signer() -> URLSafeTimedSerializer:
 
 def _password_stamp(user: User) -> str:
     """A mark of the account's current password: a new password voids the devices known (a
-    rehash of the same password, when the hashing settings change, does not)."""
-    return (user.password_changed_at or user.created_at).isoformat()
+    rehash of the same password, when the hashing settings change, does not). In UTC, as
+    the database may hand the time back in its session's own time zone."""
+    changed = user.password_changed_at or user.created_at
+    if changed.tzinfo is None:
+        changed = changed.replace(tzinfo=UTC)
+    return changed.astimezone(UTC).isoformat()
 
 
 def remember_device(user: User) -> None:
