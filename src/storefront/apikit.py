@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode, urlsplit
 
@@ -295,12 +296,8 @@ def _refuse_a_crowd_of_unknown_fields(body: dict[str, Any], view: Any) -> None:
     known = {field.alias or name for name, field in model.model_fields.items()}
     if len(body) <= len(known) + MAX_FIELD_ERRORS:
         return
-    unknown = [name for name in body if name not in known][:MAX_FIELD_ERRORS]
-    fields = {shown_field_name(name): "unknown field" for name in unknown}
-    raise ApiError(
-        "Invalid input: " + "; ".join(f"{name}: {why}" for name, why in fields.items()),
-        fields=fields,
-    )
+    fields = unknown_fields(name for name in body if name not in known)
+    raise ApiError(invalid_input(fields), fields=fields)
 
 
 def request_body() -> bytes:
@@ -377,6 +374,16 @@ def shown_field_name(name: object) -> str:
     return text if len(text) <= MAX_FIELD_NAME_SHOWN else text[:MAX_FIELD_NAME_SHOWN] + "…"
 
 
+def unknown_fields(names: Iterable[object]) -> dict[str, str]:
+    """The field errors of fields a request may not send: the first `MAX_FIELD_ERRORS`."""
+    return {shown_field_name(name): "unknown field" for name in islice(names, MAX_FIELD_ERRORS)}
+
+
+def invalid_input(fields: Mapping[str, str]) -> str:
+    """The sentence of a 400 that names its field errors: `Invalid input: name: why; …`."""
+    return "Invalid input: " + "; ".join(f"{name}: {why}" for name, why in fields.items())
+
+
 def given_twice(field: object) -> ApiError:
     """The 400 for a body naming `field` twice, JSON key or form field alike."""
     name = shown_field_name(field)
@@ -392,9 +399,7 @@ def _refuse_unexpected_body() -> None:
     An empty body (whitespace included), or an empty JSON object, is fine.
     """
     if request_body().strip() and (body := _json_object()):
-        names = list(body)[:MAX_FIELD_ERRORS]
-        fields = {shown_field_name(name): "unknown field" for name in names}
-        raise ApiError("This request takes no body.", fields=fields)
+        raise ApiError("This request takes no body.", fields=unknown_fields(body))
 
 
 def empty_response(status: int = 204) -> Response:

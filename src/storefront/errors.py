@@ -22,7 +22,7 @@ from werkzeug.exceptions import (
     NotFound,
 )
 
-from .apikit import MAX_FIELD_ERRORS, ApiError, shown_field_name
+from .apikit import MAX_FIELD_ERRORS, ApiError, invalid_input, shown_field_name
 from .extensions import db
 from .sessions import session_store_failed
 
@@ -125,7 +125,7 @@ def handle_validation_error(error: HTTPError) -> Response:
     extra: dict[str, Any] = {**error.extra_data}
     if fields:
         extra["fields"] = fields
-        message = "Invalid input: " + "; ".join(f"{k}: {v}" for k, v in fields.items())
+        message = invalid_input(fields)
     else:
         message = error.message
     return _json_error(error.status_code, message, error.headers.items(), **extra)

@@ -11,7 +11,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from ..apikit import ApiError
+from ..apikit import ApiError, invalid_input
 
 MIN_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
@@ -58,4 +58,4 @@ def check_password_policy(
     """Raise a 400 `ApiError` naming `field` when the policy refuses `password`."""
     problem = password_problem(password, username=username, email=email)
     if problem is not None:
-        raise ApiError(f"Invalid input: {field}: {problem}", fields={field: problem})
+        raise ApiError(invalid_input({field: problem}), fields={field: problem})

@@ -12,13 +12,7 @@ from apiflask import APIBlueprint, FileSchema
 from flask import Response, abort, redirect, request
 from werkzeug.wsgi import FileWrapper
 
-from ..apikit import (
-    MAX_FIELD_ERRORS,
-    ApiError,
-    created_headers,
-    empty_response,
-    shown_field_name,
-)
+from ..apikit import ApiError, created_headers, empty_response, unknown_fields
 from ..auth import current_user, load_current_user, login_required, role_required
 from ..catalog import service as catalog_service
 from ..catalog.schemas import ProductOut
@@ -71,11 +65,9 @@ def only_the_file_part(view: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view)
     def checked(*args: Any, **kwargs: Any) -> Any:
         names = [*request.form.keys(), *request.files.keys()]
-        unknown = [name for name in names if name != "file"][:MAX_FIELD_ERRORS]
-        if unknown:
+        if fields := unknown_fields(name for name in names if name != "file"):
             raise ApiError(
-                "Send the file as the one part `file`, with no other parts.",
-                fields={shown_field_name(name): "unknown field" for name in unknown},
+                "Send the file as the one part `file`, with no other parts.", fields=fields
             )
         return view(*args, **kwargs)
 
