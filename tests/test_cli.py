@@ -391,4 +391,23 @@ def test_demo_prints_only_the_demo_logins_that_still_work(cli_app):
     assert again.exit_code == 0, again.output
     assert "demo-customer-password" not in again.output
     assert "staff      demo-staff-password" in again.output
-    assert "have had their passwords changed" in again.output
+    assert "have other passwords, or their emails are taken" in again.output
+
+
+def test_demo_leaves_out_a_demo_login_whose_name_or_email_a_user_already_has(cli_app):
+    app, runner = cli_app
+    runner.invoke(args=["init-db"])
+    for name, email in (("Admin", "someone@example.com"), ("shop-staff", "staff@example.com")):
+        created = runner.invoke(
+            args=["create-user", name, email, "--password", "a-long-password"]
+        )
+        assert created.exit_code == 0, created.output
+
+    result = runner.invoke(args=["demo", "--no-serve"])
+
+    assert result.exit_code == 0, result.output
+    assert "customer   demo-customer-password" in result.output
+    assert "demo-admin-password" not in result.output
+    assert "demo-staff-password" not in result.output
+    products = app.test_client().get("/api/products").headers["X-Total-Count"]
+    assert int(products) > 0

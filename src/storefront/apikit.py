@@ -119,9 +119,13 @@ Timestamp = Annotated[
 ]
 
 
+def shows_something(text: str) -> bool:
+    """False for text with nothing to read: spaces, line breaks or invisible characters only."""
+    return any(char.isprintable() and not char.isspace() for char in text)
+
+
 def _refuse_blank(value: str) -> str:
-    """Refuse text with nothing to read: spaces, line breaks or invisible characters only."""
-    if not any(char.isprintable() and not char.isspace() for char in value):
+    if not shows_something(value):
         raise ValueError("must not be blank")
     return value
 

@@ -241,7 +241,7 @@ def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serv
     for username, _email, password, role in logins:
         click.echo(f"  {username:<10} {password:<24} {role}")
     if len(logins) < len(DEMO_USERS):
-        click.echo("  (the other demo accounts have had their passwords changed)")
+        click.echo("  (the other demo accounts have other passwords, or their emails are taken)")
     if not no_serve:
         # Links in the demo's emails lead back to this server, whatever its port.
         os.environ.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from .accounts import service as accounts
-from .accounts.models import User
 from .catalog import service as catalog
 from .catalog.models import Product
 from .extensions import db
@@ -69,13 +68,17 @@ def load_demo_products() -> None:
 
 def load_demo_data() -> list[tuple[str, str, str, str]]:
     """Create the demo accounts and products that are missing; returns the demo logins that
-    still work (an account whose password was changed since is left out)."""
+    still work (one whose account has another password, or whose email another account
+    holds, is left out)."""
     working = []
     for login in DEMO_USERS:
         username, email, password, role = login
-        user = db.session.scalar(select(User).where(User.username == username))
+        user = accounts.find_by_login(username)
         if user is None:
-            accounts.create_user(username, email, password, role=role, confirmed=True)
+            try:
+                accounts.create_user(username, email, password, role=role, confirmed=True)
+            except accounts.Conflict:
+                continue
             working.append(login)
         elif accounts.check_password(user, password):
             working.append(login)

@@ -121,6 +121,22 @@ def test_field_errors_are_shown_next_to_their_fields(
     assert 'id="sku-error">already used' in taken_sku.get_data(as_text=True)
 
 
+@pytest.mark.parametrize("name", ["\u200b", " \ufeff\u2060 "])
+def test_a_name_of_only_invisible_characters_is_blank_as_in_the_api(
+    client, staff, login_as, csrf_token, db, name
+):
+    login_as(client, staff)
+    token = csrf_token(client, "/staff/products/new")
+
+    response = client.post(
+        "/staff/products/new", data={**NEW_PRODUCT, "name": name, "csrf_token": token}
+    )
+
+    assert response.status_code == 400
+    assert 'id="name-error">Must not be blank.' in response.get_data(as_text=True)
+    assert db.session.scalar(select(Product).where(Product.sku == "TEA-01")) is None
+
+
 def test_a_stock_of_hundreds_of_digits_is_a_field_error(client, staff, login_as, csrf_token):
     login_as(client, staff)
     token = csrf_token(client, "/staff/products/new")

@@ -34,7 +34,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..apikit import MAX_PAGE
+from ..apikit import MAX_PAGE, shows_something
 from ..catalog.schemas import MAX_PRICE_CENTS, MAX_STOCK
 
 MAX_QUANTITY = 999
@@ -102,6 +102,12 @@ class PageForm(FlaskForm):
 def no_nul(form: FlaskForm, field: StringField) -> None:
     if field.data and "\x00" in field.data:
         raise ValidationError("Contains characters we cannot store.")
+
+
+def readable(form: FlaskForm, field: StringField) -> None:
+    """As the API's names: text of only invisible characters (a zero-width space) is blank."""
+    if field.data and not shows_something(field.data):
+        raise ValidationError("Must not be blank.")
 
 
 class ContactForm(PageForm):
@@ -203,7 +209,7 @@ class ProductForm(PageForm):
             Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", message="Letters, digits, '.', '_', '-'."),
         ],
     )
-    name = StringField("Name", validators=[DataRequired(), Length(max=200), no_nul])
+    name = StringField("Name", validators=[DataRequired(), Length(max=200), no_nul, readable])
     description = TextAreaField("Description", validators=[Length(max=5000), no_nul])
     price = PriceField("Price", validators=[DataRequired()])
     stock = WholeNumberField(
