@@ -398,9 +398,7 @@ def test_demo_leaves_out_a_demo_login_whose_name_or_email_a_user_already_has(cli
     app, runner = cli_app
     runner.invoke(args=["init-db"])
     for name, email in (("Admin", "someone@example.com"), ("shop-staff", "staff@example.com")):
-        created = runner.invoke(
-            args=["create-user", name, email, "--password", "a-long-password"]
-        )
+        created = runner.invoke(args=["create-user", name, email, "--password", "a-long-password"])
         assert created.exit_code == 0, created.output
 
     result = runner.invoke(args=["demo", "--no-serve"])
