@@ -251,6 +251,27 @@ def test_large_totals_are_counted_once_then_kept_briefly(
     assert total() == 8
 
 
+def test_kept_totals_are_shared_by_a_searchs_spellings_and_bounded_in_number(
+    client, product_factory, monkeypatch, assert_max_queries
+):
+    from storefront.catalog import service
+
+    monkeypatch.setattr(service, "EXACT_COUNT_LIMIT", 3)
+    monkeypatch.setattr(service, "MAX_KEPT_COUNTS", 2)
+    product_factory.create_batch(5, name="Lantern")
+
+    def total(q: str) -> int:
+        return int(client.get(f"/api/products?per_page=1&q={q}").headers["X-Total-Count"])
+
+    assert total("lantern") == 5
+    with assert_max_queries(1):  # another spelling of the same search: the kept total
+        assert total("LANTERN") == 5
+    assert total("lant") == total("ante") == 5  # two more searches push out the first
+    with assert_max_queries(3) as counted_again:
+        assert total("Lantern") == 5
+    assert len(counted_again) == 3
+
+
 def test_product_list_runs_a_constant_number_of_queries(
     client, product_factory, assert_max_queries
 ):

@@ -5,9 +5,10 @@ Plain functions with plain arguments, so the JSON API and the HTML pages share t
 
 from __future__ import annotations
 
-import time
+import threading
 from typing import Any
 
+from cachetools import TTLCache
 from flask import current_app
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +32,7 @@ DEEP_PAGE_OFFSET = 1000
 #: See `count_active_products`.
 EXACT_COUNT_LIMIT = 1000
 COUNT_TTL_SECONDS = 10.0
+MAX_KEPT_COUNTS = 1000
 
 
 class Conflict(ApiError):
@@ -70,25 +72,40 @@ def count_active_products(q: str | None = None) -> int:
     A count above `EXACT_COUNT_LIMIT` is kept per search for `COUNT_TTL_SECONDS` (in this
     process; catalogue changes made here forget it at once) and answered without reading.
     Otherwise a probe reads at most that many index entries, so a smaller count is exact
-    on every call, and only a larger one costs a full count.
+    on every call, and only a larger one costs a full count. A search is kept in lower
+    case, as it matches, and at most `MAX_KEPT_COUNTS` of them, so a client sending every
+    spelling of a word cannot fill the worker's memory.
     """
-    cache = current_app.extensions.setdefault("catalog.large_counts", {})
-    key = (q or "").strip()
-    now = time.monotonic()
-    cached = cache.get(key)
-    if cached is not None and cached[0] > now:
-        return cached[1]
+    lock, kept = _kept_counts()
+    key = (q or "").strip().lower()
+    with lock:
+        total = kept.get(key)
+    if total is not None:
+        return total
     terms = _active_matching(q)
     probe = select(Product.id).where(*terms).limit(EXACT_COUNT_LIMIT + 1).subquery()
     seen = db.session.scalar(select(func.count()).select_from(probe)) or 0
     if seen <= EXACT_COUNT_LIMIT:
         return seen
     total = db.session.scalar(select(func.count()).select_from(Product).where(*terms)) or 0
-    cache[key] = (now + COUNT_TTL_SECONDS, total)
+    with lock:
+        kept[key] = total
     return total
 
 
-def _forget_counts() -> None:
+def _kept_counts() -> tuple[threading.Lock, TTLCache]:
+    """This app's kept counts, with the lock that guards them (`flask run` serves threads)."""
+    extensions = current_app.extensions
+    if "catalog.large_counts" not in extensions:
+        extensions.setdefault(
+            "catalog.large_counts",
+            (threading.Lock(), TTLCache(maxsize=MAX_KEPT_COUNTS, ttl=COUNT_TTL_SECONDS)),
+        )
+    return extensions["catalog.large_counts"]
+
+
+def forget_kept_counts() -> None:
+    """Forget every kept count: the catalogue changed (or a test's data was rolled back)."""
     current_app.extensions.pop("catalog.large_counts", None)
 
 
@@ -185,7 +202,7 @@ def _ensure_sku_free(sku: str, product_id: int | None = None) -> None:
 
 def _commit_product(product: Product) -> Product:
     """Commit; a unique-SKU race lost to another writer is a 409, not a 500."""
-    _forget_counts()
+    forget_kept_counts()
     try:
         with commits_keep_what_was_read():
             db.session.commit()
@@ -246,7 +263,7 @@ def delete_product(product: Product) -> bool:
 
     product_id = product.id
     picture_file_id = product.image_file_id
-    _forget_counts()
+    forget_kept_counts()
     db.session.execute(
         select(CartItem.user_id).where(CartItem.product_id == product_id).with_for_update()
     )

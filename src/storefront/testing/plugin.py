@@ -30,6 +30,7 @@ from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.serving import make_server
 
 from storefront import create_app, init_rate_limits
+from storefront.catalog.service import forget_kept_counts
 from storefront.extensions import db as _db
 from storefront.extensions import limiter
 
@@ -156,7 +157,8 @@ def db(app: Flask) -> Iterator[Any]:
     """The Flask-SQLAlchemy object, with every change of the test rolled back afterwards.
 
     The ORM session is bound to one connection inside an outer transaction; the app's own
-    commits only release savepoints, so the test sees them and the next test does not.
+    commits only release savepoints, so the test sees them and the next test does not, nor
+    the catalogue totals the app kept from them.
     """
     with app.app_context():
         connection = _db.engine.connect()
@@ -176,6 +178,7 @@ def db(app: Flask) -> Iterator[Any]:
             _db.session = original_session
             outer.rollback()
             connection.close()
+            forget_kept_counts()
 
 
 @pytest.fixture
