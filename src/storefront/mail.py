@@ -90,7 +90,11 @@ def send_email(to: str, subject: str, text: str, html: str | None = None) -> boo
     """Send one message; True when the SMTP server (or the outbox folder) took it."""
     message = build_message(to, subject, text, html)
     if not current_app.config.get("SMTP_HOST"):
-        path = _write_outbox(message)
+        try:
+            path = _write_outbox(message)
+        except OSError as error:
+            log.warning("mail to=%s subject=%r not written to the outbox: %s", to, subject, error)
+            return False
         log.info("mail to=%s subject=%r written to %s (no SMTP_HOST set)", to, subject, path)
         return True
     try:
@@ -123,8 +127,12 @@ def queue_email(to: str, subject: str, text: str, html: str | None = None) -> Fu
 
 
 def _forget(future: Future) -> None:
+    """Drop a delivered message from the pending ones; a bug in delivery is logged, not lost
+    in a future nobody reads."""
     with _pending_lock:
         _pending.discard(future)
+    if (error := future.exception()) is not None:
+        log.error("mail delivery failed", exc_info=error)
 
 
 def wait_for_queued_mail(timeout: float = 30) -> None:

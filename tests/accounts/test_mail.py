@@ -66,6 +66,23 @@ def test_an_address_beyond_ascii_is_written_to_the_outbox_as_an_address(app, tmp
     assert "To: josé@xn--exmple-cua.com\n" in eml.read_text(encoding="utf-8")
 
 
+def test_an_outbox_that_cannot_be_written_loses_the_mail_not_the_registration(
+    client, app, tmp_path, monkeypatch, caplog
+):
+    blocked = tmp_path / "outbox"
+    blocked.write_text("a file where the outbox folder should be")
+    monkeypatch.setitem(app.config, "SMTP_HOST", None)
+    monkeypatch.setitem(app.config, "MAIL_OUTBOX_DIR", str(blocked))
+    user = {"username": "fay", "email": "fay@example.com", "password": "a-long-password"}
+
+    response = client.post("/api/users", json=user)
+
+    assert response.status_code == 201
+    login = {"username": "fay", "password": "a-long-password"}
+    assert client.post("/api/login", json=login).status_code == 403  # there, unconfirmed
+    assert "not written to the outbox" in caplog.text
+
+
 def test_a_failed_delivery_is_logged_and_reported_not_raised(app, mail_outbox, caplog):
     mail_outbox.stop()
     with app.app_context():
