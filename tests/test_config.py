@@ -336,6 +336,13 @@ def test_the_mapping_takes_values_as_the_environment_spells_them_too(development
     assert listed.config["UPLOAD_ALLOWED_TYPES"] == ("image/png", "text/plain")
 
 
+def test_testing_keeps_each_hashing_cost_the_mapping_names_and_cheapens_the_others():
+    shop = create_app({"TESTING": True, "PASSWORD_HASH_TIME_COST": 3})
+
+    costs = [shop.config[f"PASSWORD_HASH_{name}"] for name in ("TIME_COST", "MEMORY_COST")]
+    assert costs == [3, 1024]
+
+
 def test_commands_a_package_brings_but_the_shop_cannot_run_are_not_listed(development):
     """Flask-Limiter's `limiter` command needs an extra the shop does not install."""
     listed = storefront("--help")
