@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from PIL import Image
 from sqlalchemy.engine import URL
 
 #: Values that look like a secret but are not one; production refuses them.
@@ -365,7 +366,8 @@ _LONGEST_SECONDS = 100 * 365 * 24 * 3600
 #: The settings that count something, with the largest value each may take.
 COUNTED_SETTINGS = {
     "MAX_CONTENT_LENGTH": 2**40,
-    "IMAGE_MAX_PIXELS": 2**40,
+    # Pillow refuses to decode more (a decompression bomb), whatever the shop would allow.
+    "IMAGE_MAX_PIXELS": Image.MAX_IMAGE_PIXELS,
     "IMAGE_DISPLAY_SIZE": 65_535,
     "IMAGE_THUMBNAIL_SIZE": 65_535,
     "MEDIA_QUOTA_BYTES": 2**60,

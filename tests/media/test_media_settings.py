@@ -21,6 +21,14 @@ def test_bad_media_setting_stops_the_start(monkeypatch, tmp_path, name, value):
         create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
 
 
+def test_a_pixel_cap_beyond_what_pillow_decodes_stops_the_start(monkeypatch, tmp_path):
+    monkeypatch.setenv("STOREFRONT_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("IMAGE_MAX_PIXELS", "100000000")
+
+    with pytest.raises(ConfigError, match="IMAGE_MAX_PIXELS must be a whole number from 1 to 89"):
+        create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
 def test_sizes_come_from_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("STOREFRONT_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("IMAGE_THUMBNAIL_SIZE", "100")
