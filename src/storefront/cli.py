@@ -211,9 +211,7 @@ def sessions_cleanup_command() -> None:
     """Delete expired sessions: the database store's, and logins past their lifetimes."""
     from .sessions import delete_dead_user_sessions
 
-    interface = current_app.session_interface
-    if hasattr(interface, "_delete_expired_sessions"):
-        interface._delete_expired_sessions()
+    current_app.session_interface._delete_expired_sessions()
     ended = delete_dead_user_sessions()
     click.echo(f"Expired sessions removed ({ended} logins past their idle or absolute lifetime).")
 

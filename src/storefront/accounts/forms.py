@@ -53,7 +53,3 @@ class PasswordChangeForm(NewPasswordForm):
     current_password = PasswordField(
         "Current password", validators=[DataRequired(), Length(max=256), no_nul]
     )
-
-
-class ButtonForm(PageForm):
-    """A form that is only a button: it carries the CSRF token and nothing else."""

@@ -123,8 +123,6 @@ def _password_stamp(user: User) -> str:
     rehash of the same password, when the hashing settings change, does not). In UTC, as
     the database may hand the time back in its session's own time zone."""
     changed = user.password_changed_at or user.created_at
-    if changed.tzinfo is None:
-        changed = changed.replace(tzinfo=UTC)
     return changed.astimezone(UTC).isoformat()
 
 

@@ -17,10 +17,10 @@ from flask_wtf.csrf import CSRFError
 from .. import sessions
 from ..apikit import ApiError
 from ..auth import current_user, login_required
-from ..errors import FORM_EXPIRED, handle_http_exception
+from ..errors import handle_http_exception
+from ..pages.forms import ButtonForm
 from . import limits, service
 from .forms import (
-    ButtonForm,
     EmailForm,
     LoginForm,
     NewPasswordForm,
@@ -287,8 +287,6 @@ def change_password():
 @login_required
 def end_session(session_id: int):
     """Sign one of your sessions out (this one too, if you pick it)."""
-    if not ButtonForm().validate_on_submit():
-        abort(400, description=FORM_EXPIRED)
     was_current = session_id == sessions.current_session_id()
     if not sessions.end_user_session(current_user.id, session_id):
         abort(404, description="No such session.")
@@ -301,8 +299,6 @@ def end_session(session_id: int):
 @login_required
 def end_other_sessions():
     """Sign out everywhere but here."""
-    if not ButtonForm().validate_on_submit():
-        abort(400, description=FORM_EXPIRED)
     sessions.end_user_sessions(current_user.id, keep_session_id=sessions.current_session_id())
     flash("All your other sessions are signed out.", "info")
     return redirect(url_for("accounts_pages.account"), code=303)

@@ -22,12 +22,13 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
         *("ini", "cfg", "conf", "toml", "yaml", "yml"),
     ),
 }
-SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", 0, "image/png"),
-    (b"\xff\xd8\xff", 0, "image/jpeg"),
-    (b"GIF87a", 0, "image/gif"),
-    (b"GIF89a", 0, "image/gif"),
-    (b"%PDF-", 0, "application/pdf"),
+#: The first bytes of each binary type.
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
 )
 
 
@@ -39,8 +40,8 @@ def sniff_content_type(stream: BinaryIO) -> str | None:
     behind it. Reads the stream; the caller rewinds it.
     """
     head = stream.read(HEAD_BYTES)
-    for magic, offset, content_type in SIGNATURES:
-        if head[offset : offset + len(magic)] == magic:
+    for magic, content_type in SIGNATURES:
+        if head.startswith(magic):
             return content_type
     if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
         return "image/webp"

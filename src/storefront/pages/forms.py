@@ -163,8 +163,9 @@ class AddToCartForm(QuantityForm):
     )
 
 
-class ActionForm(PageForm):
-    """A button that changes something (remove, cancel): only the CSRF token."""
+class ButtonForm(PageForm):
+    """A form that is only a button (remove, cancel, sign out): it carries the CSRF token and
+    nothing else, which CSRFProtect checks before any view runs."""
 
 
 class CheckoutForm(PageForm):

@@ -15,7 +15,7 @@ from ..auth import load_current_user, login_required
 from ..extensions import db
 from ..orders import service as orders
 from .display import PageOfResults
-from .forms import ActionForm, AddToCartForm, CheckoutForm, QuantityForm, requested_page
+from .forms import AddToCartForm, ButtonForm, CheckoutForm, QuantityForm, requested_page
 
 bp = Blueprint("shopping", __name__, template_folder="templates")
 
@@ -27,7 +27,7 @@ def _refused(refusal: ApiError) -> None:
     flash(refusal.message, "error")
 
 
-def _form_problem(form: QuantityForm | ActionForm) -> str:
+def _form_problem(form: QuantityForm) -> str:
     """What is wrong with a posted form, as a sentence for a flash message.
 
     A missing or forged CSRF token never gets here: CSRFProtect refuses it with a 400 first.
@@ -60,7 +60,7 @@ def add_to_cart(product_id: int):
 def cart():
     """The cart at today's prices, a quantity box and a remove button per line."""
     return render_template(
-        "cart.html", cart=orders.view_cart(load_current_user()), form=ActionForm()
+        "cart.html", cart=orders.view_cart(load_current_user()), form=ButtonForm()
     )
 
 
@@ -85,10 +85,6 @@ def update_cart_line(product_id: int):
 @login_required
 def remove_cart_line(product_id: int):
     """Take a line out of the cart."""
-    form = ActionForm()
-    if not form.validate_on_submit():
-        flash(_form_problem(form), "error")
-        return redirect(url_for("shopping.cart"), code=303)
     try:
         orders.remove_from_cart(load_current_user(), product_id)
     except ApiError as refusal:
@@ -148,23 +144,19 @@ def order_list():
 def order(order_id: int):
     """One order with its lines; a placed order has a cancel button."""
     found = orders.get_order(load_current_user(), order_id)
-    return render_template("order.html", order=found, form=ActionForm())
+    return render_template("order.html", order=found, form=ButtonForm())
 
 
 @bp.post("/orders/<int:order_id>/cancel")
 @login_required
 def cancel_order(order_id: int):
     """Cancel a placed order; its items go back on the shelf."""
-    form = ActionForm()
-    if not form.validate_on_submit():
-        flash(_form_problem(form), "error")
+    try:
+        orders.cancel_order(load_current_user(), order_id)
+    except ApiError as refusal:
+        if refusal.status == 404:
+            raise
+        _refused(refusal)
     else:
-        try:
-            orders.cancel_order(load_current_user(), order_id)
-        except ApiError as refusal:
-            if refusal.status == 404:
-                raise
-            _refused(refusal)
-        else:
-            flash(f"Order #{order_id} is cancelled.", "success")
+        flash(f"Order #{order_id} is cancelled.", "success")
     return redirect(url_for("shopping.order", order_id=order_id), code=303)

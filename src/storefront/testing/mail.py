@@ -51,10 +51,6 @@ class SmtpServer:
         self.collector = _Collector()
         self._controller: Controller | None = None
 
-    @property
-    def running(self) -> bool:
-        return self._controller is not None
-
     def start(self) -> None:
         if self._controller is None:
             controller = Controller(
