@@ -44,16 +44,25 @@ def deliverable_address(address: str) -> str:
     return checked.ascii_email or f"{checked.local_part}@{checked.ascii_domain}"
 
 
+def plain_address(address: str) -> bool:
+    """False for an address holding `=?`, which opens an RFC 2047 encoded word: a mail
+    header decodes it, so the `To` line would name another mailbox, or none."""
+    return "=?" not in address
+
+
 def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
     """A message with a plain-text body and, when given, an HTML alternative.
 
     An address that stays beyond ASCII is written as UTF-8 (RFC 6531): the default policy
-    would encode it as an RFC 2047 word, which is no address at all.
+    would encode it as an RFC 2047 word, which is no address at all. ValueError when the
+    `To` header would not name exactly `to`.
     """
     to = deliverable_address(to)
     message = EmailMessage(policy=policy.default if to.isascii() else policy.SMTPUTF8)
     message["From"] = current_app.config["MAIL_FROM"]
     message["To"] = to
+    if [address.addr_spec for address in message["To"].addresses] != [to]:
+        raise ValueError(f"the To header would not name {to!r}")
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False, usegmt=True)
     # Message-ID and MIME boundary from uuid4, not the stdlib's use of the global `random`
@@ -68,27 +77,44 @@ def build_message(to: str, subject: str, text: str, html: str | None = None) -> 
 
 
 def _deliver_smtp(message: EmailMessage) -> None:
+    """Send to the one address of the `To` header, as `message` reads: `send_message` would
+    write a line starting "From " in the text as ">From "."""
     cfg = current_app.config
     timeout = cfg["SMTP_TIMEOUT_SECONDS"]
+    [recipient] = message["To"].addresses
+    sender = message["From"].addresses[0].addr_spec
+    international = not (recipient.addr_spec.isascii() and sender.isascii())
     with smtplib.SMTP(cfg["SMTP_HOST"], cfg["SMTP_PORT"], timeout=timeout) as smtp:
         if cfg["SMTP_STARTTLS"]:
             smtp.starttls()
         if cfg["SMTP_USERNAME"]:
             smtp.login(cfg["SMTP_USERNAME"], cfg["SMTP_PASSWORD"] or "")
-        smtp.send_message(message)
+        options = []
+        if international:  # as `send_message` does
+            smtp.ehlo_or_helo_if_needed()
+            if not smtp.has_extn("smtputf8"):
+                raise smtplib.SMTPNotSupportedError("the server does not take SMTPUTF8 addresses")
+            options = ["SMTPUTF8", "BODY=8BITMIME"]
+        wire = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
+        smtp.sendmail(sender, [recipient.addr_spec], wire, mail_options=options)
 
 
 def _write_outbox(message: EmailMessage) -> Path:
     folder = Path(current_app.config["MAIL_OUTBOX_DIR"])
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:8]}.eml"
-    path.write_bytes(bytes(message))
+    # Named to sort in the order written; lines end as the folder's other files do.
+    path = folder / f"{datetime.now(UTC):%Y%m%dT%H%M%S.%f}-{uuid.uuid4().hex[:8]}.eml"
+    path.write_bytes(message.as_bytes(policy=message.policy.clone(linesep="\n")))
     return path
 
 
 def send_email(to: str, subject: str, text: str, html: str | None = None) -> bool:
     """Send one message; True when the SMTP server (or the outbox folder) took it."""
-    message = build_message(to, subject, text, html)
+    try:
+        message = build_message(to, subject, text, html)
+    except ValueError as error:
+        log.warning("mail to=%r subject=%r not sent: %s", to, subject, error)
+        return False
     if not current_app.config.get("SMTP_HOST"):
         try:
             path = _write_outbox(message)

@@ -121,6 +121,24 @@ def test_register_page_refuses_a_username_ending_in_a_newline(client, mail_outbo
     assert mail_outbox.messages == []
 
 
+def test_register_page_refuses_an_address_a_mail_header_would_decode(
+    client, mail_outbox, csrf_token
+):
+    response = _post(
+        client,
+        "/register",
+        csrf_token,
+        username="quin",
+        email="=?utf-8?q?evil?=@example.com",
+        password=PASSWORD,
+        password_repeat=PASSWORD,
+    )
+
+    assert response.status_code == 400
+    assert "Mail would not reach this address" in response.get_data(as_text=True)
+    assert mail_outbox.messages == []
+
+
 def test_register_page_reports_a_taken_username(client, mail_outbox, csrf_token, user):
     response = _post(
         client,

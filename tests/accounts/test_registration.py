@@ -185,6 +185,38 @@ def test_addresses_at_domains_that_cannot_take_mail_are_refused(client, mail_out
     assert "email" in response.json["fields"]
 
 
+#: Addresses a mail header decodes (RFC 2047) into another mailbox, or into a header of its own.
+ENCODED_WORD_ADDRESSES = [
+    "=?utf-8?q?evil?=@example.com",
+    "=?utf-8?q?x=0d=0abcc=3a_y=40evil.example?=@corp.example",
+]
+
+
+@pytest.mark.parametrize("address", ENCODED_WORD_ADDRESSES)
+def test_an_address_a_mail_header_would_decode_is_refused(client, mail_outbox, user, address):
+    response = register(client, "tess", email=address)
+    assert response.status_code == 400
+    assert "=?" in response.json["fields"]["email"]
+    client.post("/api/login", json={"username": user.username, "password": user.password})
+    change = client.patch(f"/api/users/{user.id}", json={"email": address})
+    assert change.status_code == 400
+    assert mail_outbox.messages == []
+
+
+@pytest.mark.parametrize("address", ENCODED_WORD_ADDRESSES)
+def test_mail_to_a_stored_address_a_header_would_decode_is_not_sent_and_logged(
+    client, mail_outbox, user_factory, caplog, address
+):
+    """An account made before such addresses were refused: its mail goes nowhere else."""
+    user_factory(email=address)
+
+    response = client.post("/api/password-reset", json={"email": address})
+
+    assert response.status_code == 202
+    assert mail_outbox.messages == []
+    assert f"mail to={address!r} subject='Reset your Storefront password' not sent" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("address", "delivered_to"),
     [

@@ -117,6 +117,7 @@ def test_the_old_address_is_told_of_an_email_change(client, user, login_as, mail
     notice = mail_outbox.last_to(old_address)
     assert notice["Subject"] == "Your Storefront email address changed"
     assert "changed to moved@example.com" in text_of(notice)
+    assert "\nFrom now on," in text_of(notice)  # as written: not mbox-escaped to ">From"
     assert mail_outbox.to("moved@example.com") == []
     client.patch(f"/api/users/{user.id}", json={"email": "MOVED@example.com"})
     assert len(mail_outbox.to(old_address)) == 1

@@ -6,12 +6,22 @@ service, whose field errors the views copy onto these forms.
 
 from __future__ import annotations
 
-from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp
+from wtforms import EmailField, Field, PasswordField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Regexp, ValidationError
 
+from ..mail import plain_address
 from ..pages.forms import PageForm, no_nul
 
 _REPEAT = "The two passwords differ."
+
+
+def mailable(form: PageForm, field: Field) -> None:
+    """As the API's account addresses: no `=?`, which a mail header would decode."""
+    if field.data and not plain_address(field.data):
+        raise ValidationError("Mail would not reach this address: it contains “=?”.")
+
+
+_ACCOUNT_EMAIL = [DataRequired(), Email(), Length(max=254), no_nul, mailable]
 
 
 class RegisterForm(PageForm):
@@ -24,7 +34,7 @@ class RegisterForm(PageForm):
             Regexp(r"^[A-Za-z0-9_.-]+\Z", message="Letters, digits, dot, dash and underscore."),
         ],
     )
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])
+    email = EmailField("Email", validators=_ACCOUNT_EMAIL)
     password = PasswordField("Password", validators=[DataRequired(), Length(max=256), no_nul])
     password_repeat = PasswordField(
         "Repeat the password", validators=[DataRequired(), EqualTo("password", _REPEAT)]
@@ -39,7 +49,7 @@ class LoginForm(PageForm):
 
 
 class EmailForm(PageForm):
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])
+    email = EmailField("Email", validators=_ACCOUNT_EMAIL)
 
 
 class NewPasswordForm(PageForm):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr
 
 from ..apikit import InputModel, OutputModel, Text, Timestamp, UpdateModel
+from ..mail import plain_address
 
 Username = Text(max_length=64, min_length=3, pattern=r"^[A-Za-z0-9_.-]+$")
 Password = Text(max_length=256, min_length=1)
@@ -15,14 +16,24 @@ LoginName = Text(max_length=254, min_length=1)
 Role = Literal["customer", "staff", "admin"]
 
 
+def _mailable(address: str) -> str:
+    if not plain_address(address):
+        raise ValueError("must not contain '=?' (mail would not reach it)")
+    return address
+
+
+#: An address an account's mail is sent to.
+AccountEmail = Annotated[EmailStr, AfterValidator(_mailable)]
+
+
 class UserCreate(InputModel):
     username: Username  # type: ignore[valid-type]
-    email: EmailStr
+    email: AccountEmail
     password: Password  # type: ignore[valid-type]
 
 
 class UserUpdate(UpdateModel):
-    email: EmailStr | None = None
+    email: AccountEmail | None = None
     password: Password | None = None  # type: ignore[valid-type]
     current_password: Password | None = None  # type: ignore[valid-type]
     role: Role | None = None
