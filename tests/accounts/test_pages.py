@@ -188,6 +188,26 @@ def test_resend_page_mails_a_new_link(client, mail_outbox, csrf_token, user_fact
     assert client.get(f"/confirm/{token}").status_code == 200
 
 
+def test_a_confirmation_link_opened_first_by_a_mail_scanner_still_confirms_for_its_owner(
+    client, mail_outbox, csrf_token
+):
+    """Scanners fetch every link of a mail (HEAD or GET) before its reader clicks it."""
+    register = {"username": "pia", "email": "pia@example.com", "password": PASSWORD}
+    assert client.post("/api/users", json=register).status_code == 201
+    path = _path(mail_outbox.link_in(mail_outbox.last_to("pia@example.com"), "/confirm/"))
+    login = {"username": "pia", "password": PASSWORD}
+
+    assert client.head(path).status_code == 200
+    assert client.post("/api/login", json=login).status_code == 403  # a HEAD changed nothing
+    assert client.get(path).status_code == 200  # the scanner's GET confirms
+    clicked = client.get(path)  # then the owner's click
+
+    assert clicked.status_code == 200
+    assert "Your email address is confirmed" in clicked.get_data(as_text=True)
+    assert clicked.headers["Cache-Control"] == "no-store"
+    assert client.post("/api/login", json=login).status_code == 200
+
+
 def test_a_bad_confirmation_link_says_so(client):
     response = client.get("/confirm/nonsense")
 

@@ -272,6 +272,17 @@ def confirm_email(token: str) -> User:
     return _use_token(Purpose.CONFIRM, token, User.confirm_nonce, confirmed=True)
 
 
+def confirmed_by(token: str) -> bool:
+    """Whether `token` is a genuine, unexpired confirmation link of an account that is
+    confirmed now, by this link or otherwise."""
+    try:
+        user_id, _nonce = read_token(Purpose.CONFIRM, token)
+    except TokenError:
+        return False
+    user = db.session.get(User, user_id)
+    return user is not None and user.confirmed
+
+
 def request_password_reset(email: str) -> None:
     """Mail a reset link if `email` has an account; silent otherwise (no enumeration)."""
     user = db.session.scalar(select(User).where(User.email == normalize_email(email)))

@@ -84,12 +84,20 @@ def register():
 
 @bp.get("/confirm/<token>")
 def confirm(token: str):
-    """The link from the confirmation email: confirms the account at once."""
-    try:
-        service.confirm_email(token)
-    except TokenError as error:
-        return render_template("accounts/confirm.html", problem=error.reason), 400
-    return render_template("accounts/confirm.html", problem=None)
+    """The link from the confirmation email: confirms the account at once.
+
+    Opened again, or first by a mail scanner fetching every link, it still says the account
+    is confirmed, as it is. A HEAD request (link previews) changes nothing.
+    """
+    problem = None
+    if request.method != "HEAD":
+        try:
+            service.confirm_email(token)
+        except TokenError as error:
+            if not service.confirmed_by(token):
+                problem = error.reason
+    page = render_template("accounts/confirm.html", problem=problem)
+    return page, 400 if problem else 200, {"Cache-Control": "no-store"}
 
 
 @bp.route("/confirm/resend", methods=["GET", "POST"])
