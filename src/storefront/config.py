@@ -406,7 +406,12 @@ def _check_mail(settings: dict[str, Any]) -> None:
         port_ok = base.port != 0  # raises ValueError for a port that is no port (99999, abc)
     except ValueError:  # also an unclosed IPv6 bracket: `http://[::1`
         base, port_ok = urlsplit(""), False
-    if base.scheme not in ("http", "https") or not base.hostname or not port_ok:
+    # Links are the base followed by a path: a query, fragment, space or login in the base
+    # would break every link in every mail, or copy a password into them.
+    raw = str(settings["PUBLIC_BASE_URL"])
+    unsafe = any(char.isspace() or not char.isprintable() for char in raw)
+    extras = base.query or base.fragment or "@" in base.netloc or unsafe
+    if base.scheme not in ("http", "https") or not base.hostname or not port_ok or extras:
         raise ConfigError(
             "PUBLIC_BASE_URL must be the shop's address, such as https://shop.example.com, "
             f"got {settings['PUBLIC_BASE_URL']!r}"
