@@ -390,6 +390,21 @@ def test_behind_a_trusted_proxy_the_origin_is_checked_against_the_forwarded_host
     assert response.status_code == status
 
 
+@pytest.mark.parametrize(
+    ("origin", "status"), [("http://shop.example", 403), ("https://shop.example", 200)]
+)
+def test_a_page_on_plain_http_may_not_write_to_the_shop_on_https(client, user, origin, status):
+    """Schemes differ, so sites do: a page served over http (an attacker on the network may
+    answer for it) must not use the https shop's cookie."""
+    login = {"username": user.username, "password": user.password}
+    https = "https://shop.example"
+    assert client.post("/api/login", json=login, base_url=https).status_code == 200
+
+    response = client.post("/api/logout", base_url=https, headers={"Origin": origin})
+
+    assert response.status_code == status
+
+
 @pytest.mark.parametrize("origin", ["http://[", "http://[::1", "https://[bad]:x", "null"])
 def test_an_origin_that_is_no_url_is_refused_as_cross_site(client, origin):
     response = client.post("/api/logout", headers={"Origin": origin})

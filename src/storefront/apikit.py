@@ -266,7 +266,7 @@ def guard_api_request() -> None:
     origin = request.headers.get("Origin")
     # The host as sent when Werkzeug cannot use it (`web_app:8000`): its own answer is "".
     host = request.host or request.headers.get("Host", "")
-    if origin and _origin_site(origin) != host:
+    if origin and not _from_this_site(origin, host):
         abort(403, description="Cross-site request refused.")
     if request.url_rule is None:  # no such route: the 404 or 405 says so
         return
@@ -320,13 +320,17 @@ def request_body() -> bytes:
     return body
 
 
-def _origin_site(origin: str) -> str | None:
-    """The host (and port) an `Origin` header names; None when it is no URL at all, such as
-    `http://[`, which `urlsplit` refuses with a ValueError."""
+def _from_this_site(origin: str, host: str) -> bool:
+    """Whether an `Origin` header names this shop: its host and port, and not plain http
+    when the shop is reached over https (a page on http://shop would write to
+    https://shop). An https page on a shop that looks like http passes: behind a TLS proxy
+    the shop is not told about (`TRUSTED_PROXIES`), every request does. An `Origin` that
+    is no URL at all, such as `http://[`, names no site."""
     try:
-        return urlsplit(origin).netloc
+        named = urlsplit(origin)
     except ValueError:
-        return None
+        return False
+    return named.netloc == host and (named.scheme.lower() == "https" or not request.is_secure)
 
 
 def _json_object() -> dict[str, Any]:
