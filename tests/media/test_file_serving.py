@@ -8,7 +8,6 @@ import warnings
 import pytest
 from media_samples import make_image
 
-from storefront.media.models import StoredFile
 from storefront.media.storage import FileSystemStorage
 
 
@@ -119,16 +118,6 @@ def test_anonymous_visitor_must_log_in_for_a_private_file(app, image):
 
     assert anonymous.get(image["url"]).status_code == 401
     assert anonymous.get("/api/files/999999").status_code == 401
-
-
-def test_public_file_is_served_to_anyone_and_cached_long(app, db, image):
-    db.session.get(StoredFile, image["id"]).public = True
-    db.session.commit()
-
-    response = app.test_client().get(image["thumbnail_url"], buffered=True)
-
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
 
 
 def test_unknown_file_and_thumbnail_of_a_plain_file_are_404(client, user, login_as, upload):

@@ -59,6 +59,30 @@ def test_staff_sets_a_picture_everyone_sees_upright(
     assert opened(visitor.get(body["image_url"] + "/thumbnail").data).size == (192, 320)
 
 
+def test_the_picture_of_a_product_not_on_sale_is_for_staff_only_until_it_is(
+    app, client, staff, login_as, put_image, product_factory, user_factory
+):
+    """A launch is not given away by trying file ids."""
+    product = product_factory(active=False)
+    login_as(client, staff)
+    url = put_image(client, product.id, make_image("PNG", (40, 30))).get_json()["image_url"]
+    customer = app.test_client()
+    login_as(customer, user_factory())
+
+    assert app.test_client().get(url).status_code == 401
+    assert customer.get(url).status_code == 404
+    assert customer.get(url + "/thumbnail").status_code == 404
+    seen_by_staff = client.get(url)
+    assert seen_by_staff.status_code == 200
+    assert seen_by_staff.headers["Cache-Control"] == "private, no-cache"  # no proxy keeps it
+
+    client.patch(f"/api/products/{product.id}", json={"active": True})
+
+    on_sale = app.test_client().get(url)
+    assert on_sale.status_code == 200
+    assert on_sale.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
 def test_a_new_picture_marks_the_product_updated(
     client, staff, login_as, put_image, product_factory
 ):

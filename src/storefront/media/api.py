@@ -24,7 +24,8 @@ from .storage import CHUNK, get_storage
 
 bp = APIBlueprint("media_api", __name__, url_prefix="/api", tag="Files")
 
-#: Product pictures never change under their URL: let browsers and proxies keep them.
+#: Pictures of products on sale never change under their URL: let browsers and proxies
+#: keep them.
 PUBLIC_CACHE = "public, max-age=31536000, immutable"
 #: Private files: only the browser may keep them, and it asks again (a cheap 304) each time.
 PRIVATE_CACHE = "private, no-cache"
@@ -36,7 +37,8 @@ DOWNLOAD_HEADERS = {
         "schema": {"type": "string"},
     },
     "Cache-Control": {
-        "description": f"`{PRIVATE_CACHE}` for private files, `{PUBLIC_CACHE}` for public ones.",
+        "description": f"`{PUBLIC_CACHE}` for pictures of products on sale, else "
+        f"`{PRIVATE_CACHE}`.",
         "required": True,
         "schema": {"type": "string"},
     },
@@ -124,8 +126,8 @@ def put_product_image(product_id: int, body: UploadIn):
 @bp.doc(responses=FILE_RESPONSES)
 def get_file(file_id: int):
     """The bytes of a file (of an image: its display size); public ones for anyone."""
-    record = _readable(file_id)
-    return _send(record, record.storage_key, record.sha256, record.size)
+    record, for_everyone = _readable(file_id)
+    return _send(record, record.storage_key, record.sha256, record.size, for_everyone)
 
 
 @bp.get("/files/<int:file_id>/thumbnail")
@@ -133,10 +135,11 @@ def get_file(file_id: int):
 @bp.doc(responses=FILE_RESPONSES)
 def get_thumbnail(file_id: int):
     """The thumbnail of an image."""
-    record = _readable(file_id)
+    record, for_everyone = _readable(file_id)
     if not record.is_image:
         abort(404, description="This file has no thumbnail.")
-    return _send(record, record.thumbnail_key, record.thumbnail_sha256, record.thumbnail_size)
+    sent = (record.thumbnail_key, record.thumbnail_sha256, record.thumbnail_size)
+    return _send(record, *sent, for_everyone)
 
 
 @bp.delete("/files/<int:file_id>")
@@ -151,18 +154,19 @@ def delete_file(file_id: int):
     return empty_response()
 
 
-def _readable(file_id: int) -> StoredFile:
-    """The file, or 401 for anonymous visitors and 404 for users it is hidden from."""
+def _readable(file_id: int) -> tuple[StoredFile, bool]:
+    """The file and whether anyone may read it; 401 for anonymous visitors and 404 for
+    users it is hidden from."""
     user = load_current_user()
-    record = service.readable_file(file_id, user)
-    if record is None:
+    readable = service.readable_file(file_id, user)
+    if readable is None:
         if user is None:
             abort(401, description="Log in first.")
         abort(404, description="No such file.")
-    return record
+    return readable
 
 
-def _send(record: StoredFile, key: str, etag: str, size: int) -> Response:
+def _send(record: StoredFile, key: str, etag: str, size: int, for_everyone: bool) -> Response:
     """Stream stored bytes with their type, length, strong ETag and caching rules.
 
     The bytes are opened before answering: a delete of the file at the same moment then
@@ -183,7 +187,7 @@ def _send(record: StoredFile, key: str, etag: str, size: int) -> Response:
     )
     response.content_length = size
     response.set_etag(etag)
-    response.headers["Cache-Control"] = PUBLIC_CACHE if record.public else PRIVATE_CACHE
+    response.headers["Cache-Control"] = PUBLIC_CACHE if for_everyone else PRIVATE_CACHE
     response.headers["Content-Disposition"] = _disposition(record)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response = answer_conditionally(response)

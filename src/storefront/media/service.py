@@ -308,17 +308,31 @@ def ensure_quota(owner: User, incoming: int) -> None:
         )
 
 
-def readable_file(file_id: int, user: User | None) -> StoredFile | None:
-    """The file if it is public, or `user` owns it or is staff; None otherwise.
+def readable_file(file_id: int, user: User | None) -> tuple[StoredFile, bool] | None:
+    """The file and whether anyone may read it, or None when `user` may not.
 
-    None for someone else's private file too, so its existence does not leak.
+    Anyone may read the picture of a product on sale; its owner and staff any file. The
+    picture of a product not on sale yet (or no more) is as private as an upload until
+    then, so a launch is not given away by guessing file ids. None for someone else's
+    private file too, so its existence does not leak.
     """
     record = db.session.get(StoredFile, file_id)
-    if record is None or record.public:
-        return record
+    if record is None:
+        return None
+    if record.public and _pictures_a_product_on_sale(file_id):
+        return record, True
     if user is None or (record.owner_id != user.id and not is_staff(user)):
         return None
-    return record
+    return record, False
+
+
+def _pictures_a_product_on_sale(file_id: int) -> bool:
+    on_sale = (
+        select(ProductImage.product_id)
+        .join(Product)
+        .where(ProductImage.file_id == file_id, Product.active.is_(True))
+    )
+    return db.session.scalar(on_sale.exists().select()) or False
 
 
 def deletable_file(file_id: int, user: User) -> StoredFile | None:
