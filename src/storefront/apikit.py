@@ -51,6 +51,12 @@ class ApiError(Exception):
         self.extra = extra
 
 
+class Conflict(ApiError):
+    """A duplicate, not enough stock, or a state that does not allow the change (409)."""
+
+    status = 409
+
+
 class InputModel(BaseModel):
     """A request body: unknown fields are refused and no type is silently coerced."""
 

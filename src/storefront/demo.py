@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from .accounts import service as accounts
+from .apikit import Conflict
 from .catalog import service as catalog
 from .catalog.models import Product
 from .extensions import db
@@ -77,7 +78,7 @@ def load_demo_data() -> list[tuple[str, str, str, str]]:
         if user is None:
             try:
                 accounts.create_user(username, email, password, role=role, confirmed=True)
-            except accounts.Conflict:
+            except Conflict:
                 continue
             working.append(login)
         elif accounts.check_password(user, password):

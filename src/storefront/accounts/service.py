@@ -15,7 +15,7 @@ from sqlalchemy import case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
-from ..apikit import ApiError
+from ..apikit import ApiError, Conflict
 from ..extensions import (
     begin_write_transaction,
     commits_keep_what_was_read,
@@ -31,10 +31,6 @@ from .tokens import Purpose, TokenError, make_token, new_nonce, read_token
 
 #: Stand-in verified against when the account does not exist, so timing reveals nothing.
 _DUMMY_PASSWORD = "not-a-real-password-only-for-timing"  # noqa: S105
-
-
-class Conflict(ApiError):
-    status = 409
 
 
 class WrongPassword(ApiError):

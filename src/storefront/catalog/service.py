@@ -13,7 +13,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
-from ..apikit import ApiError
+from ..apikit import ApiError, Conflict
 from ..extensions import commits_keep_what_was_read, db
 from ..orders.models import CartItem
 from .models import Product
@@ -33,12 +33,6 @@ DEEP_PAGE_OFFSET = 1000
 EXACT_COUNT_LIMIT = 1000
 COUNT_TTL_SECONDS = 10.0
 MAX_KEPT_COUNTS = 1000
-
-
-class Conflict(ApiError):
-    """A duplicate SKU (409)."""
-
-    status = 409
 
 
 def shop_currency() -> str:

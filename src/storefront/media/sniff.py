@@ -5,9 +5,10 @@ from __future__ import annotations
 import codecs
 from typing import BinaryIO
 
+from .storage import CHUNK
+
 #: How much of a file its signature is looked for in.
 HEAD_BYTES = 4096
-CHUNK = 64 * 1024
 #: The file name extensions that say each type this module names, its usual one first.
 #: Text takes those of harmless text only: not of pages or scripts (`.html`, `.bat`), which
 #: a browser or the system would run, were the saved file opened.

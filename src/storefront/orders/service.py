@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import User
 from ..accounts.service import hold_own_account
-from ..apikit import ApiError
+from ..apikit import ApiError, Conflict
 from ..auth import is_staff
 from ..catalog import service as catalog
 from ..catalog.models import Product
@@ -31,12 +31,6 @@ from .models import CartItem, Order, OrderItem
 
 MAX_QUANTITY = 999
 MAX_IDEMPOTENCY_KEY_LENGTH = 255
-
-
-class Conflict(ApiError):
-    """Not enough stock, or a state that does not allow the change (409)."""
-
-    status = 409
 
 
 class CartChanged(Conflict):

@@ -24,12 +24,17 @@ def money(cents: int, currency: str) -> str:
     return f"{sign}{symbol}{amount}" if symbol else f"{sign}{amount} {currency}"
 
 
+def few_left(stock: int) -> str:
+    """How many are left, said of a product running out or a cart line asking for more."""
+    return "Sold out" if stock <= 0 else f"Only {stock} left"
+
+
 def stock_label(stock: int) -> tuple[str, str]:
     """What a shopper reads about stock, and the CSS class that colours it."""
     if stock <= 0:
-        return "Sold out", "stock-out"
+        return few_left(stock), "stock-out"
     if stock <= LOW_STOCK:
-        return f"Only {stock} left", "stock-low"
+        return few_left(stock), "stock-low"
     return "In stock", "stock-in"
 
 

@@ -36,8 +36,8 @@ from wtforms.validators import (
 
 from ..apikit import MAX_PAGE, shows_something
 from ..catalog.schemas import MAX_PRICE_CENTS, MAX_STOCK
+from ..orders.service import MAX_QUANTITY
 
-MAX_QUANTITY = 999
 SORT_CHOICES = [
     SelectChoice("name", "Name"),
     SelectChoice("price", "Price: low to high"),
@@ -149,7 +149,7 @@ class QuantityForm(PageForm):
     quantity = WholeNumberField(
         "Quantity",
         default=1,
-        validators=[InputRequired(), NumberRange(0, MAX_QUANTITY, "Choose 0 to 999.")],
+        validators=[InputRequired(), NumberRange(0, MAX_QUANTITY, f"Choose 0 to {MAX_QUANTITY}.")],
     )
 
 
@@ -159,7 +159,7 @@ class AddToCartForm(QuantityForm):
     quantity = WholeNumberField(
         "Quantity",
         default=1,
-        validators=[InputRequired(), NumberRange(1, MAX_QUANTITY, "Choose 1 to 999.")],
+        validators=[InputRequired(), NumberRange(1, MAX_QUANTITY, f"Choose 1 to {MAX_QUANTITY}.")],
     )
 
 

@@ -19,8 +19,9 @@ from ..auth import is_staff, load_current_user
 from ..catalog.service import shop_currency
 from ..conditional import answer_conditionally
 from ..extensions import limiter
+from ..orders.service import MAX_QUANTITY
 from . import service
-from .display import money, stock_label
+from .display import few_left, money, stock_label
 from .forms import ContactForm
 
 bp = Blueprint("pages", __name__, template_folder="templates")
@@ -28,12 +29,19 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 
 @bp.app_context_processor
 def layout_context() -> dict[str, object]:
-    """What the layout needs on every page: who is logged in and whether they are staff."""
-    return {"current_user": load_current_user(), "is_staff": is_staff, "currency": shop_currency()}
+    """What every page may need: who is logged in and whether they are staff, the shop's
+    currency, and the most one cart line holds."""
+    return {
+        "current_user": load_current_user(),
+        "is_staff": is_staff,
+        "currency": shop_currency(),
+        "max_quantity": MAX_QUANTITY,
+    }
 
 
 bp.add_app_template_filter(money, "money")
 bp.add_app_template_filter(stock_label, "stock_label")
+bp.add_app_template_filter(few_left, "few_left")
 
 
 @bp.route("/form", methods=["GET", "POST"])
