@@ -116,6 +116,11 @@ def _same_username(username: str):
     return func.lower(User.username) == username.lower()
 
 
+def find_by_email(email: str) -> User | None:
+    """The user whose address is `email`, in any case, with spaces around it ignored."""
+    return db.session.scalar(select(User).where(User.email == normalize_email(email)))
+
+
 def find_by_login(login: str) -> User | None:
     """The user whose username (in any case), or email when `login` has an @, is `login`.
 
@@ -123,7 +128,7 @@ def find_by_login(login: str) -> User | None:
     """
     login = login.strip()
     if "@" in login:
-        return db.session.scalar(select(User).where(User.email == normalize_email(login)))
+        return find_by_email(login)
     return db.session.scalar(select(User).where(_same_username(login)))
 
 
@@ -231,7 +236,7 @@ def _mail_budget_left(address: str) -> bool:
 
 def resend_confirmation(email: str) -> None:
     """Send a new link if `email` belongs to an unconfirmed account; silent otherwise."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = find_by_email(email)
     if user is not None and not user.confirmed and _mail_budget_left(user.email):
         send_confirmation(user)
 
@@ -281,7 +286,7 @@ def confirmed_by(token: str) -> bool:
 
 def request_password_reset(email: str) -> None:
     """Mail a reset link if `email` has an account; silent otherwise (no enumeration)."""
-    user = db.session.scalar(select(User).where(User.email == normalize_email(email)))
+    user = find_by_email(email)
     if user is None or not _mail_budget_left(user.email):
         return
     user.reset_nonce = new_nonce()
