@@ -258,6 +258,8 @@ def storefront(*args):
         ("PASSWORD_HASH_MEMORY_COST", "7", "PASSWORD_HASH_MEMORY_COST (KiB) must be at least 8"),
         ("PASSWORD_HASH_MEMORY_COST", str(2**40), "PASSWORD_HASH_MEMORY_COST must be a whole"),
         ("SESSION_LIFETIME_SECONDS", "9" * 20, "SESSION_LIFETIME_SECONDS must be a whole"),
+        ("MAX_CONTENT_LENGTH", "1_000", "MAX_CONTENT_LENGTH must be a whole number in digits"),
+        ("SMTP_PORT", "١٠٢٥", "SMTP_PORT must be a whole number in digits"),
         ("SESSION_IDLE_TIMEOUT_SECONDS", str(10**30), "SESSION_IDLE_TIMEOUT_SECONDS must"),
         ("SMTP_TIMEOUT_SECONDS", "0", "SMTP_TIMEOUT_SECONDS must be a number of seconds"),
         ("SMTP_PORT", "99999", "SMTP_PORT must be a whole number"),

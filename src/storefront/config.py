@@ -62,13 +62,14 @@ def _content_types(raw: str) -> tuple[str, ...]:
 
 
 def _env_int(name: str, default: int) -> int:
+    """A whole number in plain digits, as the mapping takes it (`1_000` and `١٠` are not)."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+    text = raw.strip()
+    if not (text.isascii() and text.removeprefix("-").isdigit()):
+        raise ConfigError(f"{name} must be a whole number in digits, got {raw!r}")
+    return int(text)
 
 
 def normalize_database_url(url: str) -> str:
