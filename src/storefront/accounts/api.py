@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import abort, g
-from sqlalchemy import select
+from flask import abort, g, url_for
 
 from .. import sessions
 from ..apikit import ApiError, PageQuery, created_headers, empty_response, page_headers, paginate
 from ..auth import current_user, load_current_user, login_required, role_required
-from ..extensions import db
 from ..openapi import error_answer
 from . import limits, service
 from .models import User
@@ -33,11 +31,11 @@ bp = APIBlueprint("accounts_api", __name__, url_prefix="/api", tag="Accounts")
 
 
 def _visible_user(user_id: int) -> User:
-    """The user record if the caller may see it; 404 otherwise so existence does not leak."""
+    """The account if the caller may see it; 404 otherwise, so existence does not leak."""
     me = load_current_user()
     assert me is not None
-    user = db.session.get(User, user_id)
-    if user is None or (me.id != user.id and me.role != "admin"):
+    user = service.visible_user(me, user_id)
+    if user is None:
         abort(404, description="No such user.")
     return user
 
@@ -63,7 +61,7 @@ def register(body: UserCreate):
 @bp.output(list[UserOut])
 def list_users(query: PageQuery):
     """Every account, oldest first (admins only)."""
-    users, total = paginate(select(User).order_by(User.id), query)
+    users, total = paginate(service.accounts_oldest_first(), query)
     return users, 200, page_headers(total, query)
 
 
@@ -142,7 +140,11 @@ def login(body: LoginIn):
 
     403 when the email address is not confirmed yet (the answer says how to resend).
     """
-    user = service.log_in(body.username, body.password)
+    try:
+        user = service.log_in(body.username, body.password)
+    except service.NotConfirmed as refusal:
+        refusal.extra["resend_url"] = url_for("accounts_api.resend_confirmation")
+        raise
     if user is None:
         g.setdefault(limits.LOGIN_FAILED, True)
         abort(401, description="Wrong username or password.")

@@ -9,9 +9,9 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app, url_for
+from flask import current_app
 from limits import parse
-from sqlalchemy import case, func, inspect, select, update
+from sqlalchemy import Select, case, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import mail
@@ -114,6 +114,20 @@ def normalize_email(email: str) -> str:
 def _same_username(username: str):
     """Usernames are one name regardless of case; this is the unique index's expression."""
     return func.lower(User.username) == username.lower()
+
+
+def visible_user(viewer: User, user_id: int) -> User | None:
+    """The account if `viewer` may see it (their own, or any for an admin); None otherwise,
+    so that another's account looks as absent as one that never was."""
+    user = db.session.get(User, user_id)
+    if user is None or (viewer.id != user.id and viewer.role != "admin"):
+        return None
+    return user
+
+
+def accounts_oldest_first() -> Select:
+    """Every account, in the order they were made."""
+    return select(User).order_by(User.id)
 
 
 def find_by_email(email: str) -> User | None:
@@ -345,8 +359,7 @@ def log_in(login: str, password: str) -> User | None:
     if current_app.config["REQUIRE_EMAIL_CONFIRMATION"] and not confirmed:
         raise NotConfirmed(
             "Confirm your email address before logging in: follow the link we sent you, "
-            "or ask for a new one (POST /api/confirm/resend, or the page /confirm/resend).",
-            resend_url=url_for("accounts_api.resend_confirmation"),
+            "or ask for a new one (POST /api/confirm/resend, or the page /confirm/resend)."
         )
     user_id = inspect(user).identity[0]  # the row may be gone by now: do not load it
     with commits_keep_what_was_read():
