@@ -118,7 +118,7 @@ def test_field_errors_are_shown_next_to_their_fields(
     assert 'aria-describedby="price-hint price-error"' in html
     assert 'id="price-error">Enter the price in digits with at most two decimals' in html
     assert taken_sku.status_code == 400
-    assert 'id="sku-error">already used' in taken_sku.get_data(as_text=True)
+    assert 'id="sku-error">SKU already used by another product.' in taken_sku.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("name", ["\u200b", " \ufeff\u2060 "])

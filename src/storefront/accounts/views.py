@@ -18,7 +18,7 @@ from .. import sessions
 from ..apikit import ApiError
 from ..auth import current_user, login_required
 from ..errors import handle_http_exception
-from ..pages.forms import ButtonForm
+from ..pages.forms import ButtonForm, show_refusal
 from . import limits, service
 from .forms import (
     EmailForm,
@@ -43,18 +43,6 @@ _UNSAFE_IN_TARGET = re.compile(r"[\x00-\x1f\x7f\\]")
 _DOT_SEGMENTS = {".", ".."}
 
 
-def _show_refusal(form: FlaskForm, error: ApiError) -> None:
-    """Put a service's field errors next to the form's fields, or flash its message."""
-    placed = False
-    for name, why in (error.extra.get("fields") or {}).items():
-        field = getattr(form, name, None)
-        if field is not None:
-            field.errors = [*field.errors, f"{field.label.text} {why}."]
-            placed = True
-    if not placed:
-        flash(error.message, "error")
-
-
 def _page(template: str, form: FlaskForm, status: int | None = None, **context):
     """Render a form page: 200 when shown, 400 when a submission was refused."""
     if status is None:
@@ -71,7 +59,7 @@ def register():
         try:
             user = service.create_user(form.username.data, form.email.data, form.password.data)
         except ApiError as error:
-            _show_refusal(form, error)
+            show_refusal(error, form)
         else:
             flash(
                 f"Almost done: we sent a confirmation link to {user.email}. "
@@ -205,7 +193,7 @@ def reset_confirm(token: str):
         except TokenError as error:
             return render_template("accounts/reset_confirm.html", problem=error.reason), 400
         except ApiError as error:
-            _show_refusal(form, error)
+            show_refusal(error, form)
         else:
             flash("Your password has been changed. Log in with the new one.", "info")
             return redirect(url_for("accounts_pages.login"), code=303)
@@ -255,7 +243,7 @@ def change_email():
         try:
             service.update_user(current_user, acting=current_user, email=form.email.data)
         except ApiError as error:
-            _show_refusal(form, error)
+            show_refusal(error, form)
         else:
             flash("Your email address has been changed.", "info")
             return redirect(url_for("accounts_pages.account"), code=303)
@@ -283,7 +271,7 @@ def change_password():
         except ApiError as error:
             if isinstance(error, service.WrongPassword):
                 g.setdefault(limits.LOGIN_FAILED, True)
-            _show_refusal(form, error)
+            show_refusal(error, form)
         else:
             limits.remember_device(current_user)  # the mark follows the new password
             flash("Your password has been changed; your other sessions are logged out.", "info")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from flask import request
+from flask import flash, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
@@ -34,8 +35,9 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from ..apikit import MAX_PAGE, shows_something
+from ..apikit import MAX_PAGE, ApiError, shows_something
 from ..catalog.schemas import MAX_PRICE_CENTS, MAX_STOCK
+from ..extensions import db
 from ..orders.service import MAX_QUANTITY
 
 SORT_CHOICES = [
@@ -97,6 +99,23 @@ class PageForm(FlaskForm):
                     label = fields[name].label.text
                     raise BadRequest(f"The field “{label}” takes text, not a file.")
             return data
+
+
+def show_refusal(
+    refusal: ApiError, form: FlaskForm | None = None, renames: Mapping[str, str] | None = None
+) -> None:
+    """Put a service's refusal on the page: each field error next to its input (`renames`
+    maps a service's field name to the form's), anything else flashed on top. The refused
+    change is rolled back first, so the page shows what is stored."""
+    db.session.rollback()
+    placed = False
+    for name, why in (refusal.extra.get("fields") or {}).items():
+        field = getattr(form, (renames or {}).get(name, name), None)
+        if field is not None:
+            field.errors = [*field.errors, f"{field.label.text} {why}."]
+            placed = True
+    if not placed:
+        flash(refusal.message, "error")
 
 
 def no_nul(form: FlaskForm, field: StringField) -> None:

@@ -12,19 +12,20 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from ..apikit import ApiError, PageQuery, paginate
 from ..auth import load_current_user, login_required
-from ..extensions import db
 from ..orders import service as orders
 from .display import PageOfResults
-from .forms import AddToCartForm, ButtonForm, CheckoutForm, QuantityForm, requested_page
+from .forms import (
+    AddToCartForm,
+    ButtonForm,
+    CheckoutForm,
+    QuantityForm,
+    requested_page,
+    show_refusal,
+)
 
 bp = Blueprint("shopping", __name__, template_folder="templates")
 
 PER_PAGE = 20
-
-
-def _refused(refusal: ApiError) -> None:
-    db.session.rollback()
-    flash(refusal.message, "error")
 
 
 def _form_problem(form: QuantityForm) -> str:
@@ -48,7 +49,7 @@ def add_to_cart(product_id: int):
     except ApiError as refusal:
         if refusal.status == 404:
             raise
-        _refused(refusal)
+        show_refusal(refusal)
         return redirect(url_for("catalogue.product", product_id=product_id), code=303)
     name = next(line.name for line in cart.items if line.product_id == product_id)
     flash(f"Added {form.quantity.data} × {name} to your cart.", "success")
@@ -75,7 +76,7 @@ def update_cart_line(product_id: int):
     try:
         orders.set_cart_quantity(load_current_user(), product_id, form.quantity.data)
     except ApiError as refusal:
-        _refused(refusal)
+        show_refusal(refusal)
     else:
         flash("Your cart was updated.", "success")
     return redirect(url_for("shopping.cart"), code=303)
@@ -88,7 +89,7 @@ def remove_cart_line(product_id: int):
     try:
         orders.remove_from_cart(load_current_user(), product_id)
     except ApiError as refusal:
-        _refused(refusal)
+        show_refusal(refusal)
     else:
         flash("The item was removed from your cart.", "success")
     return redirect(url_for("shopping.cart"), code=303)
@@ -117,10 +118,10 @@ def place_order():
             load_current_user(), form.idempotency_key.data, reviewed=form.cart_fingerprint.data
         )
     except orders.CartChanged as refusal:
-        _refused(refusal)
+        show_refusal(refusal)
         return redirect(url_for("shopping.checkout"), code=303)
     except ApiError as refusal:
-        _refused(refusal)
+        show_refusal(refusal)
         return redirect(url_for("shopping.cart"), code=303)
     if placed:
         flash(f"Thank you! Order #{order.id} is placed.", "success")
@@ -156,7 +157,7 @@ def cancel_order(order_id: int):
     except ApiError as refusal:
         if refusal.status == 404:
             raise
-        _refused(refusal)
+        show_refusal(refusal)
     else:
         flash(f"Order #{order_id} is cancelled.", "success")
     return redirect(url_for("shopping.order", order_id=order_id), code=303)

@@ -13,10 +13,9 @@ from ..apikit import ApiError, PageQuery, paginate
 from ..auth import load_current_user, role_required
 from ..catalog import service as catalog
 from ..catalog.models import Product
-from ..extensions import db
 from ..media import service as media
 from .display import PageOfResults
-from .forms import ProductForm, requested_page
+from .forms import ProductForm, requested_page, show_refusal
 
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
@@ -114,19 +113,6 @@ def _price_text(cents: int) -> str:
     return f"{cents // 100}.{cents % 100:02d}"
 
 
-def _show_refusal(form: ProductForm, refusal: ApiError) -> None:
-    """Put a service's field errors next to their inputs; anything else goes on top."""
-    db.session.rollback()
-    names = {"price_cents": "price", "file": "picture"}
-    fields = refusal.extra.get("fields") or {}
-    for name, why in fields.items():
-        target = getattr(form, names.get(name, name), None)
-        if target is not None:
-            target.errors = [*target.errors, why]
-    if not fields:
-        flash(refusal.message, "error")
-
-
 def _checked_picture(form: ProductForm) -> media.CheckedImage | None:
     """The form's picture, checked before anything is saved; None when there is none.
 
@@ -165,7 +151,7 @@ def _save(form: ProductForm, product: Product | None) -> Product | None:
         else:
             catalog.update_product(product, **changes)
     except ApiError as refusal:
-        _show_refusal(form, refusal)
+        show_refusal(refusal, form, {"price_cents": "price"})
         return None
     if picture is not None:
         media.set_product_image(product, load_current_user(), picture)
