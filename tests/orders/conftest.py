@@ -9,13 +9,6 @@ import pytest
 
 
 @pytest.fixture
-def shopper(client, login_as, user):
-    """A customer logged in on `client`."""
-    login_as(client, user)
-    return user
-
-
-@pytest.fixture
 def fill_cart(client) -> Callable[[dict[Any, int]], None]:
     """`fill_cart({product: quantity, ...})` for the user logged in on `client`."""
 

@@ -12,12 +12,6 @@ from storefront.errors import FORM_EXPIRED
 from storefront.orders.models import Order
 
 
-@pytest.fixture
-def shopper(client, user, login_as):
-    login_as(client, user)
-    return user
-
-
 def post(client, csrf_token, page_url, action, **data):
     """Submit a form the way a browser would: with the CSRF token of the page it is on."""
     data["csrf_token"] = csrf_token(client, page_url)
