@@ -10,7 +10,7 @@ from typing import Any
 
 from cachetools import TTLCache
 from flask import current_app
-from sqlalchemy import func, or_, select, true
+from sqlalchemy import Select, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 
 from ..apikit import ApiError, Conflict
@@ -127,6 +127,11 @@ def catalogue_page(q: str | None, sort: str, page: int, per_page: int) -> tuple[
         page_query = select(Product).join(page_ids, Product.id == page_ids.c.id).order_by(*order)
     products = list(db.session.scalars(page_query).unique())
     return products, count_active_products(q)
+
+
+def every_product_newest_first() -> Select:
+    """Every product, on sale or not, as staff manage them."""
+    return select(Product).order_by(Product.created_at.desc(), Product.id.desc())
 
 
 def get_product(product_id: int, *, include_inactive: bool = False) -> Product:

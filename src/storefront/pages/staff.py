@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
 
 from ..apikit import ApiError, PageQuery, paginate
@@ -163,8 +162,7 @@ def _save(form: ProductForm, product: Product | None) -> Product | None:
 def products():
     """Every product, newest first, with a link to edit each."""
     query = PageQuery(page=requested_page(), per_page=PER_PAGE)
-    statement = select(Product).order_by(Product.created_at.desc(), Product.id.desc())
-    items, total = paginate(statement, query)
+    items, total = paginate(catalog.every_product_newest_first(), query)
     results = PageOfResults(items, query.page, PER_PAGE, total)
     return render_template("staff_products.html", results=results)
 
