@@ -263,31 +263,61 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     """Merge environment and overrides, then fill derived values and refuse unsafe ones."""
     if overrides is not None and not isinstance(overrides, Mapping):
         raise ConfigError(f"the settings must be a mapping, got {type(overrides).__name__}")
-    _check_database_setting_names(overrides or {})
+    overrides = overrides or {}
+    _check_database_setting_names(overrides)
     _check_folder("STOREFRONT_INSTANCE_PATH", instance_path)
     settings = from_environment(instance_path)
-    settings.update(overrides or {})
-    # The mapping takes values as the environment spells them too: a string "false" is
-    # not a true value, and a string of types is not a collection of one-letter ones.
+    settings.update(overrides)
+    _read_spellings(settings)
+    _apply_database_aliases(settings, overrides)
+    env = settings["STOREFRONT_ENV"]
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"STOREFRONT_ENV must be one of {ENVIRONMENTS}, got {env!r}")
+    settings["DEBUG"] = bool(settings.get("DEBUG", env == "development"))
+    _resolve_secret(settings, instance_path)
+    _resolve_database_url(settings)
+    _check_store_urls(settings)
+    _apply_local_defaults(settings, overrides)
+    _check_counts(settings)
+    _check_mail(settings)
+    _check_folder("UPLOAD_FOLDER", settings["UPLOAD_FOLDER"])
+    _check_folder("MAIL_OUTBOX_DIR", settings["MAIL_OUTBOX_DIR"])
+    _check_upload_types(settings)
+    if not re.fullmatch(r"[A-Z]{3}", str(settings["CURRENCY"])):
+        raise ConfigError("CURRENCY must be an ISO 4217 code such as EUR or USD")
+    _check_log_level(settings)
+    _check_rate_limits(settings)
+    _check_password_hashing(settings)
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings["SESSION_LIFETIME_SECONDS"])
+    return settings
+
+
+def _read_spellings(settings: dict[str, Any]) -> None:
+    """The mapping takes values as the environment spells them too: a string "false" is
+    not a true value, and a string of types is not a collection of one-letter ones."""
     for key in BOOLEAN_SETTINGS:
         settings[key] = _bool_setting(key, settings[key])
     if isinstance(settings["UPLOAD_ALLOWED_TYPES"], str):
         settings["UPLOAD_ALLOWED_TYPES"] = _content_types(
             settings["UPLOAD_ALLOWED_TYPES"] or DEFAULT_UPLOAD_TYPES
         )
-    if overrides and "DATABASE_URL" in overrides and "SQLALCHEMY_DATABASE_URI" not in overrides:
-        # The mapping takes the variables' names too: `DATABASE_URL` is Flask-SQLAlchemy's URI.
-        settings["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
-    elif overrides and overrides.get("DATABASE") and "SQLALCHEMY_DATABASE_URI" not in overrides:
-        # Flask's tutorial (flaskr) names its test database `DATABASE`, a file path: ignoring
-        # it would run the tests on the instance folder's database.
-        settings["SQLALCHEMY_DATABASE_URI"] = _database_from_path(str(overrides["DATABASE"]))
-    testing = bool(settings.get("TESTING"))
-    env = settings["STOREFRONT_ENV"]
-    if env not in ENVIRONMENTS:
-        raise ConfigError(f"STOREFRONT_ENV must be one of {ENVIRONMENTS}, got {env!r}")
-    settings["DEBUG"] = bool(settings.get("DEBUG", env == "development"))
 
+
+def _apply_database_aliases(settings: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    """The mapping's other names for Flask-SQLAlchemy's URI: the variable's `DATABASE_URL`,
+    and the file path flaskr's tests name `DATABASE` (ignoring it would run the tests on the
+    instance folder's database)."""
+    if "SQLALCHEMY_DATABASE_URI" in overrides:
+        return
+    if "DATABASE_URL" in overrides:
+        settings["SQLALCHEMY_DATABASE_URI"] = overrides["DATABASE_URL"]
+    elif overrides.get("DATABASE"):
+        settings["SQLALCHEMY_DATABASE_URI"] = _database_from_path(str(overrides["DATABASE"]))
+
+
+def _resolve_secret(settings: dict[str, Any], instance_path: str) -> None:
+    """A real SECRET_KEY, or a generated one where that is safe (tests, development)."""
+    env, testing = settings["STOREFRONT_ENV"], bool(settings.get("TESTING"))
     secret = settings.get("SECRET_KEY")
     if secret is not None and not isinstance(secret, str | bytes):
         raise ConfigError(f"SECRET_KEY must be text, got {type(secret).__name__}")
@@ -305,29 +335,38 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     elif env == "production" and not testing and len(secret) < 24:
         raise ConfigError("SECRET_KEY is too short for production: use at least 24 characters.")
 
+
+def _resolve_database_url(settings: dict[str, Any]) -> None:
     database_url = settings["SQLALCHEMY_DATABASE_URI"]
     if isinstance(database_url, URL):
         database_url = database_url.render_as_string(hide_password=False)
     if not isinstance(database_url, str):
         raise ConfigError(f"DATABASE_URL must be a database URL, got {database_url!r}")
     settings["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(database_url)
-    _check_store_urls(settings)
+
+
+def _apply_local_defaults(settings: dict[str, Any], overrides: Mapping[str, Any]) -> None:
+    """What tests and development change unless the mapping names it."""
+    testing = bool(settings.get("TESTING"))
     if testing:
         for key, cheap in TESTING_HASH_COSTS.items():
-            if key not in (overrides or {}):
+            if key not in overrides:
                 settings[key] = cheap
         # Every request of a test client comes from 127.0.0.1, so a per-address limit counts
         # a whole test suite as one visitor, and its 51st registration would be refused.
         # The per-account login limit and the per-inbox mail limit stay as in production.
         for key in PER_ADDRESS_LIMITS:
-            if key not in (overrides or {}):
+            if key not in overrides:
                 settings[key] = TESTING_PER_ADDRESS_LIMIT
-    if testing and "MAIL_IN_BACKGROUND" not in (overrides or {}):
-        # A test reads the mail server right after the request: the mail must be there.
-        settings["MAIL_IN_BACKGROUND"] = False
-    if testing or env == "development":
-        given = "SESSION_COOKIE_SECURE" in (overrides or {})
+        if "MAIL_IN_BACKGROUND" not in overrides:
+            # A test reads the mail server right after the request: the mail must be there.
+            settings["MAIL_IN_BACKGROUND"] = False
+    if testing or settings["STOREFRONT_ENV"] == "development":
+        given = "SESSION_COOKIE_SECURE" in overrides
         settings["SESSION_COOKIE_SECURE"] = given and settings["SESSION_COOKIE_SECURE"]
+
+
+def _check_counts(settings: dict[str, Any]) -> None:
     for key, largest in COUNTED_SETTINGS.items():
         value = _count(settings, key)
         if not _is_int(value) or not 0 < value <= largest:
@@ -335,17 +374,6 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     proxies = _count(settings, "TRUSTED_PROXIES")
     if not _is_int(proxies) or not 0 <= proxies <= 10:
         raise ConfigError("TRUSTED_PROXIES must be the number of proxies in front (0 to 10)")
-    _check_mail(settings)
-    _check_folder("UPLOAD_FOLDER", settings["UPLOAD_FOLDER"])
-    _check_folder("MAIL_OUTBOX_DIR", settings["MAIL_OUTBOX_DIR"])
-    _check_upload_types(settings)
-    if not re.fullmatch(r"[A-Z]{3}", str(settings["CURRENCY"])):
-        raise ConfigError("CURRENCY must be an ISO 4217 code such as EUR or USD")
-    _check_log_level(settings)
-    _check_rate_limits(settings)
-    _check_password_hashing(settings)
-    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(seconds=settings["SESSION_LIFETIME_SECONDS"])
-    return settings
 
 
 def _is_int(value: Any) -> bool:
