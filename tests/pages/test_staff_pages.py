@@ -273,6 +273,23 @@ def png_bytes(width: int = 40, height: int = 30) -> bytes:
     return buffer.getvalue()
 
 
+@pytest.mark.parametrize("shown", ["not json", "[" * 1000, '{"a":' * 50_000])
+def test_an_edit_form_whose_shown_values_cannot_be_read_saves_every_field(
+    client, staff, login_as, csrf_token, product_factory, db, shown
+):
+    """As a form that does not say what it showed (a script posting it, say)."""
+    product = product_factory(name="Mug", price_cents=1200, stock=4)
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    data = {**NEW_PRODUCT, "sku": product.sku, "name": "Big Mug", "shown": shown}
+
+    response = client.post(edit_url, data={**data, "csrf_token": csrf_token(client, edit_url)})
+
+    assert response.status_code == 303
+    db.session.refresh(product)
+    assert (product.name, product.stock) == ("Big Mug", 12)
+
+
 def test_staff_add_a_picture_that_the_shop_then_shows(client, staff, login_as, csrf_token):
     login_as(client, staff)
     data = {

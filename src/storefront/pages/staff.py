@@ -62,7 +62,7 @@ def _shown(form: ProductForm) -> dict[str, object] | None:
     them; None for a form that does not say (not sent by the page)."""
     try:
         shown = json.loads(form.shown.data or "null")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what Python reads
         return None
     return _as_saved(shown) if isinstance(shown, dict) else None
 
