@@ -174,7 +174,7 @@ def _check_stock(product: Product, quantity: int) -> None:
         )
 
 
-def _cart_line(user: User, product_id: int) -> CartItem | None:
+def _held_line_or_none(user: User, product_id: int) -> CartItem | None:
     """The cart's line of a product (None if absent), held until the transaction ends.
 
     A product delete, which erases the line, then comes before or after this change, never
@@ -187,8 +187,9 @@ def _cart_line(user: User, product_id: int) -> CartItem | None:
     )
 
 
-def _cart_item(user: User, product_id: int) -> CartItem:
-    item = _cart_line(user, product_id)
+def _held_line(user: User, product_id: int) -> CartItem:
+    """As `_held_line_or_none`, but a 404 when the product is not in the cart."""
+    item = _held_line_or_none(user, product_id)
     if item is None:
         raise ApiError("That product is not in your cart.", status=404)
     return item
@@ -201,7 +202,7 @@ def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
     """
     with _write_transaction():
         _lock_cart(user)
-        item = _cart_line(user, product_id)
+        item = _held_line_or_none(user, product_id)
         product = catalog.product_to_reference(product_id)
         total = quantity + (item.quantity if item else 0)
         # Stock first: a quantity the request may send (1 to 999) that the shop has not got is
@@ -220,7 +221,7 @@ def set_cart_quantity(user: User, product_id: int, quantity: int) -> Cart:
     """Set a line's quantity; 0 removes the line."""
     with _write_transaction():
         _lock_cart(user)
-        item = _cart_item(user, product_id)
+        item = _held_line(user, product_id)
         if quantity == 0:
             db.session.delete(item)
         else:
@@ -235,7 +236,7 @@ def remove_from_cart(user: User, product_id: int) -> Cart:
     """Take a line out of the cart; 404 when it is not there."""
     with _write_transaction():
         _lock_cart(user)
-        db.session.delete(_cart_item(user, product_id))
+        db.session.delete(_held_line(user, product_id))
         db.session.commit()
     return view_cart(user)
 
