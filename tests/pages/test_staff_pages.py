@@ -444,6 +444,27 @@ def test_a_stock_changed_on_the_page_while_some_sold_is_asked_about_then_written
     assert product.stock == 25
 
 
+def test_asked_about_a_clash_the_fields_left_alone_show_what_is_stored_now(
+    client, staff, user, login_as, csrf_token, product_factory, db
+):
+    """Saving the page that asks again must not bring back stock sold meanwhile."""
+    product = product_factory(price_cents=3000, stock=45)
+    edit_url, shown = open_edit_page_then_sell(client, login_as, staff, user, product, 1)
+    product.price_cents = 3100  # and another staff member changed the price
+    db.session.commit()
+    data = {**form_as_shown(shown), "price": "6.00", "csrf_token": csrf_token(client, edit_url)}
+
+    asked = client.post(edit_url, data=data)
+
+    assert asked.status_code == 400
+    shown_again = form_as_shown(asked.get_data(as_text=True))
+    assert (shown_again["price"], shown_again["stock"]) == ("6.00", "44")
+    again = {**shown_again, "csrf_token": data["csrf_token"]}
+    assert client.post(edit_url, data=again).status_code == 303
+    db.session.refresh(product)
+    assert (product.price_cents, product.stock) == (600, 44)
+
+
 def test_a_field_left_as_shown_keeps_another_staff_members_change(
     client, staff, login_as, csrf_token, product_factory, db
 ):

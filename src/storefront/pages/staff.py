@@ -73,7 +73,8 @@ def _changes(form: ProductForm, product: Product) -> dict[str, object] | None:
 
     A field left as the page showed it is not written, so a sale or another staff member's
     change since then stays. A form that does not say what it showed has every field
-    written.
+    written. When the page is shown again to ask, the fields the staff member left alone
+    show what is stored now, so saving it again writes their changes and only those.
     """
     fields = _product_fields(form)
     shown = _shown(form)
@@ -83,12 +84,28 @@ def _changes(form: ProductForm, product: Product) -> dict[str, object] | None:
     now = _as_saved(_values_of(product))
     clashes = [n for n in changed if now[n] != shown.get(n) and now[n] != changed[n]]
     for name in clashes:
-        target = getattr(form, {"price_cents": "price"}.get(name, name))
-        target.errors = [*target.errors, _clash_message(name, now[name])]
-    if clashes:
-        form.shown.data = json.dumps(_values_of(product))
-        return None
-    return changed
+        _input_of(form, name).errors = [
+            *_input_of(form, name).errors,
+            _clash_message(name, now[name]),
+        ]
+    if not clashes:
+        return changed
+    for name in fields.keys() - changed.keys():
+        _show_value(form, name, now[name])
+    form.shown.data = json.dumps(_values_of(product))
+    return None
+
+
+def _input_of(form: ProductForm, name: str) -> Any:
+    """The form's input of a product field (the price is typed in, not in cents)."""
+    return getattr(form, {"price_cents": "price"}.get(name, name))
+
+
+def _show_value(form: ProductForm, name: str, value: Any) -> None:
+    """Fill a product field's input with `value`, as the page shows it."""
+    field = _input_of(form, name)
+    field.raw_data = None  # else the input shows what was sent
+    field.data = _price_text(value) if name == "price_cents" else value
 
 
 def _clash_message(name: str, now: Any) -> str:
