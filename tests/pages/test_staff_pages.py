@@ -9,9 +9,11 @@ from html.parser import HTMLParser
 from typing import Any
 
 import pytest
+from flask import request
 from sqlalchemy import select
 
 from orders.live import TIMEOUT, logged_in_session
+from storefront.catalog import service as catalog_service
 from storefront.catalog.models import Product
 from storefront.pages import staff as staff_pages
 from storefront.testing.factories import ProductFactory, UserFactory
@@ -538,8 +540,10 @@ def test_a_change_committed_while_the_save_runs_is_asked_about_too(
     shown = form_as_shown(tab.get(edit_url, timeout=TIMEOUT).text)
     changes: list[threading.Thread] = []
     changed: list[Any] = []
-    changed_first: list[bool] = []
+    held: list[Any] = []
     checked_picture = staff_pages._checked_picture
+    lock_product = catalog_service.lock_product
+    field = next(iter(theirs))
 
     def changed_meanwhile(form: Any) -> Any:
         url = f"{live_server.url}/api/products/{product_id}"
@@ -548,18 +552,23 @@ def test_a_change_committed_while_the_save_runs_is_asked_about_too(
         )
         changes[0].start()
         changes[0].join(timeout=0.5)  # done unless this request holds the database
-        changed_first.append(not changes[0].is_alive())
         return checked_picture(form)
 
+    def holding(product_id: int) -> Any:
+        product = lock_product(product_id)
+        if request.path.startswith("/staff/"):  # the save's, not the API change's
+            held.append(getattr(product, field))
+        return product
+
     monkeypatch.setattr(staff_pages, "_checked_picture", changed_meanwhile)
+    monkeypatch.setattr(catalog_service, "lock_product", holding)
     saved = tab.post(edit_url, data={**shown, **mine}, allow_redirects=False, timeout=TIMEOUT)
     changes[0].join(timeout=TIMEOUT)
 
     assert [response.status_code for response in changed] == [200]
     product = tab.get(f"{live_server.url}/api/products/{product_id}", timeout=TIMEOUT).json()
-    field = next(iter(theirs))
     assert product[field] == theirs[field]
-    if changed_first == [True]:
+    if held[0] == theirs[field]:  # which came first is what the save held, however long
         assert saved.status_code == 400
         assert f"Changed by someone else since you opened this page (now: {now})" in saved.text
     else:
