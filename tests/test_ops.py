@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import socket
+import threading
+
+import storefront
+from storefront import create_app
+
 
 def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
@@ -22,6 +28,34 @@ def test_readyz_is_503_when_the_database_is_gone(make_app, tmp_path):
 def test_readyz_is_503_when_postgres_is_unreachable(make_app):
     url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=2"
     assert make_app(SQLALCHEMY_DATABASE_URI=url).test_client().get("/readyz").status_code == 503
+
+
+def test_readyz_is_503_until_the_database_has_the_latest_migration(tmp_path):
+    shop = create_app({"TESTING": True, "DATABASE": str(tmp_path / "new.db")})
+    client = shop.test_client()
+
+    before = client.get("/readyz")
+    assert shop.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    after = client.get("/readyz")
+
+    assert before.status_code == 503
+    assert before.get_json() == {"status": "unavailable", "error": "database not migrated"}
+    assert after.status_code == 200
+
+
+def test_a_postgres_server_that_never_answers_is_unreachable_not_a_hung_worker(monkeypatch):
+    """A black hole: it takes the connection and says nothing."""
+    monkeypatch.setattr(storefront, "POSTGRES_CONNECT_TIMEOUT_SECONDS", 2)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        shop = create_app({"TESTING": True, "DATABASE_URL": f"postgresql://u@127.0.0.1:{port}/x"})
+        answers: list = []
+        probe = threading.Thread(target=lambda: answers.append(shop.test_client().get("/readyz")))
+        probe.start()
+        probe.join(timeout=30)
+
+    assert [answer.status_code for answer in answers] == [503]
+    assert answers[0].get_json()["error"] == "database unreachable"
 
 
 def test_openapi_lists_every_api_route(client, app):

@@ -33,6 +33,8 @@ from .sessions import current_session_id, init_sessions, raise_session_store_fai
 from .testing.client import BufferedClient
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
+#: How long a PostgreSQL connection may take to be set up (`connect_timeout` in the URL wins).
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 log = logging.getLogger("storefront.request")
 #: What the shop's pages may load: their own styles, scripts and images, nothing framed.
 PAGE_POLICY = (
@@ -248,6 +250,11 @@ def _init_database(app: APIFlask) -> None:
     options.setdefault("hide_parameters", True)
     if uri.startswith("postgresql"):
         options.setdefault("pool_pre_ping", True)
+        if "connect_timeout" not in make_url(uri).query:
+            # A server that takes the connection and never answers held a worker until
+            # gunicorn killed it (30 s), and a command forever: give up as on a refusal.
+            connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+            options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():

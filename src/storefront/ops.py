@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Literal
 
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 from apiflask import APIBlueprint
-from flask import Response, jsonify
+from flask import Response, current_app, jsonify
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,11 +31,12 @@ class NotReadyOut(OutputModel):
     """A readiness probe's 503: what does not answer."""
 
     status: Literal["unavailable"]
-    error: Literal["database unreachable", "redis unreachable"]
+    error: Literal["database unreachable", "database not migrated", "redis unreachable"]
 
 
 NOT_READY = {
-    "description": "The database, or the sessions' Redis, does not answer",
+    "description": "The database, or the sessions' Redis, does not answer, or the database "
+    "lacks the latest migration (run `init-db`)",
     "content": {"application/json": {"schema": NotReadyOut.model_json_schema()}},
     "headers": RETRY_AFTER_HEADER,
 }
@@ -50,17 +53,42 @@ def healthz():
 @bp.output(ProbeOut)
 @bp.doc(responses={503: NOT_READY})
 def readyz():
-    """The database answers, and Redis too when sessions live there; 503 when one does not."""
+    """The database answers with the latest migration applied, and Redis too when sessions
+    live there; 503 when one does not (every other request would be a 503 too)."""
     try:
         db.session.execute(text("SELECT 1"))
     except SQLAlchemyError:
         db.session.rollback()
         log.warning("readiness check failed: database unreachable")
         return _not_ready("database unreachable")
+    if not _migrated():
+        log.warning("readiness check failed: the database lacks the latest migration")
+        return _not_ready("database not migrated")
     if not session_store_ready():
         log.warning("readiness check failed: Redis unreachable")
         return _not_ready("redis unreachable")
     return {"status": "ok"}
+
+
+def _migrated() -> bool:
+    """Whether the database records the migrations' head(s) as applied."""
+    try:
+        applied = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+    except SQLAlchemyError:  # no such table: `init-db` never ran
+        db.session.rollback()
+        return False
+    return applied == _migration_heads()
+
+
+def _migration_heads() -> set[str]:
+    """The newest migrations this code brings, read from its scripts once per app."""
+    heads = current_app.extensions.get("storefront.migration_heads")
+    if heads is None:
+        config = Config()
+        config.set_main_option("script_location", current_app.extensions["migrate"].directory)
+        heads = set(ScriptDirectory.from_config(config).get_heads())
+        current_app.extensions["storefront.migration_heads"] = heads
+    return heads
 
 
 def _not_ready(error: str) -> Response:
