@@ -7,13 +7,11 @@ import os
 import re
 import shutil
 import tempfile
-import time
 import uuid
 import weakref
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from apiflask import APIFlask
 from flask import current_app, g, has_request_context, request
@@ -29,13 +27,14 @@ from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
 from .formdata import StrictFormRequest, refuse_repeated_fields
 from .openapi import init_openapi
 from .proxies import ProxyFixWithCheckedPrefix, refuse_malformed_origin
+from .requestlog import RequestLog, loggable_path
 from .sessions import current_session_id, init_sessions, raise_session_store_failure
 from .testing.client import BufferedClient
 
+error_log = logging.getLogger("storefront.errors")
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 #: How long a PostgreSQL connection may take to be set up (`connect_timeout` in the URL wins).
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
-log = logging.getLogger("storefront.request")
 #: What the shop's pages may load: their own styles, scripts and images, nothing framed.
 PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -46,10 +45,6 @@ NOTHING_RUNS_POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 #: An `X-Request-ID` a proxy may hand on; any other value gets a fresh id instead, so a
 #: client cannot write spaces or control characters into the request log.
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
-#: What a logged path keeps as it is: RFC 3986 path characters (and the token's brackets).
-_PATH_SAFE = "/:@!$&'()*+,;=~[]"
-#: The segment after `/confirm/` or `/reset/` (an emailed link's token), `/confirm/resend` aside.
-_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|reset)/)(?!resend(?:/|$))[^/]+")
 
 
 class IdConverter(IntegerConverter):
@@ -73,9 +68,26 @@ class IdConverter(IntegerConverter):
         return number
 
 
+class ShopFlask(APIFlask):
+    def log_exception(self, exc_info: Any) -> None:
+        """Flask's log of an exception raised as the answer is finished, such as a session
+        store failing to save, named the request's path, which may hold a live token. A
+        failed store is logged by its own handler; anything else is logged here with the
+        request id and the path blanked as in the request log."""
+        if exc_info[1] is not None and g.get("session_store_error") is exc_info[1]:
+            return
+        error_log.error(
+            "unhandled error (request_id=%s) on %s %s",
+            g.get("request_id"),
+            request.method,
+            loggable_path(request.path),
+            exc_info=exc_info,
+        )
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     """Build the shop. `config` overrides settings read from the environment."""
-    app = APIFlask(
+    app = ShopFlask(
         __name__,
         title="Storefront API",
         version="1.0",
@@ -106,6 +118,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
     app.json = JSONProvider(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
+    app.wsgi_app = RequestLog(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = UnreadableBodyIsBadRequest(app.wsgi_app)  # type: ignore[method-assign]
     _answer_options_without_a_body(app)
     _trust_proxies(app)
@@ -317,7 +330,6 @@ def _register_request_hooks(app: APIFlask) -> None:
         g.pop(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)  # Flask-WTF's cache
         g.pop(LOGIN_FAILED, None)  # else a failed login counted the next right one as failed
         g.request_id = _request_id()
-        g.started = time.perf_counter()
         refuse_malformed_origin()
         raise_session_store_failure()
         guard_api_request()
@@ -340,15 +352,6 @@ def _register_request_hooks(app: APIFlask) -> None:
         )
         if request.is_secure:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-        duration_ms = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
-        log.info(
-            "request_id=%s %s %s %s %.1fms",
-            g.get("request_id"),
-            request.method,
-            _loggable_path(),
-            response.status_code,
-            duration_ms,
-        )
         return response
 
 
@@ -359,14 +362,3 @@ def _request_id() -> str:
     given = request.headers.get("X-Request-ID", "")[:64]
     trusted = current_app.config["TRUSTED_PROXIES"] > 0
     return given if trusted and _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-
-
-def _loggable_path() -> str:
-    """The request's path with any token in it (confirmation and reset links) blanked out.
-
-    It is percent-encoded again: a decoded `%0A` would end the log line and let the rest of
-    the path pass for a line of its own.
-    """
-    # Read from the path itself, not the route's `view_args`: a link's path that matched no
-    # route (a 404, or a 405 for another method) may carry a live token all the same.
-    return quote(_TOKEN_IN_PATH.sub(r"\1[token]", request.path), safe=_PATH_SAFE)
