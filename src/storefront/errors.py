@@ -24,6 +24,7 @@ from werkzeug.exceptions import (
 
 from .apikit import MAX_FIELD_ERRORS, ApiError, invalid_input, shown_field_name
 from .extensions import db
+from .media.storage import StorageUnavailable
 from .sessions import session_store_failed
 
 log = logging.getLogger("storefront.errors")
@@ -210,9 +211,19 @@ def handle_redis_unavailable(error: RedisError) -> Response:
     return _unavailable("The shop is unavailable right now; please try again shortly.", request_id)
 
 
-def _unavailable(message: str, request_id: str | None) -> Response:
-    """A 503 that asks the client to try again in a second, as JSON or as a page."""
-    headers = [("Retry-After", "1")]
+def handle_storage_unavailable(error: StorageUnavailable) -> Response:
+    """The upload folder would not take the bytes: a 503 asking to retry, nothing saved."""
+    _rollback_quietly()
+    request_id = getattr(g, "request_id", None)
+    log.error("file storage unavailable (request_id=%s): %s", request_id, error)
+    message = "Files cannot be stored right now; please try again later."
+    return _unavailable(message, request_id, retry_after=60)
+
+
+def _unavailable(message: str, request_id: str | None, retry_after: int = 1) -> Response:
+    """A 503 that asks the client to try again (in a second, unless said), as JSON or as a
+    page."""
+    headers = [("Retry-After", str(retry_after))]
     if wants_json():
         return _json_error(503, message, headers, request_id=request_id)
     return _page_error(503, "Unavailable", message, headers)
@@ -258,6 +269,7 @@ def init_errors(app: APIFlask) -> None:
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(ProgrammingError, handle_programming_error)
     app.register_error_handler(RedisError, handle_redis_unavailable)
+    app.register_error_handler(StorageUnavailable, handle_storage_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
 
 

@@ -290,3 +290,23 @@ def test_a_plain_upload_of_an_image_has_no_pixel_limit(client, app, user, login_
         content_type="multipart/form-data",
     )
     assert images.status_code == 413
+
+
+@pytest.mark.parametrize("path", ["/api/upload", "/api/images"])
+def test_a_folder_that_cannot_take_the_bytes_is_a_503_and_nothing_is_saved(
+    client, db, user, login_as, upload, upload_folder, caplog, path
+):
+    """A full disk or a read-only mount is an outage to wait out, not a bug (500)."""
+    upload_folder.write_text("a file where the upload folder should be")
+    login_as(client, user)
+
+    response = upload(client, make_image("PNG", (40, 30)), "a.png", path=path)
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "60"
+    assert (
+        response.get_json()["error"] == "Files cannot be stored right now; please try again later."
+    )
+    assert "file storage unavailable" in caplog.text
+    assert "unhandled error" not in caplog.text
+    assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0

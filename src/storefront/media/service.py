@@ -33,7 +33,7 @@ from ..extensions import (
 from .images import ImageRejected, ProcessedImage, check_structure, process_image
 from .models import ProductImage, StoredFile
 from .sniff import EXTENSIONS, sniff_content_type
-from .storage import get_storage
+from .storage import StorageUnavailable, get_storage
 
 #: The longest file name kept, in characters.
 MAX_NAME_LENGTH = 255
@@ -238,13 +238,16 @@ def _store_bytes(*streams: BinaryIO) -> list[tuple[str, str, int]]:
     saved again.
     """
     storage = get_storage()
-    stored = [storage.save(stream) for stream in streams]
-    for key in sorted({key for key, _sha, _size in stored}):
-        _hold_bytes(key)
-    for stream, (key, _sha, _size) in zip(streams, stored, strict=True):
-        if not storage.exists(key):
-            stream.seek(0)
-            storage.save(stream)
+    try:
+        stored = [storage.save(stream) for stream in streams]
+        for key in sorted({key for key, _sha, _size in stored}):
+            _hold_bytes(key)
+        for stream, (key, _sha, _size) in zip(streams, stored, strict=True):
+            if not storage.exists(key):
+                stream.seek(0)
+                storage.save(stream)
+    except OSError as error:
+        raise StorageUnavailable(error) from error
     return stored
 
 

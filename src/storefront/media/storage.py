@@ -38,6 +38,11 @@ class Storage(Protocol):
     def keys(self) -> Iterator[str]: ...
 
 
+class StorageUnavailable(Exception):
+    """The storage would not keep bytes (a full disk, a read-only mount): an outage the shop
+    answers with a 503, not a bug."""
+
+
 def content_key(sha256: str) -> str:
     """The key of content with this digest: `ab/cd/abcd…`, so no folder grows too large."""
     return f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
