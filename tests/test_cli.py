@@ -10,6 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
+from storefront import create_app
 from storefront.accounts.models import User
 from storefront.cli import main
 from storefront.extensions import db
@@ -409,3 +410,43 @@ def test_demo_leaves_out_a_demo_login_whose_name_or_email_a_user_already_has(cli
     assert "demo-staff-password" not in result.output
     products = app.test_client().get("/api/products").headers["X-Total-Count"]
     assert int(products) > 0
+
+
+@pytest.fixture
+def production_shop(monkeypatch, tmp_path):
+    """A shop in production (not TESTING) on a SQLite file with one user, and its runner."""
+    monkeypatch.setenv("STOREFRONT_ENV", "production")
+    shop = create_app({"SECRET_KEY": "s" * 32, "DATABASE": str(tmp_path / "shop.db")})
+    runner = shop.test_cli_runner()
+    assert runner.invoke(args=["init-db"]).exit_code == 0
+    assert _add_user(runner, "ada").exit_code == 0
+    yield shop, runner
+    with shop.app_context():
+        db.engine.dispose()
+
+
+def _user_count(shop) -> int:
+    with shop.app_context():
+        return db.session.scalar(text("SELECT count(*) FROM users"))
+
+
+def test_init_db_drop_asks_first_in_production(production_shop):
+    shop, runner = production_shop
+
+    declined = runner.invoke(args=["init-db", "--drop"], input="n\n")
+    assert declined.exit_code == 1
+    assert "Drop every table of sqlite:///" in declined.output
+    assert _user_count(shop) == 1
+    confirmed = runner.invoke(args=["init-db", "--drop", "--yes"])
+    assert confirmed.exit_code == 0, confirmed.output
+    assert _user_count(shop) == 0
+
+
+def test_demo_refuses_to_put_published_passwords_on_a_production_shop(production_shop):
+    shop, runner = production_shop
+
+    result = runner.invoke(args=["demo", "--no-serve"])
+
+    assert result.exit_code == 1
+    assert "STOREFRONT_ENV=development" in result.output
+    assert _user_count(shop) == 1

@@ -78,11 +78,16 @@ def needs_database(command: Callable[..., None]) -> Callable[..., None]:
 VERSION_TABLE = "alembic_version"
 
 
+def _in_production() -> bool:
+    return current_app.config["STOREFRONT_ENV"] == "production" and not current_app.testing
+
+
 @click.command("init-db")
 @click.option("--drop", is_flag=True, help="Drop every table of the shop first: all data is lost.")
+@click.option("--yes", is_flag=True, help="With --drop in production: do not ask first.")
 @with_appcontext
 @needs_database
-def init_db_command(drop: bool) -> None:
+def init_db_command(drop: bool, yes: bool) -> None:
     """Create or upgrade the database schema by applying every migration.
 
     Safe to run again: data is kept, and a database at an older migration is upgraded. A
@@ -94,6 +99,9 @@ def init_db_command(drop: bool) -> None:
 
     from .extensions import db
 
+    if drop and _in_production() and not yes:
+        where = db.engine.url.render_as_string(hide_password=True)
+        click.confirm(f"Drop every table of {where}, all data included?", abort=True)
     existing = set(inspect(db.engine).get_table_names())
     shop_tables = set(db.metadata.tables)
     if drop or (VERSION_TABLE in existing and not existing & shop_tables):
@@ -232,6 +240,12 @@ WORKERS = click.IntRange(1, 64)
 def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serve: bool) -> None:
     """Migrate, load demo data (once), print the demo logins, then serve."""
     from .demo import DEMO_USERS, load_demo_data
+
+    if _in_production():
+        raise click.ClickException(
+            "demo makes accounts whose passwords the README publishes: run it with "
+            "STOREFRONT_ENV=development (as `make run` does), never on a real shop"
+        )
 
     apply_migrations()
     logins = load_demo_data()
