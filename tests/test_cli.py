@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -450,3 +452,33 @@ def test_demo_refuses_to_put_published_passwords_on_a_production_shop(production
     assert result.exit_code == 1
     assert "STOREFRONT_ENV=development" in result.output
     assert _user_count(shop) == 1
+
+
+def test_create_user_waits_for_another_writer_on_sqlite(production_shop, tmp_path):
+    """A request or command writing at that moment holds SQLite's one write lock."""
+    shop, runner = production_shop
+    other = sqlite3.connect(tmp_path / "shop.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    releasing = threading.Timer(1.0, other.execute, args=("COMMIT",))
+    releasing.start()
+
+    result = _add_user(runner, "bea")
+
+    releasing.join()
+    other.close()
+    assert result.exit_code == 0, result.output
+    assert _user_count(shop) == 2
+
+
+def test_a_database_locked_past_the_timeout_is_called_busy(production_shop, tmp_path):
+    shop, runner = production_shop
+    other = sqlite3.connect(tmp_path / "shop.db", isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        result = _add_user(runner, "bea")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert result.exit_code == 1
+    assert "Error: the database is busy" in result.output

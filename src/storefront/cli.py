@@ -60,6 +60,11 @@ def needs_database(command: Callable[..., None]) -> Callable[..., None]:
             command(*args, **kwargs)
         except DatabaseError as error:  # no server, no such table, a file that is no database
             reason = str(error.orig).strip().splitlines()[0]
+            if "database is locked" in reason:
+                raise click.ClickException(
+                    "the database is busy: another process kept it locked past the busy "
+                    "timeout (5 s); try again once it is done"
+                ) from None
             missing = _MISSING_DATABASE.search(reason)
             step = (
                 f"create it first (`createdb {missing.group(1)}`)"
@@ -182,6 +187,7 @@ def create_user_command(
     from .accounts.schemas import UserCreate
     from .apikit import ApiError
     from .errors import field_message
+    from .extensions import begin_write_transaction
 
     if email is None and username_option is not None and email_option is None:
         username, email = None, username  # `--username NAME EMAIL`: the argument is the email
@@ -194,6 +200,7 @@ def create_user_command(
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
         data = UserCreate(username=username, email=email, password=password)
+        begin_write_transaction()  # SQLite: wait for another writer, as a request does
         user = service.create_user(
             data.username, data.email, data.password, role=role, confirmed=True
         )
