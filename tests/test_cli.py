@@ -259,6 +259,18 @@ def test_init_db_on_an_unreachable_server_is_one_line(make_app):
     assert "Connection refused" in result.output
 
 
+def test_flask_migrates_commands_on_an_unreachable_server_are_one_line(monkeypatch, tmp_path):
+    monkeypatch.setenv("STOREFRONT_ENV", "development")
+    monkeypatch.setenv("STOREFRONT_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/nothing")
+
+    result = CliRunner().invoke(main, ["db", "current"])
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the database is not reachable")
+    assert "Traceback" not in result.output
+
+
 def test_init_db_on_a_database_never_created_says_to_create_it(make_app, database_url):
     if not database_url.startswith("postgresql"):
         pytest.skip("a PostgreSQL server's answer: SQLite creates its file")

@@ -76,6 +76,7 @@ def needs_database(command: Callable[..., None]) -> Callable[..., None]:
                 f"{step}, then run `storefront init-db`"
             ) from None
 
+    run.reports_database_errors = True  # type: ignore[attr-defined]
     return run
 
 
@@ -336,7 +337,16 @@ class ShopGroup(FlaskGroup):
         return [name for name in super().list_commands(ctx) if name not in self.unsupported]
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        return None if name in self.unsupported else super().get_command(ctx, name)
+        if name in self.unsupported:
+            return None
+        command = super().get_command(ctx, name)
+        if name == "db" and isinstance(command, click.Group):
+            # Flask-Migrate's commands: a database that is down is one line there too.
+            for subcommand in command.commands.values():
+                callback = subcommand.callback
+                if callback is not None and not hasattr(callback, "reports_database_errors"):
+                    subcommand.callback = needs_database(callback)
+        return command
 
 
 @click.group(cls=ShopGroup, create_app=_create_app, load_dotenv=False)
