@@ -11,6 +11,7 @@ from storefront.mail import wait_for_queued_mail
 from .helpers import confirm_token, login, reset_token
 
 NEW_PASSWORD = "violet-harbour-compass-7"
+UNCONFIRMED = {"username": "una", "email": "una@example.com", "password": NEW_PASSWORD}
 
 
 def _reset(client, token, password=NEW_PASSWORD):
@@ -71,6 +72,19 @@ def test_a_newer_reset_link_supersedes_the_older(client, mail_outbox, user):
 
     assert _reset(client, first).status_code == 400
     assert _reset(client, second).status_code == 200
+
+
+def test_the_page_of_a_superseded_reset_link_says_so_before_any_password_is_typed(
+    client, mail_outbox, user
+):
+    client.post("/api/password-reset", json={"email": user.email})
+    first = reset_token(mail_outbox, user.email)
+    client.post("/api/password-reset", json={"email": user.email})
+
+    page = client.get(f"/reset/{first}")
+
+    assert page.status_code == 400
+    assert "already been used or a newer one was sent" in page.get_data(as_text=True)
 
 
 def test_reset_applies_the_password_policy(client, mail_outbox, user):
@@ -157,6 +171,22 @@ def test_the_answer_does_not_wait_for_mail_delivery(client, mail_outbox, user, m
 
     wait_for_queued_mail()
     assert delivered_after_answer == [True]
+
+
+def test_a_confirmation_link_sent_before_an_email_change_no_longer_works(
+    client, mail_outbox, admin, login_as
+):
+    """It was sent to the old address: it must not confirm the new one."""
+    assert client.post("/api/users", json=UNCONFIRMED).status_code == 201
+    token = confirm_token(mail_outbox, UNCONFIRMED["email"])
+    login_as(client, admin)
+    uid = client.get("/api/users").get_json()[-1]["id"]
+    assert client.patch(f"/api/users/{uid}", json={"email": "moved@example.com"}).status_code == 200
+
+    response = client.post("/api/confirm", json={"token": token})
+
+    assert response.status_code == 400
+    assert client.get(f"/api/users/{uid}").get_json()["confirmed"] is False
 
 
 def test_a_reset_link_sent_before_an_email_change_no_longer_works(client, mail_outbox, user):

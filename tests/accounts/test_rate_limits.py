@@ -254,6 +254,33 @@ def test_guessing_the_current_password_spends_the_accounts_login_budget(
     assert email_only.status_code == 200
 
 
+def test_an_empty_current_password_is_refused_without_spending_the_budget(
+    client, user, login_as, limits_on, csrf_token
+):
+    """An empty field is a form left blank, not a guess."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+    login_as(client, user)
+    new = "a-new-long-passphrase-1"
+    blank = {"current_password": "", "password": new, "password_repeat": new}
+    blank["csrf_token"] = csrf_token(client, "/account")
+
+    answers = [client.post("/account/password", data=blank).status_code for _ in range(4)]
+    api = client.patch(f"/api/users/{user.id}", json={"current_password": "", "password": new})
+
+    assert answers == [400] * 4
+    assert api.status_code == 400
+    assert login(client, user.username, user.password).status_code == 200
+
+
+def test_an_unknown_names_spellings_share_one_budget(client, limits_on):
+    """As a real account's do: else a 429 for `Ghost` and none for ` ghost` would tell."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="3 per minute")
+    for spelling in ("Ghost", " ghost", "GHOST "):
+        assert login(client, spelling, "wrong-password-000").status_code == 401
+
+    _assert_limited(login(client, "ghost", "wrong-password-000"))
+
+
 def test_registration_per_address(client, mail_outbox, limits_on):
     limits_on(RATELIMIT_REGISTER_PER_IP="2 per hour")
 

@@ -36,6 +36,7 @@ def test_register_duplicate_username_or_email_is_409(client, user):
     response = client.post("/api/users", json=taken_email)
     assert response.status_code == 409
     assert "email" in response.get_json()["error"]
+    assert response.get_json()["fields"] == {"email": "already registered"}
 
 
 def test_register_refuses_bad_username_and_email(client):
@@ -161,6 +162,20 @@ def test_an_admin_confirms_with_their_own_current_password(client, user, admin, 
     assert client.patch(url, json={**new, "current_password": "not-the-admins"}).status_code == 400
     assert client.patch(url, json={**new, "current_password": admin.password}).status_code == 200
     assert client.patch(url, json={"email": "by-admin@example.com"}).status_code == 200
+
+
+def test_an_admin_changing_their_own_password_gives_the_current_one(client, admin, login_as):
+    """Else a stolen admin session could take the account for good."""
+    login_as(client, admin)
+    url = f"/api/users/{admin.id}"
+
+    without = client.patch(url, json={"password": "an-admins-new-passphrase"})
+
+    assert without.status_code == 400
+    assert "current_password" in without.get_json()["fields"]
+    client.post("/api/logout")
+    login = {"username": admin.username, "password": admin.password}
+    assert client.post("/api/login", json=login).status_code == 200
 
 
 def test_only_admins_change_roles(client, user, admin, login_as):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
@@ -111,9 +114,36 @@ def test_search_ignores_case_beyond_ascii_too(client, product_factory):
 def test_search_takes_wildcards_literally(client, product_factory):
     product_factory(name="100% cotton shirt")
     product_factory(name="Cotton shirt")
+    product_factory(name="50 cm vase")
 
     assert names(client.get("/api/products?q=100%25")) == ["100% cotton shirt"]
+    assert names(client.get("/api/products?q=5%25")) == []
     assert names(client.get("/api/products?q=_")) == []
+
+
+def test_search_ignores_spaces_around_the_words(client, product_factory):
+    product_factory(name="Desk lamp")
+    product_factory(name="Lampshade")
+
+    spaced = client.get("/api/products?q=%20lamp%20")
+
+    assert names(spaced) == names(client.get("/api/products?q=lamp")) == ["Desk lamp", "Lampshade"]
+    assert spaced.headers["X-Total-Count"] == "2"
+
+
+def test_products_equal_in_their_sort_key_keep_a_fixed_order(client, product_factory):
+    """By id: the older first by name, the later first by newest, so pages never shift."""
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 1, 1, tzinfo=UTC)
+    made = [product_factory(name="Twin", created_at=moment) for _ in range(3)]
+    ids = [product.id for product in made]
+
+    def listed(sort: str) -> list[int]:
+        return [p["id"] for p in client.get(f"/api/products?sort={sort}").get_json()]
+
+    assert listed("name") == ids
+    assert listed("newest") == ids[::-1]
 
 
 @pytest.mark.parametrize(
@@ -144,10 +174,32 @@ def test_pages_and_link_header(client, product_factory):
 
     assert names(response) == ["Item 2", "Item 3"]
     assert response.headers["X-Total-Count"] == "5"
-    link = response.headers["Link"]
-    for rel in ("first", "prev", "next", "last"):
-        assert f'rel="{rel}"' in link
-    assert "page=3" in link and "page=1" in link
+    assert pages_linked(response) == {"first": 1, "prev": 1, "next": 3, "last": 3}
+
+
+def pages_linked(response) -> dict[str, int]:
+    """The `Link` header as `{rel: page}`."""
+    links = {}
+    for part in response.headers["Link"].split(","):
+        url, rel = re.fullmatch(r'\s*<([^>]*)>;\s*rel="(\w+)"\s*', part).groups()
+        links[rel] = int(parse_qs(urlsplit(url).query)["page"][0])
+    return links
+
+
+@pytest.mark.parametrize(
+    ("page", "links"),
+    [
+        (1, {"first": 1, "next": 2, "last": 3}),
+        (3, {"first": 1, "prev": 2, "last": 3}),
+        (7, {"first": 1, "prev": 3, "last": 3}),  # past the end: back to the last page
+    ],
+)
+def test_link_header_names_only_pages_that_exist(client, product_factory, page, links):
+    product_factory.create_batch(5)
+
+    response = client.get(f"/api/products?per_page=2&page={page}")
+
+    assert pages_linked(response) == links
 
 
 @pytest.mark.parametrize("extra", ["_external=1", "_method=POST", "endpoint=x", "_anchor=x"])
@@ -249,6 +301,21 @@ def test_large_totals_are_counted_once_then_kept_briefly(
     assert total() == 7
     product_factory()  # once the kept total expires, the count is exact again
     assert total() == 8
+
+
+def test_a_product_deleted_through_the_shop_leaves_the_kept_total_at_once(
+    client, login_as, staff, product_factory, monkeypatch
+):
+    from storefront.catalog import service
+
+    monkeypatch.setattr(service, "EXACT_COUNT_LIMIT", 3)
+    gone, *_ = product_factory.create_batch(5)
+    assert client.get("/api/products").headers["X-Total-Count"] == "5"
+    login_as(client, staff)
+
+    assert client.delete(f"/api/products/{gone.id}").status_code == 204
+
+    assert client.get("/api/products").headers["X-Total-Count"] == "4"
 
 
 def test_kept_totals_are_shared_by_a_searchs_spellings_and_bounded_in_number(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from media_samples import make_image, stored_keys
 
 PHOTO = make_image("JPEG", (1000, 700), "teal")
@@ -78,6 +80,32 @@ def test_quota_exceeded_is_413_and_deleting_frees_room(
 
     assert client.delete(first["url"]).status_code == 204
     assert upload(client, make_image("PNG", (300, 300), "blue")).status_code == 201
+
+
+def test_a_file_that_fills_the_quota_exactly_fits(app, client, user, login_as, upload, monkeypatch):
+    login_as(client, user)
+    monkeypatch.setitem(app.config, "MEDIA_QUOTA_BYTES", 300)
+    assert upload(client, b"x" * 100, "a.txt", path="/api/upload").status_code == 201
+
+    assert upload(client, b"y" * 200, "b.txt", path="/api/upload").status_code == 201
+    assert upload(client, b"z", "c.txt", path="/api/upload").status_code == 413
+
+
+def test_product_pictures_do_not_count_against_the_staff_members_quota(
+    app, client, staff, login_as, upload, monkeypatch, product_factory
+):
+    """They are the shop's, not the uploader's."""
+    login_as(client, staff)
+    picture = make_image("PNG", (300, 300), "red")
+    put = client.put(
+        f"/api/products/{product_factory().id}/image",
+        data={"file": (io.BytesIO(picture), "p.png")},
+        content_type="multipart/form-data",
+    )
+    assert put.status_code == 200
+    monkeypatch.setitem(app.config, "MEDIA_QUOTA_BYTES", 100)
+
+    assert upload(client, b"x" * 100, "notes.txt", path="/api/upload").status_code == 201
 
 
 def test_quota_is_per_user(app, client, user_factory, login_as, upload, monkeypatch):

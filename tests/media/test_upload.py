@@ -68,6 +68,25 @@ def test_type_is_decided_by_content_not_name(client, user, login_as):
     assert renamed.get_json()["content_type"] == "image/png"
 
 
+def test_a_riff_file_that_is_no_webp_is_a_type_not_accepted(client, user, login_as):
+    """WebP is a RIFF file with WEBP at byte 8; a WAV shares only the RIFF."""
+    login_as(client, user)
+    wav = b"RIFF" + (36).to_bytes(4, "little") + b"WAVEfmt " + bytes(200)
+
+    response = _upload(client, wav, "sound.webp", "image/webp")
+
+    assert response.status_code == 415
+    assert response.get_json()["error"].startswith("This type of file is not accepted.")
+
+
+def test_an_operator_may_accept_fewer_types(client, app, user, login_as, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_ALLOWED_TYPES", ("text/plain",))
+    login_as(client, user)
+
+    assert _upload(client, PNG).status_code == 415
+    assert _upload(client, b"plain words\n", "notes.txt", "text/plain").status_code == 201
+
+
 def _zip_archive() -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:

@@ -66,6 +66,28 @@ def test_the_cart_survives_logout_and_login(client, user, product_factory):
     assert client.get("/api/cart").get_json()["items"][0]["quantity"] == 2
 
 
+def test_cart_lines_are_listed_in_the_order_they_were_added(client, shopper, product_factory):
+    first, second = product_factory(), product_factory()
+    add(client, second)
+    add(client, first)
+
+    items = client.get("/api/cart").get_json()["items"]
+
+    assert [line["product_id"] for line in items] == [second.id, first.id]
+
+
+def test_a_line_of_a_product_taken_off_sale_cannot_be_changed(client, shopper, product_factory, db):
+    mug = product_factory()
+    add(client, mug, 2)
+    mug.active = False
+    db.session.commit()
+
+    response = client.patch(f"/api/cart/items/{mug.id}", json={"quantity": 1})
+
+    assert response.status_code == 404
+    assert client.get("/api/cart").get_json()["items"][0]["quantity"] == 2
+
+
 def test_each_user_has_their_own_cart(client, login_as, product_factory):
     mug = product_factory()
     login_as(client, UserFactory())

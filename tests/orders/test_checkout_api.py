@@ -161,6 +161,24 @@ def test_a_bad_idempotency_key_is_400(client, db, shopper, product_factory, fill
         }
     assert stock_of(db, mug) == 5
     assert db.session.scalar(select(func.count()).select_from(CartItem)) == 1
+    longest = client.post("/api/cart/checkout", headers={"Idempotency-Key": "k" * 255})
+    assert longest.status_code == 201
+
+
+def test_one_shoppers_checkout_leaves_another_shoppers_cart_alone(
+    client, login_as, user_factory, product_factory, fill_cart
+):
+    mug = product_factory(stock=10)
+    other = user_factory()
+    login_as(client, other)
+    fill_cart({mug: 2})
+    login_as(client, user_factory())
+    fill_cart({mug: 1})
+
+    assert client.post("/api/cart/checkout").status_code == 201
+
+    login_as(client, other)
+    assert [line["quantity"] for line in client.get("/api/cart").get_json()["items"]] == [2]
 
 
 def test_checkout_needs_a_login(client):

@@ -31,6 +31,20 @@ def test_customers_list_their_own_orders_newest_first(
     assert response.get_json()[0]["items"][0]["quantity"] == 2
 
 
+def test_orders_placed_at_the_same_instant_list_the_later_one_first(
+    client, db, shopper, product_factory, place_order
+):
+    mug = product_factory(stock=100)
+    first, second = place_order({mug: 1}), place_order({mug: 1})
+    same_moment = db.session.get(Order, first["id"]).created_at
+    db.session.get(Order, second["id"]).created_at = same_moment
+    db.session.commit()
+
+    listed = [order["id"] for order in client.get("/api/orders").get_json()]
+
+    assert listed == [second["id"], first["id"]]
+
+
 def test_staff_and_admins_see_everyones_orders(
     client, login_as, user_factory, product_factory, place_order
 ):

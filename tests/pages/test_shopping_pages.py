@@ -242,6 +242,21 @@ def test_a_line_asking_for_more_than_is_left_says_so_in_cart_and_checkout(
     assert "Sold out: lower the quantity" in client.get("/cart").get_data(as_text=True)
 
 
+def test_a_line_asking_for_all_that_is_left_can_be_ordered(
+    client, shopper, csrf_token, product_factory
+):
+    """The last units are for sale too."""
+    kettle = product_factory(name="Kettle", stock=3)
+    add(client, csrf_token, kettle, 3)
+
+    cart = client.get("/cart").get_data(as_text=True)
+    checkout = client.get("/checkout").get_data(as_text=True)
+
+    assert "lower the quantity" not in cart
+    assert "off-sale" not in checkout
+    assert "Place order" in checkout
+
+
 def test_checkout_of_an_empty_cart_says_so_and_offers_no_order(client, shopper):
     response = client.get("/checkout")
 
