@@ -69,6 +69,8 @@ class IdConverter(IntegerConverter):
 
 
 class ShopFlask(APIFlask):
+    """APIFlask, with Flask's own report of an exception kept free of live tokens."""
+
     def log_exception(self, exc_info: Any) -> None:
         """Flask's log of an exception raised as the answer is finished, such as a session
         store failing to save, named the request's path, which may hold a live token. A
