@@ -276,6 +276,8 @@ def storefront(*args):
         ("PUBLIC_BASE_URL", "https://shop.example:0", "PUBLIC_BASE_URL must be the shop's"),
         ("PUBLIC_BASE_URL", "https://shop.example/s?x=1", "PUBLIC_BASE_URL must be the shop's"),
         ("PUBLIC_BASE_URL", "https://shop.example/#top", "PUBLIC_BASE_URL must be the shop's"),
+        ("PUBLIC_BASE_URL", "https://shop.example/?", "PUBLIC_BASE_URL must be the shop's"),
+        ("PUBLIC_BASE_URL", "https://shop.example#", "PUBLIC_BASE_URL must be the shop's"),
         ("PUBLIC_BASE_URL", "https://shop.example/a b", "PUBLIC_BASE_URL must be the shop's"),
         ("PUBLIC_BASE_URL", "https://u:pw@shop.example", "PUBLIC_BASE_URL must be the shop's"),
         ("MAIL_FROM", "no-reply", "MAIL_FROM must be an address"),

@@ -5,8 +5,11 @@ from __future__ import annotations
 import socket
 import threading
 
+from sqlalchemy import text
+
 import storefront
 from storefront import create_app
+from storefront.extensions import db
 
 
 def test_healthz(client):
@@ -43,16 +46,49 @@ def test_readyz_is_503_until_the_database_has_the_latest_migration(tmp_path):
     assert after.status_code == 200
 
 
-def test_a_postgres_server_that_never_answers_is_unreachable_not_a_hung_worker(monkeypatch):
-    """A black hole: it takes the connection and says nothing."""
-    monkeypatch.setattr(storefront, "POSTGRES_CONNECT_TIMEOUT_SECONDS", 2)
+def test_readyz_is_ready_on_a_database_a_later_release_migrated_already(tmp_path):
+    """A rolling deploy migrates first: the instances still running stay in service."""
+    shop = create_app({"TESTING": True, "DATABASE": str(tmp_path / "shop.db")})
+    assert shop.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    client = shop.test_client()
+
+    def stamp(revision: str) -> int:
+        with shop.app_context():
+            db.session.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
+            db.session.commit()
+        return client.get("/readyz").status_code
+
+    assert stamp("9999_from_a_later_release") == 200
+    assert stamp("0011_sqlite_ids") == 503  # one this code knows, and older than its latest
+
+
+def _probe_silent_postgres(settings: dict) -> list:
+    """`/readyz` against a server that takes the connection and says nothing."""
     with socket.create_server(("127.0.0.1", 0)) as silent:
         port = silent.getsockname()[1]
-        shop = create_app({"TESTING": True, "DATABASE_URL": f"postgresql://u@127.0.0.1:{port}/x"})
+        url = f"postgresql://u@127.0.0.1:{port}/x"
+        shop = create_app({"TESTING": True, "DATABASE_URL": url, **settings})
         answers: list = []
         probe = threading.Thread(target=lambda: answers.append(shop.test_client().get("/readyz")))
         probe.start()
         probe.join(timeout=30)
+    return answers
+
+
+def test_libpqs_own_connect_timeout_setting_is_kept(monkeypatch):
+    """PGCONNECT_TIMEOUT in the environment, as libpq reads it, wins over the shop's 5 s."""
+    monkeypatch.setattr(storefront, "POSTGRES_CONNECT_TIMEOUT_SECONDS", 3600)
+    monkeypatch.setenv("PGCONNECT_TIMEOUT", "2")
+
+    assert [answer.status_code for answer in _probe_silent_postgres({})] == [503]
+
+
+def test_a_postgres_server_that_never_answers_is_unreachable_not_a_hung_worker(monkeypatch):
+    """A black hole: it takes the connection and says nothing."""
+    monkeypatch.setattr(storefront, "POSTGRES_CONNECT_TIMEOUT_SECONDS", 2)
+    monkeypatch.delenv("PGCONNECT_TIMEOUT", raising=False)
+
+    answers = _probe_silent_postgres({})
 
     assert [answer.status_code for answer in answers] == [503]
     assert answers[0].get_json()["error"] == "database unreachable"

@@ -16,7 +16,7 @@ from typing import Any
 from apiflask import APIFlask
 from flask import current_app, g, has_request_context, request
 from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
@@ -27,11 +27,10 @@ from .extensions import REDIS_TIMEOUTS, csrf, db, limiter, migrate
 from .formdata import StrictFormRequest, refuse_repeated_fields
 from .openapi import init_openapi
 from .proxies import ProxyFixWithCheckedPrefix, refuse_malformed_origin
-from .requestlog import RequestLog, loggable_path
+from .requestlog import RequestLog
 from .sessions import current_session_id, init_sessions, raise_session_store_failure
 from .testing.client import BufferedClient
 
-error_log = logging.getLogger("storefront.errors")
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 #: How long a PostgreSQL connection may take to be set up (`connect_timeout` in the URL wins).
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
@@ -72,19 +71,9 @@ class ShopFlask(APIFlask):
     """APIFlask, with Flask's own report of an exception kept free of live tokens."""
 
     def log_exception(self, exc_info: Any) -> None:
-        """Flask's log of an exception raised as the answer is finished, such as a session
-        store failing to save, named the request's path, which may hold a live token. A
-        failed store is logged by its own handler; anything else is logged here with the
-        request id and the path blanked as in the request log."""
-        if exc_info[1] is not None and g.get("session_store_error") is exc_info[1]:
-            return
-        error_log.error(
-            "unhandled error (request_id=%s) on %s %s",
-            g.get("request_id"),
-            request.method,
-            loggable_path(request.path),
-            exc_info=exc_info,
-        )
+        """Nothing: the handler of the 500 Flask builds next (`errors._handle_late_failure`)
+        logs the failure with its request id, as an outage or a bug. Flask's own report
+        would log it twice, naming the request's path, which may hold a live token."""
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
@@ -257,6 +246,12 @@ def _private_sqlite_file(app: APIFlask, uri: str) -> str:
     return f"sqlite:///{Path(folder) / 'storefront.db'}"
 
 
+def _connect_timeout_given(url: URL) -> bool:
+    """Whether the URL, libpq's environment or a service file may set a connect timeout."""
+    given_by_url = "connect_timeout" in url.query or "service" in url.query
+    return given_by_url or any(name in os.environ for name in ("PGCONNECT_TIMEOUT", "PGSERVICE"))
+
+
 def _init_database(app: APIFlask) -> None:
     uri = _private_sqlite_file(app, app.config["SQLALCHEMY_DATABASE_URI"])
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
@@ -265,7 +260,7 @@ def _init_database(app: APIFlask) -> None:
     options.setdefault("hide_parameters", True)
     if uri.startswith("postgresql"):
         options.setdefault("pool_pre_ping", True)
-        if "connect_timeout" not in make_url(uri).query:
+        if not _connect_timeout_given(make_url(uri)):
             # A server that takes the connection and never answers held a worker until
             # gunicorn killed it (30 s), and a command forever: give up as on a refusal.
             connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}

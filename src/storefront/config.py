@@ -439,7 +439,7 @@ def _check_mail(settings: dict[str, Any]) -> None:
     # would break every link in every mail, or copy a password into them.
     raw = str(settings["PUBLIC_BASE_URL"])
     unsafe = any(char.isspace() or not char.isprintable() for char in raw)
-    extras = base.query or base.fragment or "@" in base.netloc or unsafe
+    extras = "?" in raw or "#" in raw or "@" in base.netloc or unsafe
     if base.scheme not in ("http", "https") or not base.hostname or not port_ok or extras:
         raise ConfigError(
             "PUBLIC_BASE_URL must be the shop's address, such as https://shop.example.com, "

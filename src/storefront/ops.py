@@ -71,24 +71,30 @@ def readyz():
 
 
 def _migrated() -> bool:
-    """Whether the database records the migrations' head(s) as applied."""
+    """Whether the database has this code's latest migrations applied, or newer ones this
+    code does not know (applied before the code is replaced, in a rolling deploy)."""
     try:
         applied = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
     except SQLAlchemyError:  # no such table: `init-db` never ran
         db.session.rollback()
         return False
-    return applied == _migration_heads()
+    heads, known = _migrations()
+    return bool(applied) and (applied == heads or not applied <= known)
 
 
-def _migration_heads() -> set[str]:
-    """The newest migrations this code brings, read from its scripts once per app."""
-    heads = current_app.extensions.get("storefront.migration_heads")
-    if heads is None:
+def _migrations() -> tuple[set[str], set[str]]:
+    """This code's newest migrations and all it knows, read from its scripts once per app."""
+    migrations = current_app.extensions.get("storefront.migrations")
+    if migrations is None:
         config = Config()
         config.set_main_option("script_location", current_app.extensions["migrate"].directory)
-        heads = set(ScriptDirectory.from_config(config).get_heads())
-        current_app.extensions["storefront.migration_heads"] = heads
-    return heads
+        script = ScriptDirectory.from_config(config)
+        known = {revision.revision for revision in script.walk_revisions()}
+        migrations = current_app.extensions["storefront.migrations"] = (
+            set(script.get_heads()),
+            known,
+        )
+    return migrations
 
 
 def _not_ready(error: str) -> Response:

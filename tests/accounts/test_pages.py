@@ -209,6 +209,7 @@ def test_a_confirmation_link_opened_first_by_a_mail_scanner_still_confirms_for_i
 
 
 def test_a_bad_confirmation_link_says_so(client):
+    assert client.head("/confirm/nonsense").status_code == 400  # as its GET, for link checkers
     response = client.get("/confirm/nonsense")
 
     assert response.status_code == 400

@@ -287,6 +287,14 @@ def confirm_email(token: str) -> User:
     return _use_token(Purpose.CONFIRM, token, User.confirm_nonce, confirmed=True)
 
 
+def check_confirmation(token: str) -> None:
+    """TokenError unless `token` would confirm its account now; nothing is written."""
+    user_id, nonce = read_token(Purpose.CONFIRM, token)
+    user = db.session.get(User, user_id)
+    if user is None or user.confirm_nonce is None or user.confirm_nonce != nonce:
+        raise TokenError("This link has already been used or a newer one was sent.")
+
+
 def confirmed_by(token: str) -> bool:
     """Whether `token` is a genuine, unexpired confirmation link of an account that is
     confirmed now, by this link or otherwise."""

@@ -78,12 +78,14 @@ def confirm(token: str):
     is confirmed, as it is. A HEAD request (link previews) changes nothing.
     """
     problem = None
-    if request.method != "HEAD":
-        try:
+    try:
+        if request.method == "HEAD":
+            service.check_confirmation(token)
+        else:
             service.confirm_email(token)
-        except TokenError as error:
-            if not service.confirmed_by(token):
-                problem = error.reason
+    except TokenError as error:
+        if not service.confirmed_by(token):
+            problem = error.reason
     page = render_template("accounts/confirm.html", problem=problem)
     return page, 400 if problem else 200, {"Cache-Control": "no-store"}
 
