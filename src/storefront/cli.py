@@ -290,6 +290,8 @@ def serve_command(host: str, port: int, workers: int) -> None:
         "--workers",
         str(workers),
         "--no-control-socket",  # one shared path for every gunicorn on the machine: unused
+        "--config",
+        "python:storefront.gunicorn_conf",
         "storefront.wsgi:app",
     ]
     os.execv(gunicorn, args)  # noqa: S606 - replaces this process with gunicorn

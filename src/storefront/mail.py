@@ -58,8 +58,10 @@ def build_message(to: str, subject: str, text: str, html: str | None = None) -> 
     `To` header would not name exactly `to`.
     """
     to = deliverable_address(to)
-    message = EmailMessage(policy=policy.default if to.isascii() else policy.SMTPUTF8)
-    message["From"] = current_app.config["MAIL_FROM"]
+    sender = current_app.config["MAIL_FROM"]
+    plain = to.isascii() and sender.isascii()
+    message = EmailMessage(policy=policy.default if plain else policy.SMTPUTF8)
+    message["From"] = sender
     message["To"] = to
     if [address.addr_spec for address in message["To"].addresses] != [to]:
         raise ValueError(f"the To header would not name {to!r}")
@@ -137,6 +139,10 @@ def _deliver_in_background(app: Flask, to: str, subject: str, text: str, html: s
         return send_email(to, subject, text, html)
 
 
+#: What each queued message is, for the log should shutdown leave it unsent.
+_queued: dict[Future, str] = {}
+
+
 def queue_email(to: str, subject: str, text: str, html: str | None = None) -> Future:
     """Send one message from a background thread (at once while `MAIL_IN_BACKGROUND` is off);
     the future tells whether it went out."""
@@ -148,6 +154,7 @@ def queue_email(to: str, subject: str, text: str, html: str | None = None) -> Fu
     future = _executor.submit(_deliver_in_background, app, to, subject, text, html)
     with _pending_lock:
         _pending.add(future)
+        _queued[future] = f"to={to} subject={subject!r}"
     future.add_done_callback(_forget)
     return future
 
@@ -157,8 +164,25 @@ def _forget(future: Future) -> None:
     in a future nobody reads."""
     with _pending_lock:
         _pending.discard(future)
-    if (error := future.exception()) is not None:
+        _queued.pop(future, None)
+    if not future.cancelled() and (error := future.exception()) is not None:
         log.error("mail delivery failed", exc_info=error)
+
+
+def finish_queued_mail(timeout: float) -> None:
+    """At shutdown: let queued mail go out for up to `timeout` seconds, then give up on the
+    rest, naming each message left unsent in the log (the server would otherwise kill the
+    process with them, silently). gunicorn calls this as a worker exits (`gunicorn_conf`)."""
+    with _pending_lock:
+        pending = list(_pending)
+    wait(pending, timeout=timeout)
+    with _pending_lock:
+        unsent = list(_queued.items())  # in the order they were queued
+    for future, what in unsent:
+        if future.cancel():
+            log.warning("mail %s not sent: the server stopped before it went out", what)
+        elif not future.done():
+            log.warning("mail %s still going out as the server stops: it may be lost", what)
 
 
 def wait_for_queued_mail(timeout: float = 30) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import socket
 
-from storefront.mail import queue_email, send_email
+from aiosmtpd.controller import Controller
+
+from storefront.mail import finish_queued_mail, queue_email, send_email, wait_for_queued_mail
 from storefront.testing.mail import html_of, text_of
 
 
@@ -81,6 +85,68 @@ def test_an_outbox_that_cannot_be_written_loses_the_mail_not_the_registration(
     login = {"username": "fay", "password": "a-long-password"}
     assert client.post("/api/login", json=login).status_code == 403  # there, unconfirmed
     assert "not written to the outbox" in caplog.text
+
+
+class _RawMail:
+    """An aiosmtpd handler keeping each message's bytes as they came over the wire."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.received.append(envelope.original_content)
+        return "250 OK"
+
+
+def test_a_sender_address_beyond_ascii_is_written_as_utf8_not_encoded_words(app, monkeypatch):
+    """RFC 2047 words are no address (RFC 6532 writes it in UTF-8), whoever the mail is to."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    raw = _RawMail()
+    server = Controller(raw, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
+    server.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    monkeypatch.setitem(app.config, "MAIL_FROM", "Bücher <shop@bücher.de>")
+    try:
+        with app.app_context():
+            assert send_email("ann@example.com", "Hello", "words")
+    finally:
+        server.stop()
+
+    [message] = raw.received
+    assert "From: Bücher <shop@bücher.de>\r\n".encode() in message
+
+
+class _SlowMail(_RawMail):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        await asyncio.sleep(1)
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_mail_still_queued_when_the_server_stops_is_named_in_the_log(app, monkeypatch, caplog):
+    """gunicorn gives a stopping worker 30 s: what cannot go out by then is not lost unseen."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    slow = _SlowMail()
+    server = Controller(slow, hostname="127.0.0.1", port=port)
+    server.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
+    monkeypatch.setitem(app.config, "SMTP_PORT", port)
+    monkeypatch.setitem(app.config, "MAIL_IN_BACKGROUND", True)
+    try:
+        with app.app_context():
+            for name in ("uma", "vic", "wes"):
+                queue_email(f"{name}@example.com", "Welcome", "words")
+        finish_queued_mail(timeout=0.5)
+        wait_for_queued_mail()
+    finally:
+        server.stop()
+
+    assert "mail to=wes@example.com subject='Welcome' not sent" in caplog.text
+    assert len(slow.received) < 3
 
 
 def test_a_failed_delivery_is_logged_and_reported_not_raised(app, mail_outbox, caplog):
