@@ -12,6 +12,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
+import storefront
 from storefront import create_app
 from storefront.accounts.models import User
 from storefront.cli import main
@@ -482,8 +483,11 @@ def test_create_user_waits_for_another_writer_on_sqlite(production_shop, tmp_pat
     assert _user_count(shop) == 2
 
 
-def test_a_database_locked_past_the_timeout_is_called_busy(production_shop, tmp_path):
+def test_a_database_locked_past_the_timeout_is_called_busy(production_shop, tmp_path, monkeypatch):
     shop, runner = production_shop
+    monkeypatch.setattr(storefront, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    with shop.app_context():
+        db.engine.dispose()  # new connections, with the shorter wait
     other = sqlite3.connect(tmp_path / "shop.db", isolation_level=None, check_same_thread=False)
     other.execute("BEGIN IMMEDIATE")
     try:

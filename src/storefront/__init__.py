@@ -34,6 +34,8 @@ from .testing.client import BufferedClient
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 #: How long a PostgreSQL connection may take to be set up (`connect_timeout` in the URL wins).
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
+#: How long a SQLite connection waits for another's write lock before "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
 #: What the shop's pages may load: their own styles, scripts and images, nothing framed.
 PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -208,7 +210,7 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
 

@@ -62,8 +62,8 @@ def needs_database(command: Callable[..., None]) -> Callable[..., None]:
             reason = str(error.orig).strip().splitlines()[0]
             if "database is locked" in reason:
                 raise click.ClickException(
-                    "the database is busy: another process kept it locked past the busy "
-                    "timeout (5 s); try again once it is done"
+                    "the database is busy: another process kept it locked longer than a "
+                    "command waits; try again once it is done"
                 ) from None
             missing = _MISSING_DATABASE.search(reason)
             step = (
