@@ -89,13 +89,11 @@ def count_active_products(q: str | None = None) -> int:
 
 def _kept_counts() -> tuple[threading.Lock, TTLCache]:
     """This app's kept counts, with the lock that guards them (`flask run` serves threads)."""
-    extensions = current_app.extensions
-    if "catalog.large_counts" not in extensions:
-        extensions.setdefault(
-            "catalog.large_counts",
-            (threading.Lock(), TTLCache(maxsize=MAX_KEPT_COUNTS, ttl=COUNT_TTL_SECONDS)),
-        )
-    return extensions["catalog.large_counts"]
+    kept = current_app.extensions.get("catalog.large_counts")
+    if kept is None:  # setdefault: two threads starting at once keep the same one
+        fresh = (threading.Lock(), TTLCache(maxsize=MAX_KEPT_COUNTS, ttl=COUNT_TTL_SECONDS))
+        kept = current_app.extensions.setdefault("catalog.large_counts", fresh)
+    return kept
 
 
 def forget_kept_counts() -> None:
