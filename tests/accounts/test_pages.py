@@ -328,6 +328,25 @@ def test_account_page_signs_out_one_or_all_other_sessions(app, client, csrf_toke
     assert client.get("/api/me").status_code == 200
 
 
+def test_the_account_page_ends_only_its_own_users_sessions(
+    app, client, csrf_token, user, user_factory
+):
+    stranger = app.test_client()
+    other = user_factory()
+    login(stranger, other.username, other.password)
+    [theirs] = stranger.get("/api/me/sessions").json
+    _page_login(client, csrf_token, user.username, user.password)
+    [mine] = client.get("/api/me/sessions").json
+
+    refused = _post(client, f"/account/sessions/{theirs['id']}/end", csrf_token, "/account")
+    ended = _post(client, f"/account/sessions/{mine['id']}/end", csrf_token, "/account")
+
+    assert refused.status_code == 404
+    assert stranger.get("/api/me").status_code == 200
+    assert ended.status_code == 303 and ended.headers["Location"] == "/"  # signed out here
+    assert client.get("/api/me").status_code == 401
+
+
 def test_account_page_changes_the_email(client, csrf_token, user, login_as):
     login_as(client, user)
 

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from storefront.extensions import utcnow
-from storefront.sessions import UserSession
+from storefront.sessions import StoredSession, UserSession
 
 from .helpers import login
 
@@ -283,3 +283,75 @@ def test_a_deleted_account_logs_its_sessions_out(app, client, user, admin, login
 
 def test_anonymous_logout_all_is_harmless(client):
     assert client.post("/api/logout?all=1").json == {"message": "Logged out"}
+
+
+def test_sessions_cleanup_keeps_live_logins_and_drops_expired_stored_sessions(
+    client, db, user, run_cli
+):
+    login(client, user.username, user.password)
+    stale = StoredSession(
+        session_id="session:expired", data=b"", expiry=utcnow() - timedelta(days=1)
+    )
+    db.session.add(stale)
+    db.session.commit()
+
+    assert run_cli("sessions-cleanup").exit_code == 0
+
+    assert client.get("/api/me").status_code == 200
+    ids = db.session.scalars(select(StoredSession.session_id))
+    assert "session:expired" not in set(ids)
+
+
+def test_a_stored_session_past_its_expiry_is_not_used(client, db, user):
+    login(client, user.username, user.password)
+    db.session.execute(update(StoredSession).values(expiry=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+    assert client.get("/api/me").status_code == 401
+
+
+def test_logging_in_again_on_one_browser_leaves_one_session(client, user):
+    login(client, user.username, user.password)
+    login(client, user.username, user.password)
+
+    assert len(client.get("/api/me/sessions").json) == 1
+
+
+def test_logging_out_leaves_the_session_off_the_other_devices_list(app, client, user):
+    login(client, user.username, user.password)
+    phone = _device(app, user, "Phone/2.0")
+
+    client.post("/api/logout")
+
+    assert [s["user_agent"] for s in phone.get("/api/me/sessions").json] == ["Phone/2.0"]
+
+
+def test_the_sessions_used_last_are_listed_first(app, client, db, user):
+    login(client, user.username, user.password)
+    for agent, idle in (("Tablet/3.0", 20), ("Phone/2.0", 1)):
+        _device(app, user, agent)
+        db.session.execute(
+            update(UserSession)
+            .where(UserSession.user_agent == agent)
+            .values(last_seen_at=utcnow() - timedelta(minutes=idle))
+        )
+        db.session.commit()
+
+    listed = client.get("/api/me/sessions").json
+
+    assert [s["user_agent"] for s in listed if not s["current"]] == ["Phone/2.0", "Tablet/3.0"]
+
+
+def test_resetting_anothers_password_in_this_browser_keeps_its_own_login(
+    client, user, admin, mail_outbox
+):
+    """A reset link followed while logged in as someone else ends that account's sessions,
+    not the one this browser is logged in with."""
+    client.post("/api/password-reset", json={"email": user.email})
+    token = mail_outbox.last_token(user.email, "/reset/")
+    login(client, admin.username, admin.password)
+
+    reset = {"token": token, "password": "set-through-the-link-9"}
+    assert client.post("/api/password-reset/confirm", json=reset).status_code == 200
+
+    assert client.get("/api/me").json["id"] == admin.id

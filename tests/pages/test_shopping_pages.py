@@ -163,6 +163,29 @@ def test_checkout_places_one_order_even_when_submitted_twice(
     assert "Your cart is empty" in client.get("/cart").get_data(as_text=True)
 
 
+def test_two_checkouts_one_after_the_other_place_two_orders(
+    client, shopper, csrf_token, product_factory
+):
+    kettle = product_factory(name="Kettle", stock=5)
+    placed = []
+    for _ in range(2):
+        add(client, csrf_token, kettle, 1)
+        page = checkout_page(client)
+        placed.append(post(client, csrf_token, "/cart", "/checkout", **page).request.path)
+
+    assert placed[0] != placed[1]
+    assert all(re.fullmatch(r"/orders/\d+", path) for path in placed)
+
+
+def test_adding_a_product_that_is_not_there_is_a_404_page(client, shopper, csrf_token):
+    response = client.post(
+        "/cart/add/987654", data={"quantity": "1", "csrf_token": csrf_token(client, "/cart")}
+    )
+
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+
+
 @pytest.mark.parametrize("change", ["price", "quantity"])
 def test_checkout_orders_only_what_the_page_showed(
     client, shopper, csrf_token, product_factory, db, change

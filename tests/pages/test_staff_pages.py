@@ -491,6 +491,36 @@ def test_a_field_left_as_shown_keeps_another_staff_members_change(
     )
 
 
+def test_two_staff_members_making_the_same_change_is_no_clash(
+    client, staff, login_as, csrf_token, product_factory, db
+):
+    product = product_factory(price_cents=1000)
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    shown = form_as_shown(client.get(edit_url).get_data(as_text=True))
+    product.price_cents = 1200  # the other one's save, the same new price
+    db.session.commit()
+
+    saved = client.post(
+        edit_url, data={**shown, "price": "12", "csrf_token": csrf_token(client, edit_url)}
+    )
+
+    assert saved.status_code == 303
+
+
+def test_spaces_around_a_new_products_name_are_not_stored(
+    client, staff, login_as, csrf_token, db
+):
+    login_as(client, staff)
+    token = csrf_token(client, "/staff/products/new")
+    padded = {**NEW_PRODUCT, "sku": "TEA-09", "name": "  Green Tea  ", "csrf_token": token}
+
+    assert client.post("/staff/products/new", data=padded).status_code == 303
+
+    stored = db.session.scalar(select(Product).where(Product.sku == "TEA-09"))
+    assert stored is not None and stored.name == "Green Tea"
+
+
 def test_a_field_changed_by_two_staff_members_asks_the_second_before_it_is_overwritten(
     client, staff, login_as, csrf_token, product_factory, db
 ):
