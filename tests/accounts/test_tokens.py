@@ -98,6 +98,13 @@ def test_a_token_of_another_purpose_is_refused(client, mail_outbox, unconfirmed)
     assert _confirm(client, confirm).status_code == 200
 
 
+def test_a_reset_link_does_not_open_the_confirmation_page(client, mail_outbox, user):
+    client.post("/api/password-reset", json={"email": user.email})
+    token = mail_outbox.last_token(user.email, "/reset/")
+
+    assert client.get(f"/confirm/{token}").status_code == 400
+
+
 def test_a_token_signed_with_another_key_is_refused(client, mail_outbox, unconfirmed, app):
     from itsdangerous import URLSafeTimedSerializer
 

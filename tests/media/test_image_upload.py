@@ -61,6 +61,14 @@ def test_small_image_is_not_enlarged(client, user, login_as, upload):
     assert fetch(client, body["thumbnail_url"]).size == (200, 100)
 
 
+def test_a_thin_image_keeps_at_least_a_pixel_across(client, user, login_as, upload):
+    login_as(client, user)
+    body = upload(client, make_image("PNG", (1, 5000))).get_json()
+
+    assert body["width"] >= 1 and body["height"] > 1
+    assert min(fetch(client, body["thumbnail_url"]).size) >= 1
+
+
 def test_phone_photo_is_turned_upright_and_loses_its_gps_position(client, user, login_as, upload):
     login_as(client, user)
     response = upload(client, phone_photo(), "IMG_0001.JPG", content_type="image/jpeg")

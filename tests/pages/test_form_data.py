@@ -127,6 +127,7 @@ def _multipart(boundary: str, **fields: str) -> bytes:
         ("multipart/form-data", "boundary-less"),
         ("multipart/form-data; boundary=zz", "cut-off"),
         ("application/x-www-form-urlencoded", b"&name=%zz"),
+        ("application/x-www-form-urlencoded", b"&name=%4z"),
         ("application/x-www-form-urlencoded", b"&name=Ada%"),
         ("application/x-www-form-urlencoded", b"&name=%FF%FE"),
         ("application/x-www-form-urlencoded", b"&name=\xff"),

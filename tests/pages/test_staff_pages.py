@@ -508,9 +508,7 @@ def test_two_staff_members_making_the_same_change_is_no_clash(
     assert saved.status_code == 303
 
 
-def test_spaces_around_a_new_products_name_are_not_stored(
-    client, staff, login_as, csrf_token, db
-):
+def test_spaces_around_a_new_products_name_are_not_stored(client, staff, login_as, csrf_token, db):
     login_as(client, staff)
     token = csrf_token(client, "/staff/products/new")
     padded = {**NEW_PRODUCT, "sku": "TEA-09", "name": "  Green Tea  ", "csrf_token": token}
