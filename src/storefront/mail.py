@@ -21,7 +21,7 @@ from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import UTC, datetime
 from email import policy
 from email.message import EmailMessage
-from email.utils import formatdate
+from email.utils import formatdate, parseaddr
 from pathlib import Path
 
 from email_validator import EmailNotValidError, validate_email
@@ -53,13 +53,14 @@ def plain_address(address: str) -> bool:
 def build_message(to: str, subject: str, text: str, html: str | None = None) -> EmailMessage:
     """A message with a plain-text body and, when given, an HTML alternative.
 
-    An address that stays beyond ASCII is written as UTF-8 (RFC 6531): the default policy
-    would encode it as an RFC 2047 word, which is no address at all. ValueError when the
-    `To` header would not name exactly `to`.
+    An address that stays beyond ASCII, the recipient's or the sender's, is written as UTF-8
+    (RFC 6531): the default policy would encode it as an RFC 2047 word, which is no address
+    at all (a name beyond ASCII beside an ASCII address is such a word, as it may be).
+    ValueError when the `To` header would not name exactly `to`.
     """
     to = deliverable_address(to)
     sender = current_app.config["MAIL_FROM"]
-    plain = to.isascii() and sender.isascii()
+    plain = to.isascii() and parseaddr(sender)[1].isascii()
     message = EmailMessage(policy=policy.default if plain else policy.SMTPUTF8)
     message["From"] = sender
     message["To"] = to

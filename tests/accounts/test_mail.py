@@ -6,6 +6,7 @@ import asyncio
 import logging
 import socket
 
+import pytest
 from aiosmtpd.controller import Controller
 
 from storefront.mail import finish_queued_mail, queue_email, send_email, wait_for_queued_mail
@@ -98,8 +99,18 @@ class _RawMail:
         return "250 OK"
 
 
-def test_a_sender_address_beyond_ascii_is_written_as_utf8_not_encoded_words(app, monkeypatch):
-    """RFC 2047 words are no address (RFC 6532 writes it in UTF-8), whoever the mail is to."""
+@pytest.mark.parametrize(
+    ("sender", "written"),
+    [
+        ("Bücher <shop@bücher.de>", "From: Bücher <shop@bücher.de>\r\n"),
+        ("Bücher <shop@example.com>", "From: =?utf-8?q?B=C3=BCcher?= <shop@example.com>\r\n"),
+    ],
+)
+def test_a_sender_address_beyond_ascii_is_written_as_utf8_not_encoded_words(
+    app, monkeypatch, sender, written
+):
+    """RFC 2047 words are no address (RFC 6532 writes it in UTF-8), whoever the mail is to;
+    a name beside an ASCII address may be one, and the mail then stays ASCII."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -108,7 +119,7 @@ def test_a_sender_address_beyond_ascii_is_written_as_utf8_not_encoded_words(app,
     server.start()
     monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
     monkeypatch.setitem(app.config, "SMTP_PORT", port)
-    monkeypatch.setitem(app.config, "MAIL_FROM", "Bücher <shop@bücher.de>")
+    monkeypatch.setitem(app.config, "MAIL_FROM", sender)
     try:
         with app.app_context():
             assert send_email("ann@example.com", "Hello", "words")
@@ -116,7 +127,8 @@ def test_a_sender_address_beyond_ascii_is_written_as_utf8_not_encoded_words(app,
         server.stop()
 
     [message] = raw.received
-    assert "From: Bücher <shop@bücher.de>\r\n".encode() in message
+    assert written.encode() in message
+    assert message.isascii() is sender.split("@")[1].isascii()
 
 
 class _SlowMail(_RawMail):

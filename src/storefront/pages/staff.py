@@ -84,10 +84,8 @@ def _changes(form: ProductForm, product: Product) -> dict[str, object] | None:
     now = _as_saved(_values_of(product))
     clashes = [n for n in changed if now[n] != shown.get(n) and now[n] != changed[n]]
     for name in clashes:
-        _input_of(form, name).errors = [
-            *_input_of(form, name).errors,
-            _clash_message(name, now[name]),
-        ]
+        field = _input_of(form, name)
+        field.errors = [*field.errors, _clash_message(name, now[name])]
     if not clashes:
         return changed
     for name in fields.keys() - changed.keys():
