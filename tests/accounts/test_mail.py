@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from storefront.mail import finish_queued_mail, queue_email, send_email, wait_for_queued_mail
-from storefront.testing.mail import html_of, text_of
+from storefront.testing.mail import SmtpServer, html_of, text_of
 
 
 def test_mail_outbox_receives_text_and_html_over_smtp(app, mail_outbox):
@@ -88,6 +88,19 @@ def test_an_outbox_that_cannot_be_written_loses_the_mail_not_the_registration(
     assert "not written to the outbox" in caplog.text
 
 
+@contextmanager
+def _mail_server(app, monkeypatch, handler) -> Iterator[None]:
+    """A real SMTP server with `handler` for `app` to send to, while the block runs."""
+    server = SmtpServer(handler)
+    server.start()
+    monkeypatch.setitem(app.config, "SMTP_HOST", server.host)
+    monkeypatch.setitem(app.config, "SMTP_PORT", server.port)
+    try:
+        yield
+    finally:
+        server.stop()
+
+
 class _RawMail:
     """An aiosmtpd handler keeping each message's bytes as they came over the wire."""
 
@@ -111,20 +124,10 @@ def test_a_sender_address_beyond_ascii_is_written_as_utf8_not_encoded_words(
 ):
     """RFC 2047 words are no address (RFC 6532 writes it in UTF-8), whoever the mail is to;
     a name beside an ASCII address may be one, and the mail then stays ASCII."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     raw = _RawMail()
-    server = Controller(raw, hostname="127.0.0.1", port=port, enable_SMTPUTF8=True)
-    server.start()
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", port)
     monkeypatch.setitem(app.config, "MAIL_FROM", sender)
-    try:
-        with app.app_context():
-            assert send_email("ann@example.com", "Hello", "words")
-    finally:
-        server.stop()
+    with _mail_server(app, monkeypatch, raw), app.app_context():
+        assert send_email("ann@example.com", "Hello", "words")
 
     [message] = raw.received
     assert written.encode() in message
@@ -139,23 +142,14 @@ class _SlowMail(_RawMail):
 
 def test_mail_still_queued_when_the_server_stops_is_named_in_the_log(app, monkeypatch, caplog):
     """gunicorn gives a stopping worker 30 s: what cannot go out by then is not lost unseen."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
     slow = _SlowMail()
-    server = Controller(slow, hostname="127.0.0.1", port=port)
-    server.start()
-    monkeypatch.setitem(app.config, "SMTP_HOST", "127.0.0.1")
-    monkeypatch.setitem(app.config, "SMTP_PORT", port)
     monkeypatch.setitem(app.config, "MAIL_IN_BACKGROUND", True)
-    try:
+    with _mail_server(app, monkeypatch, slow):
         with app.app_context():
             for name in ("uma", "vic", "wes"):
                 queue_email(f"{name}@example.com", "Welcome", "words")
         finish_queued_mail(timeout=0.5)
         wait_for_queued_mail()
-    finally:
-        server.stop()
 
     assert "mail to=wes@example.com subject='Welcome' not sent" in caplog.text
     assert len(slow.received) < 3

@@ -43,18 +43,23 @@ class _Collector:
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1 at a fixed free port; can be stopped and started again."""
+    """aiosmtpd on 127.0.0.1 at a fixed free port; can be stopped and started again.
 
-    def __init__(self) -> None:
+    `handler` takes the place of the collector, for a test that must see the bytes as they
+    came over the wire, or a server that is slow to answer.
+    """
+
+    def __init__(self, handler: Any = None) -> None:
         self.host = "127.0.0.1"
         self.port = _free_port()
         self.collector = _Collector()
+        self._handler = handler or self.collector
         self._controller: Controller | None = None
 
     def start(self) -> None:
         if self._controller is None:
             controller = Controller(
-                self.collector, hostname=self.host, port=self.port, enable_SMTPUTF8=True
+                self._handler, hostname=self.host, port=self.port, enable_SMTPUTF8=True
             )
             controller.start()
             self._controller = controller
