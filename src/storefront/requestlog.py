@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote
 
+from werkzeug.wsgi import get_path_info
+
 log = logging.getLogger("storefront.request")
 
 #: What a logged path keeps as it is: RFC 3986 path characters (and the token's brackets).
@@ -33,12 +35,6 @@ def loggable_path(path: str) -> str:
     return quote(_TOKEN_IN_PATH.sub(r"\1[token]", path), safe=_PATH_SAFE)
 
 
-def request_path(environ: dict[str, Any]) -> str:
-    """The path as Werkzeug reads it (`request.path`): WSGI hands it over as Latin-1."""
-    raw = environ.get("PATH_INFO", "").encode("latin-1", "replace")
-    return "/" + raw.decode("utf-8", "replace").lstrip("/")
-
-
 class RequestLog:
     """WSGI middleware writing `request_id=… METHOD /path STATUS 12.3ms` once the answer
     starts, the id being the `X-Request-ID` the shop answered with."""
@@ -55,7 +51,7 @@ class RequestLog:
                 "request_id=%s %s %s %s %.1fms",
                 request_id,
                 environ.get("REQUEST_METHOD", ""),
-                loggable_path(request_path(environ)),
+                loggable_path("/" + get_path_info(environ).lstrip("/")),  # as `request.path`
                 status.split(" ", 1)[0],
                 (time.perf_counter() - started) * 1000,
             )
