@@ -416,6 +416,17 @@ def open_edit_page_then_sell(client, login_as, staff, buyer, product, quantity: 
     return edit_url, shown
 
 
+def open_edit_page_then_reprice(client, login_as, staff, product, db, cents: int):
+    """Staff open the product's edit page, then another staff member's save sets its price
+    to `cents`; returns the page's URL and form as it was shown."""
+    login_as(client, staff)
+    edit_url = f"/staff/products/{product.id}/edit"
+    shown = form_as_shown(client.get(edit_url).get_data(as_text=True))
+    product.price_cents = cents
+    db.session.commit()
+    return edit_url, shown
+
+
 def test_a_sale_while_the_edit_page_is_open_is_not_undone_by_saving_it(
     client, staff, user, login_as, csrf_token, product_factory, db
 ):
@@ -495,11 +506,7 @@ def test_two_staff_members_making_the_same_change_is_no_clash(
     client, staff, login_as, csrf_token, product_factory, db
 ):
     product = product_factory(price_cents=1000)
-    login_as(client, staff)
-    edit_url = f"/staff/products/{product.id}/edit"
-    shown = form_as_shown(client.get(edit_url).get_data(as_text=True))
-    product.price_cents = 1200  # the other one's save, the same new price
-    db.session.commit()
+    edit_url, shown = open_edit_page_then_reprice(client, login_as, staff, product, db, 1200)
 
     saved = client.post(
         edit_url, data={**shown, "price": "12", "csrf_token": csrf_token(client, edit_url)}
@@ -523,11 +530,7 @@ def test_a_field_changed_by_two_staff_members_asks_the_second_before_it_is_overw
     client, staff, login_as, csrf_token, product_factory, db
 ):
     product = product_factory(price_cents=1000)
-    login_as(client, staff)
-    edit_url = f"/staff/products/{product.id}/edit"
-    stale = form_as_shown(client.get(edit_url).get_data(as_text=True))
-    product.price_cents = 1200  # the first staff member's save
-    db.session.commit()
+    edit_url, stale = open_edit_page_then_reprice(client, login_as, staff, product, db, 1200)
 
     refused = client.post(
         edit_url, data={**stale, "price": "11", "csrf_token": csrf_token(client, edit_url)}
