@@ -180,7 +180,7 @@ def warn_about_local_defaults(app: APIFlask) -> None:
     Said by the served app (`storefront.wsgi`), not by every command line tool.
     """
     local = app.config["PUBLIC_BASE_URL"] == config_module.DEFAULT_PUBLIC_BASE_URL
-    if app.config["STOREFRONT_ENV"] == "production" and not app.testing and local:
+    if config_module.in_production(app.config) and local:
         logging.getLogger("storefront").warning(
             "PUBLIC_BASE_URL is not set: links in emails point at %s",
             config_module.DEFAULT_PUBLIC_BASE_URL,

@@ -20,6 +20,7 @@ from flask.cli import FlaskGroup, NoAppException, with_appcontext
 from pydantic import ValidationError
 
 from .auth import ROLES
+from .config import in_production
 
 
 class SettingsProblem(NoAppException):
@@ -84,10 +85,6 @@ def needs_database(command: Callable[..., None]) -> Callable[..., None]:
 VERSION_TABLE = "alembic_version"
 
 
-def _in_production() -> bool:
-    return current_app.config["STOREFRONT_ENV"] == "production" and not current_app.testing
-
-
 @click.command("init-db")
 @click.option("--drop", is_flag=True, help="Drop every table of the shop first: all data is lost.")
 @click.option("--yes", is_flag=True, help="With --drop in production: do not ask first.")
@@ -105,7 +102,7 @@ def init_db_command(drop: bool, yes: bool) -> None:
 
     from .extensions import db
 
-    if drop and _in_production() and not yes:
+    if drop and in_production(current_app.config) and not yes:
         where = db.engine.url.render_as_string(hide_password=True)
         click.confirm(f"Drop every table of {where}, all data included?", abort=True)
     existing = set(inspect(db.engine).get_table_names())
@@ -249,7 +246,7 @@ def demo_command(ctx: click.Context, host: str, port: int, workers: int, no_serv
     """Migrate, load demo data (once), print the demo logins, then serve."""
     from .demo import DEMO_USERS, load_demo_data
 
-    if _in_production():
+    if in_production(current_app.config):
         raise click.ClickException(
             "demo makes accounts whose passwords the README publishes: run it with "
             "STOREFRONT_ENV=development (as `make run` does), never on a real shop"

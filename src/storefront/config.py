@@ -25,6 +25,13 @@ PLACEHOLDER_SECRETS = frozenset(
     {"", "dev", "development", "secret", "changeme", "change-me", "please-change-me", "test"}
 )
 ENVIRONMENTS = ("production", "development")
+
+
+def in_production(config: Mapping[str, Any]) -> bool:
+    """Whether an app with these settings serves a real shop (not development, not tests)."""
+    return config["STOREFRONT_ENV"] == "production" and not config.get("TESTING")
+
+
 #: Where links in emails point unless `PUBLIC_BASE_URL` says otherwise: `make run`'s address.
 DEFAULT_PUBLIC_BASE_URL = "http://127.0.0.1:5000"
 
