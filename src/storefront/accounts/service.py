@@ -255,6 +255,10 @@ def resend_confirmation(email: str) -> None:
         send_confirmation(user)
 
 
+#: A token that is genuine and unexpired, but no longer its account's: used, or superseded.
+LINK_USED = "This link has already been used or a newer one was sent."
+
+
 def _use_token(purpose: Purpose, token: str, nonce_column, **changes) -> User:
     """Check `token` and apply `changes` to its user in one conditional UPDATE.
 
@@ -270,7 +274,7 @@ def _use_token(purpose: Purpose, token: str, nonce_column, **changes) -> User:
     )
     if result.rowcount != 1:
         db.session.rollback()
-        raise TokenError("This link has already been used or a newer one was sent.")
+        raise TokenError(LINK_USED)
     db.session.commit()
     user = db.session.get(User, user_id)
     assert user is not None
@@ -287,12 +291,20 @@ def confirm_email(token: str) -> User:
     return _use_token(Purpose.CONFIRM, token, User.confirm_nonce, confirmed=True)
 
 
+def _user_of_live_token(purpose: Purpose, token: str, nonce_column) -> User:
+    """The user a still-usable token of `purpose` belongs to; TokenError if there is none.
+    Nothing is written: `_use_token` uses a token up."""
+    user_id, nonce = read_token(purpose, token)
+    user = db.session.get(User, user_id)
+    live = getattr(user, nonce_column.key) if user is not None else None
+    if live is None or live != nonce:
+        raise TokenError(LINK_USED)
+    return user
+
+
 def check_confirmation(token: str) -> None:
     """TokenError unless `token` would confirm its account now; nothing is written."""
-    user_id, nonce = read_token(Purpose.CONFIRM, token)
-    user = db.session.get(User, user_id)
-    if user is None or user.confirm_nonce is None or user.confirm_nonce != nonce:
-        raise TokenError("This link has already been used or a newer one was sent.")
+    _user_of_live_token(Purpose.CONFIRM, token, User.confirm_nonce)
 
 
 def confirmed_by(token: str) -> bool:
@@ -319,11 +331,7 @@ def request_password_reset(email: str) -> None:
 
 def user_of_reset_token(token: str) -> User:
     """The user a still-usable reset token belongs to (the token is not used up)."""
-    user_id, nonce = read_token(Purpose.RESET, token)
-    user = db.session.get(User, user_id)
-    if user is None or user.reset_nonce is None or user.reset_nonce != nonce:
-        raise TokenError("This link has already been used or a newer one was sent.")
-    return user
+    return _user_of_live_token(Purpose.RESET, token, User.reset_nonce)
 
 
 def reset_password(token: str, password: str) -> User:
