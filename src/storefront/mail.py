@@ -29,7 +29,9 @@ from flask import Flask, current_app
 
 log = logging.getLogger("storefront.mail")
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storefront-mail")
-_pending: set[Future] = set()
+#: Each message queued and not yet sent, in the order queued, with what it is (for the log
+#: should shutdown leave it unsent).
+_pending: dict[Future, str] = {}
 _pending_lock = threading.Lock()
 
 
@@ -140,10 +142,6 @@ def _deliver_in_background(app: Flask, to: str, subject: str, text: str, html: s
         return send_email(to, subject, text, html)
 
 
-#: What each queued message is, for the log should shutdown leave it unsent.
-_queued: dict[Future, str] = {}
-
-
 def queue_email(to: str, subject: str, text: str, html: str | None = None) -> Future:
     """Send one message from a background thread (at once while `MAIL_IN_BACKGROUND` is off);
     the future tells whether it went out."""
@@ -154,8 +152,7 @@ def queue_email(to: str, subject: str, text: str, html: str | None = None) -> Fu
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     future = _executor.submit(_deliver_in_background, app, to, subject, text, html)
     with _pending_lock:
-        _pending.add(future)
-        _queued[future] = f"to={to} subject={subject!r}"
+        _pending[future] = f"to={to} subject={subject!r}"
     future.add_done_callback(_forget)
     return future
 
@@ -164,8 +161,7 @@ def _forget(future: Future) -> None:
     """Drop a delivered message from the pending ones; a bug in delivery is logged, not lost
     in a future nobody reads."""
     with _pending_lock:
-        _pending.discard(future)
-        _queued.pop(future, None)
+        _pending.pop(future, None)
     if not future.cancelled() and (error := future.exception()) is not None:
         log.error("mail delivery failed", exc_info=error)
 
@@ -174,11 +170,9 @@ def finish_queued_mail(timeout: float) -> None:
     """At shutdown: let queued mail go out for up to `timeout` seconds, then give up on the
     rest, naming each message left unsent in the log (the server would otherwise kill the
     process with them, silently). gunicorn calls this as a worker exits (`gunicorn_conf`)."""
+    wait_for_queued_mail(timeout)
     with _pending_lock:
-        pending = list(_pending)
-    wait(pending, timeout=timeout)
-    with _pending_lock:
-        unsent = list(_queued.items())  # in the order they were queued
+        unsent = list(_pending.items())
     for future, what in unsent:
         if future.cancel():
             log.warning("mail %s not sent: the server stopped before it went out", what)
