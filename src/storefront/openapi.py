@@ -176,6 +176,8 @@ def _shared_answers(method: str, view: Any, body: str | None) -> dict[int, str]:
     if method in UNSAFE_METHODS:
         answers[413] = "The request is larger than the server takes (`MAX_CONTENT_LENGTH`)."
     answers[503] = "The database is unavailable or busy: retry after Retry-After seconds."
+    if body == "multipart/form-data":
+        answers[503] += " Or the file storage would not take the bytes (a full disk)."
     return answers
 
 
