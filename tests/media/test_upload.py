@@ -329,3 +329,5 @@ def test_a_folder_that_cannot_take_the_bytes_is_a_503_and_nothing_is_saved(
     assert "file storage unavailable" in caplog.text
     assert "unhandled error" not in caplog.text
     assert db.session.scalar(select(func.count()).select_from(StoredFile)) == 0
+    documented = client.get("/api/openapi.json").get_json()["paths"][path]["post"]["responses"]
+    assert "file storage would not take the bytes" in documented["503"]["description"]
