@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from ipaddress import IPv6Network, ip_address
 from typing import Any
 
 import email_validator
 from flask import request
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -185,4 +185,24 @@ class RouteLimiter(Limiter):
         return limit if limit is not None and limit.breached else None
 
 
-limiter = RouteLimiter(key_func=get_remote_address)
+#: How much of an IPv6 address names one visitor: a home or office network gets a /64 (or
+#: more), so every address in it is one visitor to the rate limits, as its one IPv4 address is.
+IPV6_VISITOR_PREFIX = 64
+
+
+def visitor_address() -> str:
+    """The address the rate limits count a request against: the client's IPv4 address, or
+    the /64 network of its IPv6 address (one host may take any address of its /64)."""
+    address = request.remote_addr or "127.0.0.1"
+    try:
+        parsed = ip_address(address)
+    except ValueError:
+        return address
+    if parsed.version == 4:
+        return address
+    if parsed.ipv4_mapped is not None:
+        return str(parsed.ipv4_mapped)
+    return str(IPv6Network((parsed, IPV6_VISITOR_PREFIX), strict=False))
+
+
+limiter = RouteLimiter(key_func=visitor_address)

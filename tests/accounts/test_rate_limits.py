@@ -210,6 +210,22 @@ def test_without_proxies_a_forged_forwarded_for_escapes_no_limit(client, limits_
     assert _failed_logins_from(client, "198.51.100.9", 1) == [429]
 
 
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [("2001:db8:1:2::7", "2001:db8:1:2:ffff::9"), ("::ffff:203.0.113.7", "203.0.113.7")],
+    ids=["same-ipv6-64", "ipv4-mapped"],
+)
+def test_addresses_of_one_visitor_share_the_address_limit(client, limits_on, first, second):
+    """An IPv6 host may use any address of its /64, and a dual-stack server may see an IPv4
+    client as `::ffff:a.b.c.d`: neither gets a fresh budget by changing address."""
+    limits_on(RATELIMIT_LOGIN_PER_IP="2 per minute")
+
+    assert _login_from(client, first, "nobody1", "wrong-password-000") == 401
+    assert _login_from(client, second, "nobody2", "wrong-password-000") == 401
+    assert _login_from(client, first, "nobody3", "wrong-password-000") == 429
+    assert _login_from(client, "2001:db8:1:3::7", "nobody4", "wrong-password-000") == 401
+
+
 def test_successful_logins_do_not_use_up_the_address_limit(client, user, limits_on):
     """Many right logins from one address (an office, a test suite) are never a 429."""
     limits_on(RATELIMIT_LOGIN_PER_IP="2 per minute")

@@ -33,12 +33,11 @@ from datetime import UTC
 from typing import Any
 
 from flask import current_app, g, request
-from flask_limiter.util import get_remote_address
 from itsdangerous import BadData, URLSafeTimedSerializer
 from pydantic import TypeAdapter, ValidationError
 
 from ..auth import load_current_user
-from ..extensions import db, limiter
+from ..extensions import db, limiter, visitor_address
 from ..sessions import set_cookie_after_session
 from . import service
 from .models import User
@@ -184,7 +183,7 @@ def _failed_password_limits(
         _setting("RATELIMIT_LOGIN_PER_ACCOUNT"),
         scope="login-account",
         methods=methods,
-        key_func=lambda: f"{account()}@{get_remote_address()}",
+        key_func=lambda: f"{account()}@{visitor_address()}",
         deduct_when=_login_failed,
         exempt_when=exempt_when,
         error_message=message,
