@@ -7,6 +7,7 @@ import pytest
 from .helpers import register, reset_token
 
 BLANKS = " " * 12
+BLANK_REFUSAL = "must not be only whitespace or invisible characters"
 
 
 @pytest.mark.parametrize(
@@ -21,6 +22,8 @@ BLANKS = " " * 12
         ("\uff50\uff41\uff53\uff53\uff57\uff4f\uff52\uff44\uff11\uff12\uff13", "too common"),
         (" " * 10, "only whitespace"),
         ("\t \n\u3000" * 3, "only whitespace"),
+        ("\u200b" * 12, "only whitespace or invisible characters"),
+        ("\ufdfa", "at least 10 characters"),
     ],
 )
 def test_registration_refuses_weak_passwords(client, mail_outbox, password, reason):
@@ -84,7 +87,7 @@ def test_password_change_refuses_a_password_of_only_whitespace(client, user, log
     )
 
     assert response.status_code == 400
-    assert response.json["fields"] == {"password": "must not be only whitespace"}
+    assert response.json["fields"] == {"password": BLANK_REFUSAL}
 
 
 def test_reset_refuses_a_password_of_only_whitespace(client, mail_outbox, user):
@@ -94,7 +97,7 @@ def test_reset_refuses_a_password_of_only_whitespace(client, mail_outbox, user):
     response = client.post("/api/password-reset/confirm", json={"token": token, "password": BLANKS})
 
     assert response.status_code == 400
-    assert response.json["fields"] == {"password": "must not be only whitespace"}
+    assert response.json["fields"] == {"password": BLANK_REFUSAL}
 
 
 def test_cli_create_user_refuses_a_password_of_only_whitespace(run_cli):

@@ -11,7 +11,7 @@ import unicodedata
 from functools import cache
 from pathlib import Path
 
-from ..apikit import ApiError, invalid_input
+from ..apikit import ApiError, invalid_input, shows_something
 
 MIN_LENGTH = 10
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
@@ -35,12 +35,16 @@ def canonical_password(password: str) -> str:
 
 
 def password_problem(password: str, *, username: str | None, email: str | None) -> str | None:
-    """Why `password` is refused for this account, or None when it is acceptable."""
-    password = canonical_password(password)
-    if len(password) < MIN_LENGTH:
+    """Why `password` is refused for this account, or None when it is acceptable.
+
+    Its length counts both as typed and normalized: one typed character such as U+FDFA
+    becomes 18 under NFKC, and must not pass for a long password.
+    """
+    typed, password = password, canonical_password(password)
+    if min(len(typed), len(password)) < MIN_LENGTH:
         return f"must be at least {MIN_LENGTH} characters long"
-    if password.isspace():
-        return "must not be only whitespace"
+    if not shows_something(password):
+        return "must not be only whitespace or invisible characters"
     lowered = password.casefold()
     own_names = {n.casefold() for n in (username, email) if n}
     if email:
