@@ -46,6 +46,8 @@ _USER_ID_TEXT = re.compile(r"[1-9][0-9]{0,18}")
 _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 #: Set on sessions that have a `user_sessions` row, so an ended one cannot be re-adopted.
 REGISTERED_KEY = "registered"
+#: How long a session nobody is logged in to is stored (see `AnonymousSessionsKeptShort`).
+ANONYMOUS_SESSION_LIFETIME = timedelta(days=1)
 #: What a session store raises when it is down or too slow: a 503, not a bug.
 STORE_ERRORS = (OperationalError, RedisError)
 
@@ -115,11 +117,28 @@ class StoreFailures:
             response.set_cookie(**cookie)
 
 
-class RedisStore(StoreFailures, RedisSessionInterface):
+class AnonymousSessionsKeptShort:
+    """Mixed into a session interface: a session nobody is logged in to is stored for
+    `ANONYMOUS_SESSION_LIFETIME`, not the login lifetime.
+
+    Each visitor who opens a form gets a stored session for its CSRF token, so a stream of
+    cookie-less requests to `/login` adds a session each; kept as long as a login, they
+    would pile up for weeks. A day outlasts any form's token (Flask-WTF's hour).
+    """
+
+    def _upsert_session(
+        self, session_lifetime: timedelta, session: ServerSideSession, store_id: str
+    ) -> None:
+        if USER_KEY not in session:
+            session_lifetime = min(session_lifetime, ANONYMOUS_SESSION_LIFETIME)
+        super()._upsert_session(session_lifetime, session, store_id)  # type: ignore[misc]
+
+
+class RedisStore(StoreFailures, AnonymousSessionsKeptShort, RedisSessionInterface):
     """Flask-Session's Redis store, answering 503 while Redis is down."""
 
 
-class DatabaseSessionInterface(StoreFailures, ServerSideSessionInterface):
+class DatabaseStore(ServerSideSessionInterface):
     """Keeps sessions in the `sessions` table through the app's own database session."""
 
     ttl = False
@@ -176,6 +195,10 @@ class DatabaseSessionInterface(StoreFailures, ServerSideSessionInterface):
 
     def _register_cleanup_app_command(self) -> None:
         """Expired rows are removed by `storefront sessions-cleanup` (see cli.py)."""
+
+
+class DatabaseSessionInterface(StoreFailures, AnonymousSessionsKeptShort, DatabaseStore):
+    """The database store, answering 503 while the database is down."""
 
 
 def init_sessions(app: Flask) -> None:

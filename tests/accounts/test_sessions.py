@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from storefront.extensions import utcnow
-from storefront.sessions import StoredSession, UserSession
+from storefront.sessions import ANONYMOUS_SESSION_LIFETIME, StoredSession, UserSession
 
 from .helpers import login
 
@@ -300,6 +300,37 @@ def test_sessions_cleanup_keeps_live_logins_and_drops_expired_stored_sessions(
     assert client.get("/api/me").status_code == 200
     ids = db.session.scalars(select(StoredSession.session_id))
     assert "session:expired" not in set(ids)
+
+
+def test_a_visitor_who_only_opened_a_form_is_kept_a_day_and_a_login_its_lifetime(
+    app, client, db, user
+):
+    """Cookie-less requests for `/login` must not leave a login's worth of stored sessions."""
+    assert client.get("/login").status_code == 200
+    visitor = db.session.scalar(select(StoredSession.expiry))
+    assert utcnow() + timedelta(hours=23) < visitor <= utcnow() + ANONYMOUS_SESSION_LIFETIME
+
+    login(client, user.username, user.password)
+
+    logged_in = db.session.scalar(select(func.max(StoredSession.expiry)))
+    assert logged_in > utcnow() + app.config["PERMANENT_SESSION_LIFETIME"] - timedelta(hours=1)
+
+
+def test_redis_keeps_a_visitor_who_only_opened_a_form_for_a_day(make_app, redis_url, db):
+    shop = make_app(
+        REDIS_URL=redis_url,
+        REDIS_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+        SESSION_LIFETIME_SECONDS=14 * 24 * 3600,
+    )
+    store = shop.session_interface.client
+
+    assert shop.test_client().get("/login").status_code == 200
+
+    (key,) = store.keys(f"{shop.config['REDIS_KEY_PREFIX']}:session:*")
+    try:
+        assert 23 * 3600 < store.ttl(key) <= ANONYMOUS_SESSION_LIFETIME.total_seconds()
+    finally:
+        store.delete(key)
 
 
 def test_a_stored_session_past_its_expiry_is_not_used(client, db, user):
