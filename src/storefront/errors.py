@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from apiflask import APIFlask
 from apiflask.exceptions import HTTPError
-from flask import Response, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
@@ -23,6 +33,7 @@ from werkzeug.exceptions import (
 )
 
 from .apikit import MAX_FIELD_ERRORS, ApiError, invalid_input, shown_field_name
+from .auth import load_current_user
 from .extensions import db
 from .media.storage import StorageUnavailable
 from .sessions import session_store_failed
@@ -36,6 +47,9 @@ FORM_EXPIRED = (
     "This form has expired or did not come from this site. "
     "Go back, reload the page and send it again."
 )
+
+#: Said on the login page a form for logged-in users leads to once its session has ended.
+SESSION_ENDED = "You were logged out meanwhile: log in again, then send it once more."
 
 #: Werkzeug's own words for a `Host` header it cannot encode ("The browser (or proxy) sent a
 #: request that this server could not understand.") do not say what was wrong.
@@ -153,9 +167,33 @@ def handle_http_exception(error: HTTPException) -> Response:
         return _json_error(status, description, original.headers.items())
     if status == 401 and request.method in ("GET", "HEAD"):
         # HEAD answers as GET would (a link checker, `curl -I`): a redirect, not a bare 401.
-        login = url_for("accounts_pages.login")
-        return redirect(f"{login}?next={quote(request.full_path.rstrip('?'))}")
+        return _to_login(request.full_path.rstrip("?"))
+    if isinstance(error, CSRFError) and _login_ended_under_form():
+        flash(SESSION_ENDED, "info")
+        return _to_login(_referring_page(), code=303)
     return _page_error(status, error.name, description, original.headers.items())
+
+
+def _to_login(then: str | None, code: int = 302) -> Response:
+    """To the login page, which sends the user on to the page `then` afterwards."""
+    login = url_for("accounts_pages.login")
+    return redirect(f"{login}?next={quote(then)}" if then else login, code=code)
+
+
+def _login_ended_under_form() -> bool:
+    """Whether a form for logged-in users came from a session that has since ended (a
+    logout or a password change in another tab), which is what made its token stale."""
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "access_check", None) is not None and load_current_user() is None
+
+
+def _referring_page() -> str | None:
+    """The path of the shop's page a form was sent from, if the browser said so."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith(request.script_root):
+        return None
+    path = referrer.path.removeprefix(request.script_root) or "/"
+    return f"{path}?{referrer.query}" if referrer.query else path
 
 
 def _handle_late_failure(error: Exception) -> Response:

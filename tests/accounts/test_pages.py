@@ -218,6 +218,32 @@ def test_logout_page_asks_then_logs_out_on_post(client, csrf_token, user):
     assert client.get("/api/me").status_code == 401
 
 
+def test_a_logout_button_left_in_a_tab_already_logged_out_just_says_so(client, csrf_token, user):
+    _page_login(client, csrf_token, user.username, user.password)
+    stale = csrf_token(client, "/account")
+    assert _post(client, "/logout", csrf_token, form_url="/account").status_code == 303
+
+    response = client.post("/logout", data={"csrf_token": stale})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert "You are logged out." in client.get("/").get_data(as_text=True)
+
+
+def test_a_logout_without_its_token_leaves_a_logged_in_user_logged_in(client, csrf_token, user):
+    _page_login(client, csrf_token, user.username, user.password)
+
+    assert client.post("/logout", data={"csrf_token": "forged"}).status_code == 400
+    assert client.get("/api/me").status_code == 200
+
+
+def test_the_logout_page_of_a_visitor_offers_to_log_in_not_out(client):
+    page = client.get("/logout").get_data(as_text=True)
+
+    assert "You are not logged in." in page
+    assert "Log out now" not in page
+
+
 def test_reset_through_the_pages_ends_old_sessions(app, client, mail_outbox, csrf_token, user):
     phone = app.test_client()
     login(phone, user.username, user.password)

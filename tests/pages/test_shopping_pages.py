@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from storefront.catalog.models import Product
-from storefront.errors import FORM_EXPIRED
+from storefront.errors import FORM_EXPIRED, SESSION_ENDED
 from storefront.orders.models import Order
 
 
@@ -175,6 +175,39 @@ def test_two_checkouts_one_after_the_other_place_two_orders(
 
     assert placed[0] != placed[1]
     assert all(re.fullmatch(r"/orders/\d+", path) for path in placed)
+
+
+@pytest.mark.parametrize(
+    ("referrer", "then"),
+    [("/products/{id}", "/login?next=/products/{id}"), (None, "/login")],
+    ids=["back-to-its-page", "no-referrer"],
+)
+def test_a_cart_form_sent_after_a_logout_in_another_tab_leads_to_log_in(
+    client, shopper, csrf_token, product_factory, referrer, then
+):
+    """Its token died with the session: the shopper is asked to log in, not shown an error."""
+    kettle = product_factory()
+    stale = csrf_token(client, f"/products/{kettle.id}")
+    assert post(client, csrf_token, "/cart", "/logout").request.path == "/"
+    headers = {"Referer": f"http://localhost{referrer.format(id=kettle.id)}"} if referrer else {}
+
+    response = client.post(
+        f"/cart/add/{kettle.id}", data={"quantity": "1", "csrf_token": stale}, headers=headers
+    )
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == then.format(id=kettle.id)
+    assert SESSION_ENDED in client.get("/login").get_data(as_text=True)
+
+
+def test_a_cart_form_from_another_site_is_still_refused(client, shopper, product_factory):
+    kettle = product_factory()
+    headers = {"Referer": "https://elsewhere.example/"}
+
+    response = client.post(f"/cart/add/{kettle.id}", data={"quantity": "1"}, headers=headers)
+
+    assert response.status_code == 400
+    assert client.get("/api/cart").json["items"] == []
 
 
 def test_adding_a_product_that_is_not_there_is_a_404_page(client, shopper, csrf_token):

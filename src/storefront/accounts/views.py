@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import sessions
 from ..apikit import ApiError
-from ..auth import current_user, login_required
+from ..auth import current_user, load_current_user, login_required
 from ..errors import handle_http_exception
 from ..pages.forms import ButtonForm, show_refusal
 from . import limits, service
@@ -127,7 +127,10 @@ def login():
 def _expired_form(error: CSRFError):
     """A login form whose token expired (a login or logout in another tab replaced the
     session it was made for) is shown again, fresh, with the name kept: a 400, as every
-    refused form, but not a dead end. Other forms get the shop's expired-form page."""
+    refused form, but not a dead end. A logout button from a page whose session has ended
+    already got what it asked for. Other forms get the shop's expired-form page."""
+    if request.endpoint == "accounts_pages.logout" and load_current_user() is None:
+        return _logged_out()
     if request.endpoint != "accounts_pages.login":
         return handle_http_exception(error)
     form = LoginForm(formdata=None, username=request.form.get("username", ""))
@@ -163,9 +166,13 @@ def logout():
     form = ButtonForm()
     if form.validate_on_submit():
         sessions.end_current_session()
-        flash("You are logged out.", "info")
-        return redirect(url_for("catalogue.index"), code=303)
+        return _logged_out()
     return _page("accounts/logout.html", form)
+
+
+def _logged_out():
+    flash("You are logged out.", "info")
+    return redirect(url_for("catalogue.index"), code=303)
 
 
 @bp.route("/reset", methods=["GET", "POST"])
