@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 
 from storefront.extensions import db
 from storefront.orders.models import Order
-from storefront.testing.browser import log_in
+from storefront.pages.catalogue import PER_PAGE as CATALOGUE_PER_PAGE
+from storefront.testing.browser import audit_page, log_in
 from storefront.testing.factories import ProductFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
@@ -122,3 +123,15 @@ def test_checkout_with_the_keyboard_alone(page, live_server, live_data, shelf):
 
     expect(page.get_by_role("status")).to_contain_text("is placed.")
     assert order_count(live_server) == 1
+
+
+def test_a_later_catalogue_page_fits_a_phone_screen(page, live_data):
+    """Its pager's words for screen readers once sat past the right edge at 360 px."""
+    for n in range(2 * CATALOGUE_PER_PAGE + 1):
+        live_data(ProductFactory, name=f"Oolong {n}")
+    page.set_viewport_size({"width": 360, "height": 740})
+
+    page.goto("/?page=2")
+
+    expect(page.get_by_role("link", name="Next")).to_be_visible()
+    assert audit_page(page) == []
