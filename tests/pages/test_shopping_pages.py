@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from storefront.catalog.models import Product
 from storefront.errors import FORM_EXPIRED, SESSION_ENDED
 from storefront.orders.models import Order
+from storefront.pages.shopping import NOT_ON_SALE
 
 
 def post(client, csrf_token, page_url, action, **data):
@@ -210,13 +211,24 @@ def test_a_cart_form_from_another_site_is_still_refused(client, shopper, product
     assert client.get("/api/cart").json["items"] == []
 
 
-def test_adding_a_product_that_is_not_there_is_a_404_page(client, shopper, csrf_token):
-    response = client.post(
-        "/cart/add/987654", data={"quantity": "1", "csrf_token": csrf_token(client, "/cart")}
-    )
+@pytest.mark.parametrize("gone", ["off-sale", "deleted"])
+def test_adding_a_product_gone_since_its_page_was_shown_says_so_in_the_shop(
+    client, shopper, csrf_token, product_factory, db, gone
+):
+    kettle = product_factory(name="Kettle")
+    token = csrf_token(client, f"/products/{kettle.id}")
+    if gone == "off-sale":
+        kettle.active = False
+    else:
+        db.session.delete(kettle)
+    db.session.commit()
 
-    assert response.status_code == 404
-    assert response.mimetype == "text/html"
+    response = client.post(f"/cart/add/{kettle.id}", data={"quantity": "1", "csrf_token": token})
+
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/"
+    assert NOT_ON_SALE in client.get("/").get_data(as_text=True)
+    assert client.get("/api/cart").json["items"] == []
 
 
 @pytest.mark.parametrize("change", ["price", "quantity"])

@@ -26,6 +26,8 @@ from .forms import (
 bp = Blueprint("shopping", __name__, template_folder="templates")
 
 PER_PAGE = 20
+#: A product page's "Add to cart" for a product taken off sale (or deleted) since it was shown.
+NOT_ON_SALE = "Sorry, that product is no longer on sale."
 
 
 def _form_problem(form: QuantityForm) -> str:
@@ -48,7 +50,8 @@ def add_to_cart(product_id: int):
         cart = orders.add_to_cart(load_current_user(), product_id, form.quantity.data)
     except ApiError as refusal:
         if refusal.status == 404:
-            raise
+            flash(NOT_ON_SALE, "error")
+            return redirect(url_for("catalogue.index"), code=303)
         show_refusal(refusal)
         return redirect(url_for("catalogue.product", product_id=product_id), code=303)
     name = next(line.name for line in cart.items if line.product_id == product_id)
