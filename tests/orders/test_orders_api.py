@@ -123,6 +123,10 @@ def test_a_cancelled_order_cannot_be_cancelled_again(
     response = client.post(f"/api/orders/{order['id']}/cancel")
 
     assert response.status_code == 409
+    assert response.json == {
+        "error": "This order is already cancelled.",
+        "order_status": "cancelled",
+    }
     assert stock_of(db, mug) == 5
 
 

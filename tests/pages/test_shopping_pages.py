@@ -343,10 +343,17 @@ def test_the_shopper_sees_and_cancels_an_order(client, shopper, csrf_token, prod
     listing = client.get("/orders").get_data(as_text=True)
     assert f'href="{order_path}"' in listing and "Placed" in listing and "€50.00" in listing
 
+    stale_tab = csrf_token(client, order_path)
     cancelled = post(client, csrf_token, order_path, f"{order_path}/cancel")
     html = cancelled.get_data(as_text=True)
-    assert "is cancelled." in html and "Cancelled" in html
+    assert "is cancelled." in html and 'Status: <span class="status status-cancelled">' in html
     assert "Cancel this order" not in html
+    assert db.session.get(Product, kettle.id).stock == 5
+
+    again = client.post(
+        f"{order_path}/cancel", data={"csrf_token": stale_tab}, follow_redirects=True
+    )
+    assert "This order is already cancelled." in again.get_data(as_text=True)
     assert db.session.get(Product, kettle.id).stock == 5
 
 

@@ -420,7 +420,11 @@ def get_order(user: User, order_id: int) -> Order:
 
 
 def cancel_order(user: User, order_id: int) -> Order:
-    """Cancel a placed order and put its items back in stock, in one transaction."""
+    """Cancel a placed order and put its items back in stock, in one transaction.
+
+    An order is placed or cancelled: one the UPDATE did not match was cancelled already,
+    perhaps by a request that ran meanwhile (so its status as read before may be stale).
+    """
     order = get_order(user, order_id)
     with _write_transaction():
         cancelled = db.session.execute(
@@ -431,7 +435,7 @@ def cancel_order(user: User, order_id: int) -> Order:
         )
         if cancelled.rowcount != 1:
             db.session.rollback()
-            raise Conflict("Only a placed order can be cancelled.", order_status=order.status)
+            raise Conflict("This order is already cancelled.", order_status="cancelled")
         _return_stock(order.items)
         db.session.commit()
     db.session.refresh(order)
