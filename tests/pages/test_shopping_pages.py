@@ -388,3 +388,42 @@ def test_an_orders_page_past_the_last_is_a_404_naming_it(client, shopper):
 
     assert response.status_code == 404
     assert "There is no page 3: this list has 1." in response.get_data(as_text=True)
+
+
+def _order_placed_by(app, login_as, buyer, product) -> int:
+    own = app.test_client()
+    login_as(own, buyer)
+    added = own.post("/api/cart/items", json={"product_id": product.id, "quantity": 1})
+    assert added.status_code == 200, added.json
+    placed = own.post("/api/cart/checkout")
+    assert placed.status_code == 201, placed.json
+    return placed.json["id"]
+
+
+def test_staff_see_who_placed_each_order(
+    app, client, login_as, user, user_factory, admin, staff, product_factory
+):
+    kettle = product_factory()
+    kept = _order_placed_by(app, login_as, user, kettle)
+    leaver = user_factory()
+    orphaned = _order_placed_by(app, login_as, leaver, kettle)
+    login_as(client, admin)
+    assert client.delete(f"/api/users/{leaver.id}").status_code == 204
+    login_as(client, staff)
+
+    listing = client.get("/orders").get_data(as_text=True)
+    customers = {
+        order_id: re.search(rf"Order #{order_id}</a></td>\s*<td[^>]*>([^<]*)</td>", listing)[1]
+        for order_id in (kept, orphaned)
+    }
+    page = client.get(f"/orders/{kept}").get_data(as_text=True)
+
+    assert customers == {kept: user.username, orphaned: "(account deleted)"}
+    assert f"Customer: {user.username}" in page and f'href="mailto:{user.email}"' in page
+
+
+def test_a_customer_is_not_shown_a_customer_column(app, client, login_as, shopper, product_factory):
+    order_id = _order_placed_by(app, login_as, shopper, product_factory())
+
+    assert "Customer" not in client.get("/orders").get_data(as_text=True)
+    assert "Customer:" not in client.get(f"/orders/{order_id}").get_data(as_text=True)

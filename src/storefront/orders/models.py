@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..catalog.models import Product
 from ..extensions import IDS_NEVER_REUSED, Base, utcnow
+
+if TYPE_CHECKING:
+    from ..accounts.models import User
 
 
 class CartItem(Base):
@@ -54,6 +58,8 @@ class Order(Base):
     items: Mapped[list[OrderItem]] = relationship(
         lazy="selectin", order_by="OrderItem.id", cascade="all, delete-orphan"
     )
+    #: Who placed it, for staff; None once that account is deleted.
+    buyer: Mapped[User | None] = relationship()
 
     def __repr__(self) -> str:
         return f"<Order {self.id} {self.status} {self.total_cents} {self.currency}>"

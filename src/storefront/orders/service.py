@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import Select, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from ..accounts.models import User
 from ..accounts.service import hold_own_account
@@ -391,11 +392,12 @@ def checkout(
 
 
 def orders_visible_to(user: User) -> Select:
-    """Newest first: the user's own orders, or everyone's for staff and admins."""
+    """Newest first: the user's own orders, or everyone's, with who placed each, for staff
+    and admins."""
     statement = select(Order).order_by(Order.created_at.desc(), Order.id.desc())
-    if not is_staff(user):
-        statement = statement.where(Order.user_id == user.id)
-    return statement
+    if is_staff(user):
+        return statement.options(selectinload(Order.buyer))
+    return statement.where(Order.user_id == user.id)
 
 
 def _return_stock(items: list[OrderItem]) -> None:
