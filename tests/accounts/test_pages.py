@@ -442,3 +442,15 @@ def test_login_page_sends_no_one_off_site_through_control_characters(
 
     assert response.status_code == 303
     assert response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("form", ["email", "password"])
+def test_the_address_a_refused_account_form_is_shown_at_leads_back_to_the_account(
+    client, user, login_as, form
+):
+    login_as(client, user)
+
+    response = client.get(f"/account/{form}", follow_redirects=True)
+
+    assert response.status_code == 200
+    assert response.request.path == "/account"

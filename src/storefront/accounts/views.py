@@ -241,6 +241,14 @@ def account():
     return _account_page()
 
 
+@bp.get("/account/email")
+@bp.get("/account/password")
+def account_form_address():
+    """A refused change is shown at its form's address; opened again (a reload, the history)
+    that address leads back to the account page."""
+    return redirect(url_for("accounts_pages.account"))
+
+
 @bp.post("/account/email")
 @login_required
 def change_email():
