@@ -24,7 +24,9 @@ def test_valid_post_stores_the_message_and_thanks(client, db, csrf_token):
     data = {"csrf_token": token, "name": "Ada", "email": "ada@example.com", "message": "Hi!"}
     response = client.post("/form", data=data, follow_redirects=True)
     assert response.status_code == 200
-    assert "Thank you" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "Thank you!" in page
+    assert "Your message was sent." not in page  # said once, by the thank-you page
     stored = db.session.scalars(select(ContactMessage)).one()
     assert (stored.name, stored.email, stored.message) == ("Ada", "ada@example.com", "Hi!")
 
@@ -118,5 +120,6 @@ def test_posts_from_one_address_are_limited_and_the_limit_is_a_page(
     assert refused.status_code == 429 and refused.mimetype == "text/html"
     assert int(refused.headers["Retry-After"]) > 0
     assert "Too many messages from your address" in refused.get_data(as_text=True)
+    assert "Tell us about it" not in refused.get_data(as_text=True)  # the form that refused
     assert _count(db) == 2
     assert client.get("/form").status_code == 200  # reading the form is free

@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    flash,
     redirect,
     render_template,
     send_from_directory,
@@ -55,7 +54,6 @@ def contact():
     form = ContactForm()
     if form.validate_on_submit():
         service.save_contact_message(form.name.data, form.email.data, form.message.data)
-        flash("Your message was sent.", "success")
         return redirect(url_for("pages.contact_thanks"), code=303)
     status = 400 if form.is_submitted() else 200
     return render_template("contact.html", form=form), status
