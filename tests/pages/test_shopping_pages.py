@@ -79,6 +79,18 @@ def test_more_than_in_stock_is_refused_with_a_message(client, shopper, csrf_toke
     assert client.get("/cart").get_data(as_text=True).count("Lamp") == 0
 
 
+def test_more_than_in_stock_counting_the_cart_says_what_the_cart_holds(
+    client, shopper, csrf_token, product_factory
+):
+    apron = product_factory(name="Apron", stock=1)
+    add(client, csrf_token, apron, 1)
+
+    response = add(client, csrf_token, apron, 1)
+
+    page = response.get_data(as_text=True)
+    assert "Your cart already holds 1 of &#39;Apron&#39;; the shop has only 1 in stock." in page
+
+
 def test_a_quantity_can_be_changed_and_a_line_removed(client, shopper, csrf_token, product_factory):
     kettle, lamp = product_factory(name="Kettle", price_cents=1000), product_factory(name="Lamp")
     add(client, csrf_token, kettle, 1)

@@ -167,10 +167,17 @@ def _check_quantity(quantity: int) -> None:
         )
 
 
-def _check_stock(product: Product, quantity: int) -> None:
+def _check_stock(product: Product, quantity: int, in_cart: int = 0) -> None:
+    """409 when the cart's line would hold more than the shelf (`in_cart` of it already)."""
     if quantity > product.stock:
+        message = (
+            f"Your cart already holds {in_cart} of {product.name!r}; "
+            f"the shop has only {product.stock} in stock."
+            if in_cart
+            else f"Only {product.stock} of {product.name!r} in stock."
+        )
         raise Conflict(
-            f"Only {product.stock} of {product.name!r} in stock.",
+            message,
             items=[asdict(ShortLine(product.id, product.name, quantity, product.stock))],
         )
 
@@ -208,7 +215,7 @@ def add_to_cart(user: User, product_id: int, quantity: int) -> Cart:
         total = quantity + (item.quantity if item else 0)
         # Stock first: a quantity the request may send (1 to 999) that the shop has not got is
         # a 409, even when the line would also pass 999; the line's cap is the 400 otherwise.
-        _check_stock(product, total)
+        _check_stock(product, total, in_cart=item.quantity if item else 0)
         _check_quantity(total)
         if item is None:
             db.session.add(CartItem(user_id=user.id, product_id=product_id, quantity=total))
