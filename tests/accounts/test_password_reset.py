@@ -214,6 +214,19 @@ def test_known_and_unknown_addresses_get_the_same_headers(app, mail_outbox, user
     assert sorted(known.headers.items()) == sorted(unknown.headers.items())
 
 
+@pytest.mark.parametrize("path", ["/api/password-reset", "/api/confirm/resend"])
+@pytest.mark.parametrize("address", ["not an address", "bob@", "@example.com", "a@b@c"])
+def test_text_that_is_no_address_gets_the_same_202_and_no_mail(client, mail_outbox, path, address):
+    """API.md: these answer 202 always; text that is no address matches no account."""
+    unknown = client.post(path, json={"email": "ghost@example.com"})
+
+    response = client.post(path, json={"email": address})
+
+    assert response.status_code == 202
+    assert response.get_data() == unknown.get_data()
+    assert mail_outbox.messages == []
+
+
 def test_a_link_that_matches_no_route_keeps_its_token_out_of_the_log(
     client, mail_outbox, user, caplog
 ):
