@@ -316,10 +316,11 @@ def test_a_line_asking_for_more_than_is_left_says_so_in_cart_and_checkout(
 
     assert "Only 2 left: lower the quantity or remove it to check out." in cart
     assert 'Kettle <strong class="off-sale">Only 2 left</strong>' in checkout
-    assert "Place order" not in checkout
+    assert "Place order" not in checkout and "Total to pay" not in checkout
+    assert "Total as it stands" in checkout
     db.session.get(Product, kettle.id).stock = 0
     db.session.commit()
-    assert "Sold out: lower the quantity" in client.get("/cart").get_data(as_text=True)
+    assert "Sold out: remove it to check out." in client.get("/cart").get_data(as_text=True)
 
 
 def test_a_line_asking_for_all_that_is_left_can_be_ordered(
@@ -334,7 +335,7 @@ def test_a_line_asking_for_all_that_is_left_can_be_ordered(
 
     assert "lower the quantity" not in cart
     assert "off-sale" not in checkout
-    assert "Place order" in checkout
+    assert "Place order" in checkout and "Total to pay" in checkout
 
 
 def test_checkout_of_an_empty_cart_says_so_and_offers_no_order(client, shopper):
