@@ -7,6 +7,8 @@ from urllib.parse import quote
 
 import pytest
 
+from storefront.accounts.passwords import PASSWORD_RULES
+
 from .helpers import PASSWORD, login
 
 
@@ -454,3 +456,14 @@ def test_the_address_a_refused_account_form_is_shown_at_leads_back_to_the_accoun
 
     assert response.status_code == 200
     assert response.request.path == "/account"
+
+
+def test_every_page_choosing_a_password_states_the_rules(app, client, mail_outbox, user, login_as):
+    client.post("/api/password-reset", json={"email": user.email})
+    reset_page = _path(mail_outbox.link_in(mail_outbox.last_to(user.email), "/reset/"))
+    account = app.test_client()
+    login_as(account, user)
+
+    pages = [client.get("/register"), client.get(reset_page), account.get("/account")]
+
+    assert [PASSWORD_RULES in page.get_data(as_text=True) for page in pages] == [True] * 3

@@ -14,6 +14,10 @@ from pathlib import Path
 from ..apikit import ApiError, invalid_input, shows_something
 
 MIN_LENGTH = 10
+#: The policy in a sentence, shown beside every field where a new password is chosen.
+PASSWORD_RULES = (
+    f"At least {MIN_LENGTH} characters; not your username or email, and not a well-known password."
+)
 COMMON_PASSWORDS_FILE = Path(__file__).with_name("common-passwords.txt")
 
 

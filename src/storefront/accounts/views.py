@@ -27,9 +27,11 @@ from .forms import (
     PasswordChangeForm,
     RegisterForm,
 )
+from .passwords import PASSWORD_RULES
 from .tokens import TokenError
 
 bp = Blueprint("accounts_pages", __name__)
+bp.add_app_template_global(PASSWORD_RULES, "password_rules")
 
 RESET_SENT = "If that address has an account, a reset link is on its way. Check your inbox."
 RESEND_SENT = "If that address has an unconfirmed account, a new link is on its way."
