@@ -200,7 +200,10 @@ def test_a_confirmation_link_opened_first_by_a_mail_scanner_still_confirms_for_i
     assert clicked.status_code == 200
     assert "Your email address is confirmed" in clicked.get_data(as_text=True)
     assert clicked.headers["Cache-Control"] == "no-store"
+    assert "log in</a> now" in clicked.get_data(as_text=True)
     assert client.post("/api/login", json=login).status_code == 200
+    reopened = client.get(path).get_data(as_text=True)  # once logged in: no login offered
+    assert "Your email address is confirmed" in reopened and "log in</a> now" not in reopened
 
 
 def test_a_bad_confirmation_link_says_so(client):
