@@ -93,6 +93,8 @@ PAGES = {
     "staff-products": ("staff", "/staff/products"),
     "staff-product-new": ("staff", "/staff/products/new"),
     "staff-product-edit": ("staff", "/staff/products/{p}/edit"),
+    "staff-orders": ("staff", "/orders"),
+    "staff-order": ("staff", "/orders/{o}"),
 }
 
 
