@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import socket
 import threading
+from contextlib import contextmanager
 
-from sqlalchemy import text
+import pytest
+from sqlalchemy import create_engine, make_url, text
 
 import storefront
 from storefront import create_app
@@ -92,6 +94,68 @@ def test_a_postgres_server_that_never_answers_is_unreachable_not_a_hung_worker(m
 
     assert [answer.status_code for answer in answers] == [503]
     assert answers[0].get_json()["error"] == "database unreachable"
+
+
+@pytest.fixture
+def locked_postgres_table(database_url, monkeypatch):
+    """`lock(table)`: hold an exclusive lock on a table of the PostgreSQL test database, as a
+    migration or an operator's `LOCK TABLE` would, for the `with` block; the shop waits
+    0.3 s for it (5 s in use)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL table lock")
+    monkeypatch.setattr(storefront, "POSTGRES_LOCK_TIMEOUT_MS", 300)
+    engine = create_engine(database_url)
+
+    @contextmanager
+    def lock(table: str):
+        with engine.connect() as holder:
+            holder.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+            yield
+
+    yield lock
+    engine.dispose()
+
+
+def test_a_table_locked_past_the_wait_is_a_503_not_a_hung_worker(make_app, locked_postgres_table):
+    shop = make_app()
+
+    with locked_postgres_table("products"):
+        response = shop.test_client().get("/api/products")
+
+    assert response.status_code == 503
+    assert (
+        response.get_json()["error"] == "The shop is busy right now; please try again in a moment."
+    )
+    assert "Retry-After" in response.headers
+    assert shop.test_client().get("/api/products").status_code == 200
+
+
+def test_a_command_meeting_a_locked_table_says_the_database_is_busy(
+    make_app, locked_postgres_table
+):
+    runner = make_app().test_cli_runner()
+    new_user = ["create-user", "lockwait", "lockwait@example.com", "--password", "quiet-harbour-71"]
+
+    with locked_postgres_table("users"):
+        result = runner.invoke(args=new_user)
+
+    assert result.exit_code == 1
+    assert "the database is busy" in result.output
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"), [({}, "5s"), ({"options": "-c lock_timeout=1234"}, "1234ms")]
+)
+def test_postgres_lock_wait_is_five_seconds_unless_the_url_says(
+    make_app, database_url, query, expected
+):
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL setting")
+    url = make_url(database_url).update_query_dict(query).render_as_string(hide_password=False)
+    shop = make_app(SQLALCHEMY_DATABASE_URI=url)
+
+    with shop.app_context():
+        assert db.session.scalar(text("SHOW lock_timeout")) == expected
 
 
 def test_openapi_lists_every_api_route(client, app):

@@ -36,6 +36,9 @@ MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 POSTGRES_CONNECT_TIMEOUT_SECONDS = 5
 #: How long a SQLite connection waits for another's write lock before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 5000
+#: How long a PostgreSQL statement waits for a lock another transaction holds (a migration,
+#: an operator's `LOCK TABLE`) before it gives up as busy, as SQLite's writers do.
+POSTGRES_LOCK_TIMEOUT_MS = SQLITE_BUSY_TIMEOUT_MS
 #: What the shop's pages may load: their own styles, scripts and images, nothing framed.
 PAGE_POLICY = (
     "default-src 'self'; img-src 'self' data:; style-src 'self'; "
@@ -248,10 +251,23 @@ def _private_sqlite_file(app: APIFlask, uri: str) -> str:
     return f"sqlite:///{Path(folder) / 'storefront.db'}"
 
 
-def _connect_timeout_given(url: URL) -> bool:
-    """Whether the URL, libpq's environment or a service file may set a connect timeout."""
-    given_by_url = "connect_timeout" in url.query or "service" in url.query
-    return given_by_url or any(name in os.environ for name in ("PGCONNECT_TIMEOUT", "PGSERVICE"))
+def _libpq_setting_given(url: URL, parameter: str, variable: str) -> bool:
+    """Whether the URL, libpq's environment or a service file may set `parameter`."""
+    given_by_url = parameter in url.query or "service" in url.query
+    return given_by_url or any(name in os.environ for name in (variable, "PGSERVICE"))
+
+
+def _postgres_connect_args(url: URL) -> dict[str, Any]:
+    """Give up on a server that is silent or a lock that is held, as on a refusal: either
+    held a worker until gunicorn killed it (30 s, a 500), and a command forever. What the
+    URL, the environment or a service file says wins (`?options=` with nothing behind
+    PgBouncer, which takes no startup options)."""
+    connect_args: dict[str, Any] = {}
+    if not _libpq_setting_given(url, "connect_timeout", "PGCONNECT_TIMEOUT"):
+        connect_args["connect_timeout"] = POSTGRES_CONNECT_TIMEOUT_SECONDS
+    if not _libpq_setting_given(url, "options", "PGOPTIONS"):
+        connect_args["options"] = f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"
+    return connect_args
 
 
 def _init_database(app: APIFlask) -> None:
@@ -262,11 +278,8 @@ def _init_database(app: APIFlask) -> None:
     options.setdefault("hide_parameters", True)
     if uri.startswith("postgresql"):
         options.setdefault("pool_pre_ping", True)
-        if not _connect_timeout_given(make_url(uri)):
-            # A server that takes the connection and never answers held a worker until
-            # gunicorn killed it (30 s), and a command forever: give up as on a refusal.
-            connect_args = {"connect_timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
-            options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
+        connect_args = _postgres_connect_args(make_url(uri))
+        options["connect_args"] = {**connect_args, **options.get("connect_args", {})}
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
     db.init_app(app)
     with app.app_context():

@@ -55,13 +55,15 @@ def needs_database(command: Callable[..., None]) -> Callable[..., None]:
     """Report "cannot connect", "no such table" and the like in one line saying what to do."""
     from sqlalchemy.exc import DatabaseError
 
+    from .extensions import database_busy
+
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> None:
         try:
             command(*args, **kwargs)
         except DatabaseError as error:  # no server, no such table, a file that is no database
             reason = str(error.orig).strip().splitlines()[0]
-            if "database is locked" in reason:
+            if database_busy(error):
                 raise click.ClickException(
                     "the database is busy: another process kept it locked longer than a "
                     "command waits; try again once it is done"

@@ -34,7 +34,7 @@ from werkzeug.exceptions import (
 
 from .apikit import MAX_FIELD_ERRORS, ApiError, invalid_input, shown_field_name
 from .auth import load_current_user
-from .extensions import db
+from .extensions import database_busy, db
 from .media.storage import StorageUnavailable
 from .sessions import session_store_failed
 
@@ -223,12 +223,13 @@ def handle_database_unavailable(error: OperationalError | ProgrammingError) -> R
     """The database is busy, unreachable, failing or not set up: not a bug, so a 503 asking
     to retry.
 
-    SQLite's single writer staying busy past the timeout is routine and only warned about;
+    A lock held past the shop's wait (SQLite's single writer, a PostgreSQL table lock) is
+    routine and only warned about;
     anything else (connection refused or lost, a server shutting down) is logged in full.
     """
     _rollback_quietly()
     request_id = getattr(g, "request_id", None)
-    if "database is locked" in str(error.orig):
+    if database_busy(error):
         log.warning("database busy (request_id=%s)", request_id)
         message = "The shop is busy right now; please try again in a moment."
     else:

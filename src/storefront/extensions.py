@@ -16,6 +16,7 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import DateTime, MetaData, TypeDecorator, delete
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, registry
 
 # Addresses at the names kept for local and test networks (`ann@shop.test`, `bo@host.local`)
@@ -97,6 +98,20 @@ def begin_write_transaction() -> None:
     db.session.commit()
     if db.session.get_bind().dialect.name == "sqlite":
         db.session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+
+
+#: PostgreSQL's SQLSTATE for a lock not granted within `lock_timeout`.
+LOCK_NOT_AVAILABLE = "55P03"
+
+
+def database_busy(error: DBAPIError) -> bool:
+    """Whether a database error is another transaction holding a lock for longer than the
+    shop waits (SQLite's "database is locked", PostgreSQL's `lock_timeout`): routine under
+    load, not an outage."""
+    return (
+        "database is locked" in str(error.orig)
+        or getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE
+    )
 
 
 def delete_row(record: Any) -> bool:
