@@ -84,6 +84,24 @@ def test_a_database_named_under_another_spelling_is_refused_not_ignored(key, tmp
         create_app({"TESTING": True, key: f"sqlite:///{tmp_path / 'meant.db'}"})
 
 
+@pytest.mark.parametrize("spelt", ["false", "0", "off"])
+def test_testing_spelt_false_is_a_real_shop_that_needs_its_secret(monkeypatch, spelt):
+    """A string "false" for TESTING was true: a production shop then ran without SECRET_KEY,
+    with hashing at its cheapest."""
+    monkeypatch.setenv("STOREFRONT_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+
+    with pytest.raises(ConfigError, match="SECRET_KEY is missing"):
+        create_app({"TESTING": spelt, "DATABASE_URL": "sqlite://"})
+
+
+def test_debug_spelt_false_is_off(make_app):
+    assert make_app(DEBUG="false").debug is False
+    assert make_app(DEBUG="1").debug is True
+    with pytest.raises(ConfigError, match="DEBUG must be a boolean"):
+        make_app(DEBUG="sometimes")
+
+
 def test_the_mapping_reads_switches_and_lists_spelt_as_in_the_environment(tmp_path, app):
     """A string "false" was a true value (confirmation stayed required, a test cookie became
     Secure) and a string of types allowed any type it contained a piece of."""

@@ -280,7 +280,7 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
     env = settings["STOREFRONT_ENV"]
     if env not in ENVIRONMENTS:
         raise ConfigError(f"STOREFRONT_ENV must be one of {ENVIRONMENTS}, got {env!r}")
-    settings["DEBUG"] = bool(settings.get("DEBUG", env == "development"))
+    settings.setdefault("DEBUG", env == "development")
     _resolve_secret(settings, instance_path)
     _resolve_database_url(settings)
     _check_store_urls(settings)
@@ -304,6 +304,9 @@ def _read_spellings(settings: dict[str, Any]) -> None:
     not a true value, and a string of types is not a collection of one-letter ones."""
     for key in BOOLEAN_SETTINGS:
         settings[key] = _bool_setting(key, settings[key])
+    for key in ("TESTING", "DEBUG"):  # Flask's own, which only the mapping sets
+        if key in settings:
+            settings[key] = _bool_setting(key, settings[key])
     if isinstance(settings["UPLOAD_ALLOWED_TYPES"], str):
         settings["UPLOAD_ALLOWED_TYPES"] = _content_types(
             settings["UPLOAD_ALLOWED_TYPES"] or DEFAULT_UPLOAD_TYPES
@@ -324,7 +327,7 @@ def _apply_database_aliases(settings: dict[str, Any], overrides: Mapping[str, An
 
 def _resolve_secret(settings: dict[str, Any], instance_path: str) -> None:
     """A real SECRET_KEY, or a generated one where that is safe (tests, development)."""
-    env, testing = settings["STOREFRONT_ENV"], bool(settings.get("TESTING"))
+    env, testing = settings["STOREFRONT_ENV"], settings.get("TESTING", False)
     secret = settings.get("SECRET_KEY")
     if secret is not None and not isinstance(secret, str | bytes):
         raise ConfigError(f"SECRET_KEY must be text, got {type(secret).__name__}")
@@ -354,7 +357,7 @@ def _resolve_database_url(settings: dict[str, Any]) -> None:
 
 def _apply_local_defaults(settings: dict[str, Any], overrides: Mapping[str, Any]) -> None:
     """What tests and development change unless the mapping names it."""
-    testing = bool(settings.get("TESTING"))
+    testing = settings.get("TESTING", False)
     if testing:
         for key, cheap in TESTING_HASH_COSTS.items():
             if key not in overrides:
