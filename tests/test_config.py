@@ -23,7 +23,7 @@ def production(monkeypatch, tmp_path):
     monkeypatch.delenv("SECRET_KEY", raising=False)
 
 
-@pytest.mark.parametrize("secret", [None, "", "dev", "changeme", "short"])
+@pytest.mark.parametrize("secret", [None, "", "dev", "changeme", "short", " " * 30, " changeme\n"])
 def test_production_refuses_a_missing_or_placeholder_secret(production, monkeypatch, secret):
     if secret is not None:
         monkeypatch.setenv("SECRET_KEY", secret)
@@ -60,6 +60,22 @@ def test_bad_values_are_refused_at_start(monkeypatch):
     monkeypatch.setenv("TRUSTED_PROXIES", "-1")
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         create_app({"TESTING": True})
+
+
+@pytest.mark.parametrize(
+    ("setting", "url"),
+    [
+        ("DATABASE_URL", "postgresql://shop:s3cret-pw@127.0.0.1:abc/x"),
+        ("REDIS_URL", "redis://:s3cret-pw@127.0.0.1:abc/9"),
+    ],
+)
+def test_a_refused_url_is_shown_without_its_password(development, monkeypatch, setting, url):
+    monkeypatch.setenv(setting, url)
+
+    result = storefront("init-db")
+
+    assert result.exit_code == 1
+    assert "s3cret-pw" not in result.output and ":***@127.0.0.1" in result.output
 
 
 @pytest.mark.parametrize(
@@ -285,6 +301,7 @@ def storefront(*args):
         ("REDIS_URL", "redis://127.0.0.1:abc/9", "REDIS_URL is not a Redis URL"),
         ("REDIS_URL", "redis://127.0.0.1:6379/x", "REDIS_URL names the database 'x'"),
         ("STOREFRONT_INSTANCE_PATH", "{file}", "STOREFRONT_INSTANCE_PATH must be a folder"),
+        ("STOREFRONT_INSTANCE_PATH", "{file}/sub", "STOREFRONT_INSTANCE_PATH cannot be made"),
         ("UPLOAD_FOLDER", "{file}", "UPLOAD_FOLDER must be a folder"),
         ("MAIL_OUTBOX_DIR", "{file}", "MAIL_OUTBOX_DIR must be a folder"),
         ("UPLOAD_ALLOWED_TYPES", "image/svg+xml", "UPLOAD_ALLOWED_TYPES must name some of"),

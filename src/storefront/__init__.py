@@ -112,7 +112,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> APIFlask:
         RATELIMIT_HEADERS_ENABLED=True,
     )
     app.json = JSONProvider(app)
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     _configure_logging(app)
     app.wsgi_app = RequestLog(app.wsgi_app)  # type: ignore[method-assign]
     app.wsgi_app = UnreadableBodyIsBadRequest(app.wsgi_app)  # type: ignore[method-assign]

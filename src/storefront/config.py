@@ -130,6 +130,15 @@ TESTING_HASH_COSTS = {
 }
 
 
+#: The password part of a URL's `user:password@`, hidden from error messages.
+_URL_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
+
+
+def _shown(url: str) -> str:
+    """`url` as an error may print it: with its password, if any, as `***`."""
+    return _URL_PASSWORD.sub(r"\1***@", url)
+
+
 def _check_store_urls(settings: dict[str, Any]) -> None:
     """Refuse a database or Redis URL the shop cannot use, in one line, before any connection."""
     from sqlalchemy.engine import make_url
@@ -139,7 +148,7 @@ def _check_store_urls(settings: dict[str, Any]) -> None:
     try:
         driver = make_url(url).drivername
     except (ArgumentError, ValueError):  # ValueError: a port that is no number
-        raise ConfigError(f"DATABASE_URL is not a database URL: {url!r}") from None
+        raise ConfigError(f"DATABASE_URL is not a database URL: {_shown(url)!r}") from None
     if driver not in DATABASE_DRIVERS:
         raise ConfigError(
             f"DATABASE_URL uses {driver!r}: the shop runs on SQLite (sqlite:///path) "
@@ -156,11 +165,11 @@ def _check_redis_url(url: str) -> None:
     from redis.connection import parse_url
 
     if not url.startswith(REDIS_SCHEMES):
-        raise ConfigError(f"REDIS_URL must start with {', '.join(REDIS_SCHEMES)}: {url!r}")
+        raise ConfigError(f"REDIS_URL must start with {', '.join(REDIS_SCHEMES)}: {_shown(url)!r}")
     try:
         parsed = parse_url(url)
     except ValueError:
-        raise ConfigError(f"REDIS_URL is not a Redis URL: {url!r}") from None
+        raise ConfigError(f"REDIS_URL is not a Redis URL: {_shown(url)!r}") from None
     database = "" if url.startswith("unix://") else urlsplit(url).path.strip("/")
     if database and "db" not in parsed:
         raise ConfigError(
@@ -230,12 +239,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
 def _development_secret(instance_path: str) -> str:
     """A secret kept in the instance folder, so every dev worker and restart shares it."""
     path = Path(instance_path) / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
+    try:
+        if path.exists():
+            return path.read_text().strip()
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+    except OSError as error:
+        raise ConfigError(
+            f"the development SECRET_KEY cannot be kept in {str(path)!r} ({error.strerror}): "
+            "set SECRET_KEY, or STOREFRONT_INSTANCE_PATH to a folder the shop may write"
+        ) from None
     return key
 
 
@@ -272,7 +286,7 @@ def build_settings(instance_path: str, overrides: Mapping[str, Any] | None) -> d
         raise ConfigError(f"the settings must be a mapping, got {type(overrides).__name__}")
     overrides = overrides or {}
     _check_database_setting_names(overrides)
-    _check_folder("STOREFRONT_INSTANCE_PATH", instance_path)
+    _make_folder("STOREFRONT_INSTANCE_PATH", instance_path)
     settings = from_environment(instance_path)
     settings.update(overrides)
     _read_spellings(settings)
@@ -331,6 +345,8 @@ def _resolve_secret(settings: dict[str, Any], instance_path: str) -> None:
     secret = settings.get("SECRET_KEY")
     if secret is not None and not isinstance(secret, str | bytes):
         raise ConfigError(f"SECRET_KEY must be text, got {type(secret).__name__}")
+    if isinstance(secret, str):
+        secret = secret.strip()  # a key of spaces is no key; one pasted with a newline is
     if not secret or secret in PLACEHOLDER_SECRETS:
         if testing:
             settings["SECRET_KEY"] = secrets.token_urlsafe(32)
@@ -455,6 +471,15 @@ def _check_mail(settings: dict[str, Any]) -> None:
             "PUBLIC_BASE_URL must be the shop's address, such as https://shop.example.com, "
             f"got {settings['PUBLIC_BASE_URL']!r}"
         )
+
+
+def _make_folder(name: str, folder: str) -> None:
+    """A folder the shop needs before it starts, made now, or one line saying why it cannot."""
+    _check_folder(name, folder)
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ConfigError(f"{name} cannot be made: {folder!r} ({error.strerror})") from None
 
 
 def _check_folder(name: str, folder: Any) -> None:
