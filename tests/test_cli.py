@@ -193,6 +193,27 @@ def test_init_db_refuses_a_database_missing_only_some_tables(cli_app):
     assert runner.invoke(args=["init-db", "--drop"]).exit_code == 0
 
 
+def test_init_db_refuses_another_apps_tables_of_the_shops_names_and_writes_nothing(
+    make_app, tmp_path
+):
+    app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "foreign"))
+    runner = app.test_cli_runner()
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("CREATE TABLE products (title VARCHAR(80))"))
+            connection.execute(text("INSERT INTO products VALUES ('their row')"))
+
+        refused = runner.invoke(args=["init-db"])
+
+        assert refused.exit_code == 1
+        assert "tables this shop's migrations did not make (products)" in refused.output
+        assert "init-db --drop" in refused.output
+        assert inspect(db.engine).get_table_names() == ["products"]
+        assert runner.invoke(args=["init-db", "--drop"]).exit_code == 0
+        assert "alembic_version" in inspect(db.engine).get_table_names()
+        db.engine.dispose()
+
+
 @pytest.mark.parametrize("revision", ["0001", "0005_accounts", "0010_sku_case"])
 def test_init_db_upgrades_a_database_at_an_older_migration_and_keeps_its_data(
     make_app, tmp_path, revision

@@ -98,7 +98,8 @@ def init_db_command(drop: bool, yes: bool) -> None:
     Safe to run again: data is kept, and a database at an older migration is upgraded. A
     database whose tables were all dropped behind Alembic's back (only `alembic_version`
     left) is built anew; one still lacking some tables once every migration is applied is
-    refused, since no migration can bring them back: use `--drop`.
+    refused, since no migration can bring them back: use `--drop`. So is one holding tables
+    of the shop's names that no migration made (another app's), before anything is written.
     """
     from sqlalchemy import inspect
 
@@ -109,7 +110,14 @@ def init_db_command(drop: bool, yes: bool) -> None:
         click.confirm(f"Drop every table of {where}, all data included?", abort=True)
     existing = set(inspect(db.engine).get_table_names())
     shop_tables = set(db.metadata.tables)
-    if drop or (VERSION_TABLE in existing and not existing & shop_tables):
+    clashing = existing & shop_tables
+    if clashing and VERSION_TABLE not in existing and not drop:
+        raise click.ClickException(
+            f"the database holds tables this shop's migrations did not make "
+            f"({', '.join(sorted(clashing))}): give the shop a database of its own, "
+            "or run init-db --drop to replace them, their data included"
+        )
+    if drop or (VERSION_TABLE in existing and not clashing):
         _drop_schema()
     apply_migrations()
     missing = shop_tables - set(inspect(db.engine).get_table_names())
