@@ -83,6 +83,26 @@ def test_create_user_asks_for_the_password_once_the_rest_is_complete(run_cli, cl
     assert login.status_code == 200
 
 
+def test_create_user_checks_the_name_and_email_before_asking_for_a_password(run_cli):
+    result = run_cli("create-user", "hal", "not-an-email", input="y" * 12 + "\n")
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: email:")
+    assert "Password" not in result.output
+
+
+def test_create_user_takes_a_piped_password_and_says_when_there_is_none(run_cli, client):
+    """With no terminal to ask on, the first line of the input is the password."""
+    nothing = run_cli("create-user", "ivy", "ivy@example.com", input="")
+    assert nothing.exit_code == 1
+    assert nothing.output.startswith("Error: no password: give --password, pipe it in")
+
+    piped = run_cli("create-user", "ivy", "ivy@example.com", input="quiet-lantern-42\n")
+    assert piped.exit_code == 0, piped.output
+    login = client.post("/api/login", json={"username": "ivy", "password": "quiet-lantern-42"})
+    assert login.status_code == 200
+
+
 def test_create_user_duplicate_exits_1(run_cli, user):
     result = run_cli("create-user", user.username, "other@example.com", "--password", "x" * 12)
     assert result.exit_code == 1

@@ -204,9 +204,10 @@ def create_user_command(
     if role not in ROLES:
         click.echo(f"Error: role must be one of {', '.join(ROLES)}, got {role!r}", err=True)
         sys.exit(1)
-    if password is None:  # asked only once the rest is known to be complete
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
+        if password is None:  # asked only once the rest is known to be complete and valid
+            UserCreate(username=username, email=email, password=_NOT_YET_ASKED)
+            password = _ask_password()
         data = UserCreate(username=username, email=email, password=password)
         begin_write_transaction()  # SQLite: wait for another writer, as a request does
         user = service.create_user(
@@ -225,6 +226,23 @@ def create_user_command(
             click.echo(f"Error: {error.message}", err=True)
         sys.exit(1)
     click.echo(f"Created {user.role} {user.username!r} <{user.email}> with id {user.id}.")
+
+
+#: Stands in for the password while the name and email are checked before it is asked for.
+_NOT_YET_ASKED = "-"
+
+
+def _ask_password() -> str:
+    """The password, typed twice and hidden on a terminal; from a pipe (`printf '%s\\n' "$PW" |
+    storefront create-user ...`), its first line."""
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    line = sys.stdin.readline()
+    if not line:
+        raise click.ClickException(
+            "no password: give --password, pipe it in, or run the command in a terminal to type it"
+        )
+    return line.removesuffix("\n").removesuffix("\r")
 
 
 @click.command("sessions-cleanup")
