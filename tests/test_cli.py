@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import logging
 import sqlite3
 import threading
@@ -343,6 +344,17 @@ def test_help_lists_the_commands_despite_a_settings_problem(monkeypatch):
     assert "Traceback" not in result.output
     for command in ("init-db", "create-user", "demo", "serve", "sessions-cleanup", "media"):
         assert f"\n  {command} " in result.output, command
+
+
+def test_version_is_the_shops_and_no_other_app_can_be_named():
+    """`--version` printed Flask's, and `-A other.app` was listed, taken and ignored."""
+    version = CliRunner().invoke(main, ["--version"])
+    assert version.exit_code == 0
+    assert version.output == f"Storefront {importlib.metadata.version('storefront')}\n"
+
+    other_app = CliRunner().invoke(main, ["-A", "other.module", "init-db"])
+    assert other_app.exit_code == 2
+    assert "No such option '-A'" in other_app.output
 
 
 def test_settings_can_come_from_a_file_named_with_e(monkeypatch, tmp_path):

@@ -360,6 +360,11 @@ class ShopGroup(FlaskGroup):
 
     unsupported = frozenset({"limiter"})
 
+    def __init__(self, **extra: Any) -> None:
+        super().__init__(add_version_option=False, **extra)
+        # `-A/--app` names another app to load; the shop's commands always build the shop.
+        self.params = [param for param in self.params if param.name != "app"]
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in super().list_commands(ctx) if name not in self.unsupported]
 
@@ -377,6 +382,7 @@ class ShopGroup(FlaskGroup):
 
 
 @click.group(cls=ShopGroup, create_app=_create_app, load_dotenv=False)
+@click.version_option(package_name="storefront", message="Storefront %(version)s")
 def main() -> None:
     """Storefront management commands.
 
