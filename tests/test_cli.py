@@ -396,7 +396,7 @@ def test_serve_runs_the_gunicorn_beside_its_own_python(run_cli, monkeypatch, tmp
         (
             own,
             [
-                *(own, "--bind", "127.0.0.1:5650", "--workers", "3", "--no-control-socket"),
+                *(own, "--bind", "127.0.0.1:5650", "--workers", "3"),
                 *("--config", "python:storefront.gunicorn_conf", "storefront.wsgi:app"),
             ],
         )

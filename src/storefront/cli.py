@@ -314,7 +314,6 @@ def serve_command(host: str, port: int, workers: int) -> None:
         f"{host}:{port}",
         "--workers",
         str(workers),
-        "--no-control-socket",  # one shared path for every gunicorn on the machine: unused
         "--config",
         "python:storefront.gunicorn_conf",
         "storefront.wsgi:app",
