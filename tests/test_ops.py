@@ -30,6 +30,20 @@ def test_readyz_is_503_when_the_database_is_gone(make_app, tmp_path):
     assert response.headers["Retry-After"] == "1"
 
 
+def test_a_damaged_database_file_is_unavailable_not_a_bug(make_app, tmp_path, caplog):
+    """`/readyz` called it unreachable while every request was a 500 logged as a bug."""
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"this is no SQLite database, " * 1000)
+    client = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{damaged}").test_client()
+
+    products = client.get("/api/products")
+
+    assert products.status_code == 503
+    assert "Retry-After" in products.headers
+    assert client.get("/readyz").status_code == 503
+    assert "unhandled error" not in caplog.text
+
+
 def test_readyz_is_503_when_postgres_is_unreachable(make_app):
     url = "postgresql+psycopg://postgres@127.0.0.1:1/nothing?connect_timeout=2"
     assert make_app(SQLALCHEMY_DATABASE_URI=url).test_client().get("/readyz").status_code == 503

@@ -23,7 +23,7 @@ from flask.globals import request_ctx
 from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from redis.exceptions import RedisError
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 from werkzeug.exceptions import (
     BadHost,
     ClientDisconnected,
@@ -206,6 +206,8 @@ def _handle_late_failure(error: Exception) -> Response:
         return handle_database_unavailable(error)
     if isinstance(error, ProgrammingError):
         return handle_programming_error(error)
+    if isinstance(error, DatabaseError):
+        return handle_database_error(error)
     if isinstance(error, RedisError):
         return handle_redis_unavailable(error)
     return handle_unexpected(error)
@@ -219,7 +221,7 @@ def handle_api_error(error: ApiError) -> Response:
     return _page_error(error.status, "Request refused", error.message)
 
 
-def handle_database_unavailable(error: OperationalError | ProgrammingError) -> Response:
+def handle_database_unavailable(error: DatabaseError) -> Response:
     """The database is busy, unreachable, failing or not set up: not a bug, so a 503 asking
     to retry.
 
@@ -281,6 +283,18 @@ def handle_programming_error(error: ProgrammingError) -> Response:
     return handle_unexpected(error)
 
 
+#: SQLite's words for a database file it cannot read: damaged, or no database at all.
+UNREADABLE_DATABASE_FILE = ("file is not a database", "database disk image is malformed")
+
+
+def handle_database_error(error: DatabaseError) -> Response:
+    """A database file SQLite cannot read is an unusable database, a 503 as `/readyz` says,
+    not a 500 "bug"; any other refused statement (a broken constraint) is a bug."""
+    if str(error.orig).startswith(UNREADABLE_DATABASE_FILE):
+        return handle_database_unavailable(error)
+    return handle_unexpected(error)
+
+
 def _rollback_quietly() -> None:
     """Roll back the failed transaction; an unreachable database may refuse even that."""
     try:
@@ -307,6 +321,7 @@ def init_errors(app: APIFlask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(ProgrammingError, handle_programming_error)
+    app.register_error_handler(DatabaseError, handle_database_error)
     app.register_error_handler(RedisError, handle_redis_unavailable)
     app.register_error_handler(StorageUnavailable, handle_storage_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
