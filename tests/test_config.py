@@ -283,7 +283,8 @@ def storefront(*args):
 @pytest.mark.parametrize(
     ("setting", "value", "said"),
     [
-        ("LOG_LEVEL", "verbose", "LOG_LEVEL must be DEBUG, INFO"),
+        ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of DEBUG, INFO"),
+        ("LOG_LEVEL", "notset", "LOG_LEVEL must be one of DEBUG, INFO"),
         ("RATELIMIT_LOGIN_PER_ACCOUNT", "5 every 15 minutes", "RATELIMIT_LOGIN_PER_ACCOUNT must"),
         ("RATELIMIT_LOGIN_PER_IP", "", "RATELIMIT_LOGIN_PER_IP must"),
         ("RATELIMIT_MAIL_PER_ADDRESS", "three", "RATELIMIT_MAIL_PER_ADDRESS must"),
@@ -301,8 +302,10 @@ def storefront(*args):
         ("REDIS_URL", "redis://127.0.0.1:abc/9", "REDIS_URL is not a Redis URL"),
         ("REDIS_URL", "redis://127.0.0.1:6379/x", "REDIS_URL names the database 'x'"),
         ("STOREFRONT_INSTANCE_PATH", "{file}", "STOREFRONT_INSTANCE_PATH must be a folder"),
-        ("STOREFRONT_INSTANCE_PATH", "{file}/sub", "STOREFRONT_INSTANCE_PATH cannot be made"),
+        ("STOREFRONT_INSTANCE_PATH", "{file}/sub", "STOREFRONT_INSTANCE_PATH must be a folder"),
+        ("STOREFRONT_INSTANCE_PATH", "/proc/none/x", "STOREFRONT_INSTANCE_PATH cannot be made"),
         ("UPLOAD_FOLDER", "{file}", "UPLOAD_FOLDER must be a folder"),
+        ("UPLOAD_FOLDER", "{file}/uploads", "UPLOAD_FOLDER must be a folder"),
         ("MAIL_OUTBOX_DIR", "{file}", "MAIL_OUTBOX_DIR must be a folder"),
         ("UPLOAD_ALLOWED_TYPES", "image/svg+xml", "UPLOAD_ALLOWED_TYPES must name some of"),
         ("PUBLIC_BASE_URL", "shop.example.com", "PUBLIC_BASE_URL must be the shop's address"),

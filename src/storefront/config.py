@@ -6,7 +6,6 @@ embedding code can set anything without touching `os.environ`.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import secrets
@@ -486,8 +485,10 @@ def _check_folder(name: str, folder: Any) -> None:
     """A folder the shop writes to: a path that names a file would fail each write."""
     if not isinstance(folder, str | os.PathLike) or not str(folder).strip():
         raise ConfigError(f"{name} must be a folder's path, got {folder!r}")
-    if Path(folder).exists() and not Path(folder).is_dir():
-        raise ConfigError(f"{name} must be a folder: {str(folder)!r} is a file")
+    path = Path(folder)
+    nearest = next((p for p in (path, *path.parents) if p.exists()), None)
+    if nearest is not None and not nearest.is_dir():
+        raise ConfigError(f"{name} must be a folder: {str(nearest)!r} is a file")
 
 
 def _check_upload_types(settings: dict[str, Any]) -> None:
@@ -507,13 +508,18 @@ def _check_upload_types(settings: dict[str, Any]) -> None:
     settings["UPLOAD_ALLOWED_TYPES"] = types
 
 
+#: The levels `LOG_LEVEL` takes (logging also knows `NOTSET`, `WARN` and `FATAL`, aliases
+#: or "everything", which the README does not offer).
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 def _check_log_level(settings: dict[str, Any]) -> None:
     """`LOG_LEVEL` in any case (`debug` is `DEBUG`); logging itself knows only upper case,
     and an unknown name made every start a traceback."""
     given = settings["LOG_LEVEL"]
     level = str(given).strip().upper()
-    if level not in logging.getLevelNamesMapping():
-        raise ConfigError(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL: {given!r}")
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}: {given!r}")
     settings["LOG_LEVEL"] = level
 
 
