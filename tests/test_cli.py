@@ -214,6 +214,21 @@ def test_init_db_refuses_a_database_missing_only_some_tables(cli_app):
     assert runner.invoke(args=["init-db", "--drop"]).exit_code == 0
 
 
+def test_init_db_on_a_database_a_newer_release_migrated_says_so(cli_app):
+    app, runner = cli_app
+    with app.app_context():
+        db.session.execute(text("UPDATE alembic_version SET version_num = '0099_from_later'"))
+        db.session.commit()
+
+    result = runner.invoke(args=["init-db"])
+
+    assert result.exit_code == 1
+    assert result.output == (
+        "Error: the database is at migration 0099_from_later, which this release does not "
+        "know: a newer release of the shop migrated it; run that release\n"
+    )
+
+
 def test_init_db_refuses_another_apps_tables_of_the_shops_names_and_writes_nothing(
     make_app, tmp_path
 ):

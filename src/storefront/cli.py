@@ -143,8 +143,18 @@ def apply_migrations() -> None:
     try:
         command.upgrade(migrate.migrate.get_config(migrate.directory), "heads")
     except (CommandError, RuntimeError) as error:
+        unknown = _UNKNOWN_REVISION.search(str(error))
+        if unknown:
+            error = RuntimeError(
+                f"the database is at migration {unknown.group(1)}, which this release does not "
+                "know: a newer release of the shop migrated it; run that release"
+            )
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)
+
+
+#: Alembic's words for a database stamped with a migration this code does not have.
+_UNKNOWN_REVISION = re.compile(r"Can't locate revision identified by '([^']+)'")
 
 
 def _drop_schema() -> None:
