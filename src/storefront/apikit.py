@@ -136,17 +136,31 @@ def _refuse_blank(value: str) -> str:
     return value
 
 
+#: What a field error says instead of pydantic's "String should match pattern '<regex>'".
+PATTERN_MESSAGES: dict[str, str] = {}
+
+
 def Text(  # noqa: N802
-    max_length: int, min_length: int = 0, pattern: str | None = None, *, blank: bool = True
+    max_length: int,
+    min_length: int = 0,
+    pattern: tuple[str, str] | None = None,
+    *,
+    blank: bool = True,
 ) -> Any:
     """A string field of bounded length that PostgreSQL and SQLite can both store.
 
-    `blank=False` refuses text that shows nothing, for names people must be able to read.
+    `pattern` is a regex and what to tell someone whose text does not match it (the regex
+    stays in the OpenAPI document). `blank=False` refuses text that shows nothing, for
+    names people must be able to read.
     """
+    regex = None
+    if pattern is not None:
+        regex, says = pattern
+        PATTERN_MESSAGES[f"String should match pattern '{regex}'"] = says
     checks = [AfterValidator(_clean_text)] + ([] if blank else [AfterValidator(_refuse_blank)])
     return Annotated[
         str,
-        StringConstraints(min_length=min_length, max_length=max_length, pattern=pattern),
+        StringConstraints(min_length=min_length, max_length=max_length, pattern=regex),
         *checks,
     ]
 

@@ -32,7 +32,13 @@ from werkzeug.exceptions import (
     NotFound,
 )
 
-from .apikit import MAX_FIELD_ERRORS, ApiError, invalid_input, shown_field_name
+from .apikit import (
+    MAX_FIELD_ERRORS,
+    PATTERN_MESSAGES,
+    ApiError,
+    invalid_input,
+    shown_field_name,
+)
 from .auth import load_current_user
 from .extensions import database_busy, db
 from .media.storage import StorageUnavailable
@@ -131,7 +137,8 @@ def _field_errors(detail: dict[str, Any]) -> dict[str, str]:
 def field_message(text: str) -> str:
     """A pydantic message as the shop words it: a validator's own message loses pydantic's
     "Value error, " in front. The API's field errors and the CLI's both read this way."""
-    return PYDANTIC_MESSAGES.get(text, text).removeprefix("Value error, ")
+    worded = PYDANTIC_MESSAGES.get(text) or PATTERN_MESSAGES.get(text) or text
+    return worded.removeprefix("Value error, ")
 
 
 def handle_validation_error(error: HTTPError) -> Response:

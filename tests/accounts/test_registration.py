@@ -234,3 +234,16 @@ def test_an_address_beyond_ascii_gets_its_mail_and_confirms(
     token = confirm_token(mail_outbox, delivered_to)
     assert client.post("/api/confirm", json={"token": token}).status_code == 200
     assert login(client, address).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["Zoë", "two words", "semi;colon"])
+def test_a_username_outside_its_characters_says_which_are_allowed(client, run_cli, name):
+    """Not pydantic's "String should match pattern '^[A-Za-z0-9_.-]+$'"."""
+    allowed = "may hold only letters A-Z, digits, '.', '-' and '_'"
+
+    response = register(client, name, "named@example.com")
+    command = run_cli("create-user", name, "named@example.com", "--password", PASSWORD)
+
+    assert response.status_code == 400
+    assert response.json["fields"] == {"username": allowed}
+    assert command.output == f"Error: username: {allowed}\n"

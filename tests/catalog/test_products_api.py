@@ -483,6 +483,24 @@ def test_invalid_updates_are_400_and_change_nothing(client, login_as, staff, pro
     assert (kept["name"], kept["stock"]) == ("Kept", 4)
 
 
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        ({"sku": "bad sku"}, {"sku": "must start with a letter or digit, then hold only letters"}),
+        ({"currency": "eur"}, {"currency": "must be an ISO 4217 code in capitals, such as EUR"}),
+    ],
+)
+def test_a_sku_or_currency_outside_its_form_says_what_it_takes(
+    client, login_as, staff, product_factory, body, said
+):
+    product = product_factory()
+    login_as(client, staff)
+
+    fields = client.patch(f"/api/products/{product.id}", json=body).json["fields"]
+
+    assert {name: why[: len(said[name])] for name, why in fields.items()} == said
+
+
 def test_changing_to_a_taken_sku_is_409(client, login_as, staff, product_factory):
     product_factory(sku="TAKEN")
     product = product_factory()

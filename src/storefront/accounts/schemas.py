@@ -9,7 +9,11 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr
 from ..apikit import InputModel, OutputModel, Text, Timestamp, UpdateModel
 from ..mail import plain_address
 
-Username = Text(max_length=64, min_length=3, pattern=r"^[A-Za-z0-9_.-]+$")
+Username = Text(
+    max_length=64,
+    min_length=3,
+    pattern=(r"^[A-Za-z0-9_.-]+$", "may hold only letters A-Z, digits, '.', '-' and '_'"),
+)
 Password = Text(max_length=256, min_length=1)
 #: What a login names: a username or an email address.
 LoginName = Text(max_length=254, min_length=1)

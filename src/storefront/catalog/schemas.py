@@ -12,10 +12,21 @@ from ..apikit import InputModel, OutputModel, PageQuery, Text, Timestamp, Update
 MAX_PRICE_CENTS = 1_000_000_000
 MAX_STOCK = 1_000_000_000
 
-Sku = Text(max_length=64, min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+Sku = Text(
+    max_length=64,
+    min_length=1,
+    pattern=(
+        r"^[A-Za-z0-9][A-Za-z0-9_.-]*$",
+        "must start with a letter or digit, then hold only letters A-Z, digits, '.', '-' or '_'",
+    ),
+)
 ProductName = Text(max_length=200, min_length=1, blank=False)
 Description = Text(max_length=5000)
-Currency = Text(max_length=3, min_length=3, pattern=r"^[A-Z]{3}$")
+Currency = Text(
+    max_length=3,
+    min_length=3,
+    pattern=(r"^[A-Z]{3}$", "must be an ISO 4217 code in capitals, such as EUR"),
+)
 
 ProductSort = Literal["name", "price", "-price", "newest"]
 
