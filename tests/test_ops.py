@@ -35,11 +35,14 @@ def test_a_damaged_database_file_is_unavailable_not_a_bug(make_app, tmp_path, ca
     damaged = tmp_path / "damaged.db"
     damaged.write_bytes(b"this is no SQLite database, " * 1000)
     client = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{damaged}").test_client()
+    visitor = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{damaged}").test_client()
+    visitor.set_cookie("storefront_session", "a" * 43)  # a session the store must look up
 
     products = client.get("/api/products")
+    with_a_session = visitor.get("/api/products")
 
-    assert products.status_code == 503
-    assert "Retry-After" in products.headers
+    assert products.status_code == with_a_session.status_code == 503
+    assert "Retry-After" in products.headers and "Retry-After" in with_a_session.headers
     assert client.get("/readyz").status_code == 503
     assert "unhandled error" not in caplog.text
 

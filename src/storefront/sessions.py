@@ -25,7 +25,7 @@ from flask_session.redis import RedisSessionInterface
 from redis import Redis
 from redis.exceptions import RedisError
 from sqlalchemy import ForeignKey, LargeBinary, Select, String, and_, delete, select, update
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .apikit import is_row_id
@@ -48,8 +48,9 @@ _SESSION_ID = re.compile(r"[A-Za-z0-9_-]{1,200}")
 REGISTERED_KEY = "registered"
 #: How long a session nobody is logged in to is stored (see `AnonymousSessionsKeptShort`).
 ANONYMOUS_SESSION_LIFETIME = timedelta(days=1)
-#: What a session store raises when it is down or too slow: a 503, not a bug.
-STORE_ERRORS = (OperationalError, RedisError)
+#: What a session store raises when it is down, too slow or unreadable (a damaged SQLite
+#: file); raised again under the error handlers, which tell an outage (503) from a bug.
+STORE_ERRORS = (DatabaseError, RedisError)
 
 
 class StoredSession(Base):
