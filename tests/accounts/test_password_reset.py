@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import unicodedata
 
 import pytest
 
@@ -225,6 +226,23 @@ def test_text_that_is_no_address_gets_the_same_202_and_no_mail(client, mail_outb
     assert response.status_code == 202
     assert response.get_data() == unknown.get_data()
     assert mail_outbox.messages == []
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Ada Bücher <ada@bücher.example>",  # with a display name
+        "ada@xn--bcher-kva.example",  # the domain as DNS spells it
+        unicodedata.normalize("NFD", "ada@bücher.example"),  # ü as u and a combining mark
+    ],
+)
+def test_a_reset_finds_the_account_however_its_address_is_written(
+    client, mail_outbox, user_factory, typed
+):
+    user_factory(email="ada@bücher.example")
+
+    assert client.post("/api/password-reset", json={"email": typed}).status_code == 202
+    assert [message["To"] for message in mail_outbox.messages] == ["ada@xn--bcher-kva.example"]
 
 
 def test_a_link_that_matches_no_route_keeps_its_token_out_of_the_log(

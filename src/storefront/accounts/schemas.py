@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr
+from pydantic.networks import validate_email
 
 from ..apikit import InputModel, OutputModel, Text, Timestamp, UpdateModel
 from ..mail import plain_address
@@ -17,8 +18,19 @@ Username = Text(
 Password = Text(max_length=256, min_length=1)
 #: What a login names: a username or an email address.
 LoginName = Text(max_length=254, min_length=1)
+
+
+def _as_registered(text: str) -> str:
+    """The address as registration stores it (Unicode NFC, the domain decoded, no display
+    name), when the text is one; else the text, which then matches no account."""
+    try:
+        return validate_email(text)[1]
+    except ValueError:
+        return text
+
+
 #: Text looked up as an account's email address, never mailed to as it was typed.
-EmailLookup = Text(max_length=254, min_length=1)
+EmailLookup = Annotated[Text(max_length=254, min_length=1), AfterValidator(_as_registered)]
 Role = Literal["customer", "staff", "admin"]
 
 
