@@ -66,16 +66,21 @@ def test_bad_values_are_refused_at_start(monkeypatch):
     ("setting", "url"),
     [
         ("DATABASE_URL", "postgresql://shop:s3cret-pw@127.0.0.1:abc/x"),
+        ("DATABASE_URL", "postgresql://shop:s3cret/pw@127.0.0.1:abc/x"),
+        ("DATABASE_URL", "postgresql://shop:s3cret@pw@127.0.0.1:abc/x"),
         ("REDIS_URL", "redis://:s3cret-pw@127.0.0.1:abc/9"),
+        ("REDIS_URL", "redis://:s3cret/pw@127.0.0.1:abc/9"),
     ],
 )
 def test_a_refused_url_is_shown_without_its_password(development, monkeypatch, setting, url):
+    """An unescaped `/` or `@` in the password is what most often makes a URL unreadable."""
     monkeypatch.setenv(setting, url)
 
     result = storefront("init-db")
 
     assert result.exit_code == 1
-    assert "s3cret-pw" not in result.output and ":***@127.0.0.1" in result.output
+    assert "s3cret" not in result.output and "pw@" not in result.output
+    assert ":***@127.0.0.1" in result.output
 
 
 @pytest.mark.parametrize(
@@ -109,6 +114,16 @@ def test_testing_spelt_false_is_a_real_shop_that_needs_its_secret(monkeypatch, s
 
     with pytest.raises(ConfigError, match="SECRET_KEY is missing"):
         create_app({"TESTING": spelt, "DATABASE_URL": "sqlite://"})
+
+
+def test_a_secret_key_of_spaces_given_as_bytes_is_missing(production):
+    with pytest.raises(ConfigError, match="SECRET_KEY is missing"):
+        create_app({"SECRET_KEY": b" " * 30})
+
+
+def test_testing_or_debug_given_as_none_is_left_unset(make_app):
+    shop = make_app(DEBUG=None)
+    assert shop.debug is False
 
 
 def test_debug_spelt_false_is_off(make_app):

@@ -129,13 +129,14 @@ TESTING_HASH_COSTS = {
 }
 
 
-#: The password part of a URL's `user:password@`, hidden from error messages.
-_URL_PASSWORD = re.compile(r"(//[^/@:]*:)[^/@]*@")
-
-
 def _shown(url: str) -> str:
-    """`url` as an error may print it: with its password, if any, as `***`."""
-    return _URL_PASSWORD.sub(r"\1***@", url)
+    """`url` as an error may print it: with its password, if any, as `***`. The password
+    runs to the last `@`: a URL is refused most often for a `/` or `@` left unescaped in it."""
+    scheme, slashes, rest = url.partition("//")
+    userinfo, at, host = rest.rpartition("@")
+    if not at or ":" not in userinfo:
+        return url
+    return f"{scheme}{slashes}{userinfo.split(':', 1)[0]}:***@{host}"
 
 
 def _check_store_urls(settings: dict[str, Any]) -> None:
@@ -318,7 +319,9 @@ def _read_spellings(settings: dict[str, Any]) -> None:
     for key in BOOLEAN_SETTINGS:
         settings[key] = _bool_setting(key, settings[key])
     for key in ("TESTING", "DEBUG"):  # Flask's own, which only the mapping sets
-        if key in settings:
+        if settings.get(key) is None:
+            settings.pop(key, None)  # None leaves it unset, as Flask's default does
+        else:
             settings[key] = _bool_setting(key, settings[key])
     if isinstance(settings["UPLOAD_ALLOWED_TYPES"], str):
         settings["UPLOAD_ALLOWED_TYPES"] = _content_types(
@@ -344,7 +347,7 @@ def _resolve_secret(settings: dict[str, Any], instance_path: str) -> None:
     secret = settings.get("SECRET_KEY")
     if secret is not None and not isinstance(secret, str | bytes):
         raise ConfigError(f"SECRET_KEY must be text, got {type(secret).__name__}")
-    if isinstance(secret, str):
+    if secret is not None:
         secret = secret.strip()  # a key of spaces is no key; one pasted with a newline is
     if not secret or secret in PLACEHOLDER_SECRETS:
         if testing:
