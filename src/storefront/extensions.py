@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from ipaddress import IPv6Network, ip_address
+from ipaddress import IPv4Address, IPv6Network, ip_address
 from typing import Any
 
 import email_validator
@@ -203,6 +203,8 @@ class RouteLimiter(Limiter):
 #: How much of an IPv6 address names one visitor: a home or office network gets a /64 (or
 #: more), so every address in it is one visitor to the rate limits, as its one IPv4 address is.
 IPV6_VISITOR_PREFIX = 64
+#: The well-known NAT64 prefix (RFC 6052): its last 32 bits are the IPv4 client's address.
+NAT64_NETWORK = IPv6Network("64:ff9b::/96")
 
 
 def visitor_address() -> str:
@@ -217,6 +219,8 @@ def visitor_address() -> str:
         return address
     if parsed.ipv4_mapped is not None:
         return str(parsed.ipv4_mapped)
+    if parsed in NAT64_NETWORK:  # an IPv4 client reaching an IPv6-only server through NAT64
+        return str(IPv4Address(int(parsed) & 0xFFFFFFFF))
     return str(IPv6Network((parsed, IPV6_VISITOR_PREFIX), strict=False))
 
 

@@ -212,18 +212,24 @@ def test_without_proxies_a_forged_forwarded_for_escapes_no_limit(client, limits_
 
 @pytest.mark.parametrize(
     ("first", "second"),
-    [("2001:db8:1:2::7", "2001:db8:1:2:ffff::9"), ("::ffff:203.0.113.7", "203.0.113.7")],
-    ids=["same-ipv6-64", "ipv4-mapped"],
+    [
+        ("2001:db8:1:2::7", "2001:db8:1:2:ffff::9"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("64:ff9b::203.0.113.7", "203.0.113.7"),
+    ],
+    ids=["same-ipv6-64", "ipv4-mapped", "nat64"],
 )
 def test_addresses_of_one_visitor_share_the_address_limit(client, limits_on, first, second):
-    """An IPv6 host may use any address of its /64, and a dual-stack server may see an IPv4
-    client as `::ffff:a.b.c.d`: neither gets a fresh budget by changing address."""
+    """An IPv6 host may use any address of its /64, and a server may see an IPv4 client as
+    `::ffff:a.b.c.d` (dual stack) or `64:ff9b::a.b.c.d` (NAT64): none gets a fresh budget by
+    changing address, and NAT64's clients are not one visitor."""
     limits_on(RATELIMIT_LOGIN_PER_IP="2 per minute")
 
     assert _login_from(client, first, "nobody1", "wrong-password-000") == 401
     assert _login_from(client, second, "nobody2", "wrong-password-000") == 401
     assert _login_from(client, first, "nobody3", "wrong-password-000") == 429
     assert _login_from(client, "2001:db8:1:3::7", "nobody4", "wrong-password-000") == 401
+    assert _login_from(client, "64:ff9b::198.51.100.9", "nobody5", "wrong-password-000") == 401
 
 
 def test_successful_logins_do_not_use_up_the_address_limit(client, user, limits_on):
