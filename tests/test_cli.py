@@ -225,7 +225,8 @@ def test_init_db_on_a_database_a_newer_release_migrated_says_so(cli_app):
     assert result.exit_code == 1
     assert result.output == (
         "Error: the database is at migration 0099_from_later, which this release does not "
-        "know: a newer release of the shop migrated it; run that release\n"
+        "know: a newer release of the shop migrated it (run that release), or it is "
+        "another app's database (give the shop one of its own)\n"
     )
 
 

@@ -156,7 +156,9 @@ def Text(  # noqa: N802
     regex = None
     if pattern is not None:
         regex, says = pattern
-        PATTERN_MESSAGES[f"String should match pattern '{regex}'"] = says
+        key = f"String should match pattern '{regex}'"
+        if PATTERN_MESSAGES.setdefault(key, says) != says:
+            raise ValueError(f"{regex!r} has a message already: give one regex one message")
     checks = [AfterValidator(_clean_text)] + ([] if blank else [AfterValidator(_refuse_blank)])
     return Annotated[
         str,

@@ -147,7 +147,8 @@ def apply_migrations() -> None:
         if unknown:
             error = RuntimeError(
                 f"the database is at migration {unknown.group(1)}, which this release does not "
-                "know: a newer release of the shop migrated it; run that release"
+                "know: a newer release of the shop migrated it (run that release), or it is "
+                "another app's database (give the shop one of its own)"
             )
         click.echo(f"Error: {error}", err=True)
         sys.exit(1)

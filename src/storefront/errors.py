@@ -197,9 +197,12 @@ def _login_ended_under_form() -> bool:
 def _referring_page() -> str | None:
     """The path of the shop's page a form was sent from, if the browser said so."""
     referrer = urlsplit(request.referrer or "")
-    if referrer.netloc != request.host or not referrer.path.startswith(request.script_root):
+    root = request.script_root
+    if referrer.netloc != request.host or not (
+        referrer.path == root or referrer.path.startswith(f"{root}/")
+    ):
         return None
-    path = referrer.path.removeprefix(request.script_root) or "/"
+    path = referrer.path.removeprefix(root) or "/"
     return f"{path}?{referrer.query}" if referrer.query else path
 
 
