@@ -126,6 +126,28 @@ def test_logging_out_under_the_prefix_returns_to_its_shop(mounted, user, login_a
     assert response.headers["Location"] == f"{PREFIX}/"
 
 
+@pytest.mark.parametrize(
+    ("referrer", "then"),
+    [(f"{PREFIX}/cart", f"?next={quote('/cart')}"), (f"{PREFIX}x/cart", "")],
+    ids=["the-shops-page", "a-path-merely-starting-like-it"],
+)
+def test_a_form_sent_after_logging_out_returns_to_its_page_under_the_prefix(
+    mounted, product_factory, user, login_as, csrf_token, referrer, then
+):
+    kettle = product_factory()
+    login_as(mounted, user)
+    stale = csrf_token(mounted, "/cart")
+    mounted.post("/logout", data={"csrf_token": csrf_token(mounted, "/logout")})
+
+    response = mounted.post(
+        f"/cart/add/{kettle.id}",
+        data={"quantity": "1", "csrf_token": stale},
+        headers={"Referer": f"http://localhost{referrer}"},
+    )
+
+    assert response.headers["Location"] == f"{PREFIX}/login{then}"
+
+
 def test_the_api_points_an_unconfirmed_login_at_the_resend_address_under_the_prefix(
     mounted, user_factory
 ):
