@@ -80,6 +80,22 @@ def test_a_login_form_expired_by_a_login_in_another_tab_is_shown_again_fresh(
     assert client.post("/login", data=again).status_code == 303
 
 
+def test_a_login_form_sent_after_logging_in_in_another_tab_goes_on_where_it_led(
+    client, csrf_token, user
+):
+    stale = csrf_token(client, "/login?next=/orders")
+    assert _page_login(client, csrf_token, user.username, user.password).status_code == 303
+
+    again = client.post(
+        "/login?next=/orders",
+        data={"username": user.username, "password": user.password, "csrf_token": stale},
+    )
+
+    assert again.status_code == 303
+    assert again.headers["Location"] == "/orders"
+    assert "You are logged in already." in client.get("/orders").get_data(as_text=True)
+
+
 def test_register_page_shows_field_errors(client, mail_outbox, csrf_token):
     weak = _post(
         client,

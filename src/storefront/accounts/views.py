@@ -129,12 +129,16 @@ def login():
 def _expired_form(error: CSRFError):
     """A login form whose token expired (a login or logout in another tab replaced the
     session it was made for) is shown again, fresh, with the name kept: a 400, as every
-    refused form, but not a dead end. A logout button from a page whose session has ended
-    already got what it asked for. Other forms get the shop's expired-form page."""
+    refused form, but not a dead end; if that tab's login already let the user in, they go
+    on where the form would have taken them. A logout button from a page whose session has
+    ended already got what it asked for. Other forms get the shop's expired-form page."""
     if request.endpoint == "accounts_pages.logout" and load_current_user() is None:
         return _logged_out()
     if request.endpoint != "accounts_pages.login":
         return handle_http_exception(error)
+    if load_current_user() is not None:  # logged in from another tab meanwhile: done
+        flash("You are logged in already.", "info")
+        return redirect(_local_target(request.args.get("next")), code=303)
     form = LoginForm(formdata=None, username=request.form.get("username", ""))
     return _page("accounts/login.html", form, 400, expired=True)
 
