@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import importlib.metadata
 import logging
+import os
+import re
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -85,7 +89,7 @@ def test_create_user_asks_for_the_password_once_the_rest_is_complete(run_cli, cl
 
 
 def test_create_user_checks_the_name_and_email_before_asking_for_a_password(run_cli):
-    result = run_cli("create-user", "hal", "not-an-email", input="y" * 12 + "\n")
+    result = run_cli("create-user", "hal", "not-an-email", input="")  # none to read, yet
 
     assert result.exit_code == 1
     assert result.output.startswith("Error: email:")
@@ -102,6 +106,31 @@ def test_create_user_takes_a_piped_password_and_says_when_there_is_none(run_cli,
     assert piped.exit_code == 0, piped.output
     login = client.post("/api/login", json={"username": "ivy", "password": "quiet-lantern-42"})
     assert login.status_code == 200
+
+
+def test_create_user_takes_a_password_piped_from_a_windows_file(tmp_path, monkeypatch):
+    """A real pipe keeps the line's CRLF (the test runner's input does not): the password
+    is what comes before it, not with a `\\r` no one can type."""
+    database = f"sqlite:///{tmp_path / 'piped.db'}"
+    shop = create_app({"TESTING": True, "DATABASE_URL": database})
+    assert shop.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    command = "from storefront.cli import main; main()"
+    monkeypatch.setenv("STOREFRONT_ENV", "development")
+    monkeypatch.setenv("STOREFRONT_INSTANCE_PATH", str(tmp_path / "instance"))
+    monkeypatch.setenv("DATABASE_URL", database)
+
+    created = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-c", command, "create-user", "joy", "joy@example.com"],
+        input=b"quiet-lantern-43\r\n",
+        capture_output=True,
+        timeout=60,
+    )
+
+    assert created.returncode == 0, created.stderr
+    login = {"username": "joy", "password": "quiet-lantern-43"}
+    assert shop.test_client().post("/api/login", json=login).status_code == 200
+    with shop.app_context():
+        db.engine.dispose()
 
 
 def test_create_user_duplicate_exits_1(run_cli, user):
@@ -417,6 +446,23 @@ def test_serve_runs_the_gunicorn_beside_its_own_python(run_cli, monkeypatch, tmp
             ],
         )
     ]
+
+
+def test_the_gunicorn_settings_turn_the_control_socket_off(tmp_path):
+    """Else every gunicorn of the user shares `~/.gunicorn/gunicorn.ctl`, which the shop
+    never uses (the README's plain gunicorn line made it)."""
+    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    conf = ["-c", "python:storefront.gunicorn_conf", "storefront.wsgi:app"]
+
+    printed = subprocess.run(  # noqa: S603 - our own venv's gunicorn
+        [gunicorn, "--print-config", *conf],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+
+    assert re.search(r"^control_socket_disable\s*=\s*True$", printed.stdout, re.MULTILINE)
 
 
 def test_serve_with_a_settings_problem_is_one_line_before_any_worker_starts(monkeypatch):

@@ -47,7 +47,24 @@ def test_development_keeps_one_secret_across_restarts(monkeypatch, tmp_path):
     second = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'a.db'}"})
     assert first.config["SECRET_KEY"] == second.config["SECRET_KEY"]
     assert len(first.config["SECRET_KEY"]) >= 32
-    assert (tmp_path / "instance" / "secret_key").read_text() == first.config["SECRET_KEY"]
+    kept = tmp_path / "instance" / "secret_key"
+    assert kept.read_text() == first.config["SECRET_KEY"]
+    assert kept.stat().st_mode & 0o777 == 0o600  # the owner's alone
+    assert first.debug is True
+
+
+def test_a_development_secret_that_cannot_be_kept_is_one_line(development, tmp_path):
+    (tmp_path / "instance" / "secret_key").mkdir(parents=True)
+
+    result = storefront("init-db")
+
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: the development SECRET_KEY cannot be kept in")
+
+
+@pytest.mark.parametrize("level", ["DEBUG", "info", "Warning", "ERROR", "critical"])
+def test_log_level_takes_the_five_levels_in_any_case(make_app, level):
+    assert make_app(LOG_LEVEL=level).config["LOG_LEVEL"] == level.upper()
 
 
 def test_bad_values_are_refused_at_start(monkeypatch):
@@ -70,6 +87,7 @@ def test_bad_values_are_refused_at_start(monkeypatch):
         ("DATABASE_URL", "postgresql://shop:s3cret@pw@127.0.0.1:abc/x"),
         ("REDIS_URL", "redis://:s3cret-pw@127.0.0.1:abc/9"),
         ("REDIS_URL", "redis://:s3cret/pw@127.0.0.1:abc/9"),
+        ("REDIS_URL", "http://:s3cret-pw@127.0.0.1/0"),
     ],
 )
 def test_a_refused_url_is_shown_without_its_password(development, monkeypatch, setting, url):
@@ -300,6 +318,8 @@ def storefront(*args):
     [
         ("LOG_LEVEL", "verbose", "LOG_LEVEL must be one of DEBUG, INFO"),
         ("LOG_LEVEL", "notset", "LOG_LEVEL must be one of DEBUG, INFO"),
+        ("LOG_LEVEL", "warn", "LOG_LEVEL must be one of DEBUG, INFO"),
+        ("LOG_LEVEL", "fatal", "LOG_LEVEL must be one of DEBUG, INFO"),
         ("RATELIMIT_LOGIN_PER_ACCOUNT", "5 every 15 minutes", "RATELIMIT_LOGIN_PER_ACCOUNT must"),
         ("RATELIMIT_LOGIN_PER_IP", "", "RATELIMIT_LOGIN_PER_IP must"),
         ("RATELIMIT_MAIL_PER_ADDRESS", "three", "RATELIMIT_MAIL_PER_ADDRESS must"),

@@ -13,7 +13,9 @@ import uuid
 import pytest
 import requests
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
+from storefront.catalog import service as catalog_service
 from storefront.testing.factories import ProductFactory
 from storefront.testing.plugin import make_database_url
 
@@ -753,3 +755,22 @@ def test_an_error_finishing_the_answer_to_a_link_is_logged_without_its_token(
     request_id = response.headers["X-Request-ID"]
     assert caplog.text.count(f"unhandled error (request_id={request_id})") == 1  # one report
     assert [line.split(" ")[3] for line in _request_lines(caplog)] == ["500"]
+
+
+def test_a_broken_constraint_escaping_a_view_is_a_bug_not_an_outage(client, monkeypatch, caplog):
+    """Only a database file SQLite cannot read is "unavailable" among plain database errors:
+    an integrity error nothing handled is a bug, answered 500 and logged with its id."""
+
+    def broken(*args, **kwargs):
+        raise IntegrityError("INSERT ...", {}, Exception("UNIQUE constraint failed"))
+
+    monkeypatch.setattr(catalog_service, "catalogue_page", broken)
+
+    response = client.get("/api/products")
+
+    assert response.status_code == 500
+    assert response.get_json() == {
+        "error": "internal error",
+        "request_id": response.headers["X-Request-ID"],
+    }
+    assert f"unhandled error (request_id={response.headers['X-Request-ID']})" in caplog.text

@@ -30,19 +30,36 @@ def test_readyz_is_503_when_the_database_is_gone(make_app, tmp_path):
     assert response.headers["Retry-After"] == "1"
 
 
-def test_a_damaged_database_file_is_unavailable_not_a_bug(make_app, tmp_path, caplog):
-    """`/readyz` called it unreachable while every request was a 500 logged as a bug."""
+def _damage(path, how: str, make_app) -> None:
+    """Leave at `path` a file that is no SQLite database, or a migrated one whose pages
+    past the first are overwritten (SQLite: "database disk image is malformed")."""
+    if how == "no-database":
+        path.write_bytes(b"this is no SQLite database, " * 1000)
+        return
+    shop = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{path}")
+    assert shop.test_cli_runner().invoke(args=["init-db"]).exit_code == 0
+    with shop.app_context():
+        db.engine.dispose()
+    data = path.read_bytes()
+    path.write_bytes(data[:4096] + b"\xab" * (len(data) - 4096))
+
+
+@pytest.mark.parametrize("how", ["no-database", "malformed"])
+def test_a_damaged_database_file_is_unavailable_not_a_bug(make_app, tmp_path, caplog, how):
+    """`/readyz` called it unreachable while every request was a 500 logged as a bug: with
+    or without a session to look up, and when only saving a new session meets it."""
     damaged = tmp_path / "damaged.db"
-    damaged.write_bytes(b"this is no SQLite database, " * 1000)
-    client = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{damaged}").test_client()
-    visitor = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{damaged}").test_client()
+    _damage(damaged, how, make_app)
+    # As served: a failure past the view reaches the handlers, where tests re-raise it.
+    settings = {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{damaged}", "PROPAGATE_EXCEPTIONS": False}
+    client = make_app(**settings).test_client()
+    visitor = make_app(**settings).test_client()
     visitor.set_cookie("storefront_session", "a" * 43)  # a session the store must look up
 
-    products = client.get("/api/products")
-    with_a_session = visitor.get("/api/products")
+    answers = [client.get("/api/products"), visitor.get("/api/products"), client.get("/login")]
 
-    assert products.status_code == with_a_session.status_code == 503
-    assert "Retry-After" in products.headers and "Retry-After" in with_a_session.headers
+    assert [answer.status_code for answer in answers] == [503, 503, 503]
+    assert all("Retry-After" in answer.headers for answer in answers)
     assert client.get("/readyz").status_code == 503
     assert "unhandled error" not in caplog.text
 
@@ -116,7 +133,8 @@ def test_a_postgres_server_that_never_answers_is_unreachable_not_a_hung_worker(m
 @pytest.fixture
 def locked_postgres_table(database_url, monkeypatch):
     """`lock(table)`: hold an exclusive lock on a table of the PostgreSQL test database, as a
-    migration or an operator's `LOCK TABLE` would, for the `with` block; the shop waits
+    migration or an operator's `LOCK TABLE` would, for the `with` block, and 10 s at most
+    (a shop that waited for it then fails its test instead of hanging it); the shop waits
     0.3 s for it (5 s in use)."""
     if not database_url.startswith("postgresql"):
         pytest.skip("a PostgreSQL table lock")
@@ -125,9 +143,22 @@ def locked_postgres_table(database_url, monkeypatch):
 
     @contextmanager
     def lock(table: str):
-        with engine.connect() as holder:
-            holder.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+        locked, release = threading.Event(), threading.Event()
+
+        def hold() -> None:
+            with engine.connect() as holder:
+                holder.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+                locked.set()
+                release.wait(timeout=10)
+
+        holder = threading.Thread(target=hold)
+        holder.start()
+        assert locked.wait(timeout=10)
+        try:
             yield
+        finally:
+            release.set()
+            holder.join()
 
     yield lock
     engine.dispose()
@@ -161,15 +192,38 @@ def test_a_command_meeting_a_locked_table_says_the_database_is_busy(
 
 
 @pytest.mark.parametrize(
-    ("query", "expected"), [({}, "5s"), ({"options": "-c lock_timeout=1234"}, "1234ms")]
+    ("given_by", "expected"),
+    [
+        (None, "5s"),
+        ("url", "1234ms"),
+        ("PGOPTIONS", "1234ms"),
+        ("engine options", "1234ms"),
+        ("PGSERVICE", "0"),  # the service file names no options: PostgreSQL's own default
+        ("service in the url", "0"),
+    ],
 )
-def test_postgres_lock_wait_is_five_seconds_unless_the_url_says(
-    make_app, database_url, query, expected
+def test_postgres_lock_wait_is_five_seconds_unless_the_operator_sets_it(
+    make_app, database_url, tmp_path, monkeypatch, given_by, expected
 ):
     if not database_url.startswith("postgresql"):
         pytest.skip("a PostgreSQL setting")
-    url = make_url(database_url).update_query_dict(query).render_as_string(hide_password=False)
-    shop = make_app(SQLALCHEMY_DATABASE_URI=url)
+    monkeypatch.delenv("PGOPTIONS", raising=False)
+    monkeypatch.delenv("PGSERVICE", raising=False)
+    url, settings, options = make_url(database_url), {}, "-c lock_timeout=1234"
+    services = tmp_path / "pg_service.conf"
+    services.write_text(f"[shop]\nhost={url.host}\nport={url.port or 5432}\n")
+    monkeypatch.setenv("PGSERVICEFILE", str(services))
+    if given_by == "url":
+        url = url.update_query_dict({"options": options})
+    elif given_by == "PGOPTIONS":
+        monkeypatch.setenv("PGOPTIONS", options)
+    elif given_by == "engine options":
+        settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"options": options}}
+    elif given_by == "PGSERVICE":
+        monkeypatch.setenv("PGSERVICE", "shop")
+    elif given_by == "service in the url":
+        url = url.update_query_dict({"service": "shop"})
+    shop = make_app(SQLALCHEMY_DATABASE_URI=url.render_as_string(hide_password=False), **settings)
 
     with shop.app_context():
         assert db.session.scalar(text("SHOW lock_timeout")) == expected

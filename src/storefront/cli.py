@@ -253,7 +253,7 @@ def _ask_password() -> str:
         raise click.ClickException(
             "no password: give --password, pipe it in, or run the command in a terminal to type it"
         )
-    return line.removesuffix("\n").removesuffix("\r")
+    return line.removesuffix("\n").removesuffix("\r")  # a line from Windows ends in CRLF
 
 
 @click.command("sessions-cleanup")

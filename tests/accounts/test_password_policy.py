@@ -24,6 +24,7 @@ BLANK_REFUSAL = "must not be only whitespace or invisible characters"
         ("\t \n\u3000" * 3, "only whitespace"),
         ("\u200b" * 12, "only whitespace or invisible characters"),
         ("\ufdfa", "at least 10 characters"),
+        ("e\u0301" * 5, "at least 10 characters"),  # 10 code points typed, 5 letters
     ],
 )
 def test_registration_refuses_weak_passwords(client, mail_outbox, password, reason):

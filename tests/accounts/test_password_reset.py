@@ -228,6 +228,15 @@ def test_text_that_is_no_address_gets_the_same_202_and_no_mail(client, mail_outb
     assert mail_outbox.messages == []
 
 
+@pytest.mark.parametrize("path", ["/api/password-reset", "/api/confirm/resend"])
+@pytest.mark.parametrize("text", ["", "a" * 255])
+def test_no_text_or_more_than_any_address_holds_is_a_400(client, mail_outbox, path, text):
+    response = client.post(path, json={"email": text})
+
+    assert response.status_code == 400
+    assert set(response.json["fields"]) == {"email"}
+
+
 @pytest.mark.parametrize(
     "typed",
     [

@@ -232,6 +232,17 @@ def test_addresses_of_one_visitor_share_the_address_limit(client, limits_on, fir
     assert _login_from(client, "64:ff9b::198.51.100.9", "nobody5", "wrong-password-000") == 401
 
 
+def test_guesses_at_one_account_from_one_ipv6_network_share_its_budget(client, user, limits_on):
+    """The account's budget per address counts a /64 as one address too."""
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT="2 per minute")
+    network = ("2001:db8:1:2::7", "2001:db8:1:2::8", "2001:db8:1:2:ffff::9")
+
+    guesses = [_login_from(client, a, user.username, "wrong-password-000") for a in network]
+
+    assert guesses == [401, 401, 429]
+    assert _login_from(client, "2001:db8:9::1", user.username, user.password) == 200
+
+
 def test_successful_logins_do_not_use_up_the_address_limit(client, user, limits_on):
     """Many right logins from one address (an office, a test suite) are never a 429."""
     limits_on(RATELIMIT_LOGIN_PER_IP="2 per minute")

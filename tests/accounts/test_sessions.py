@@ -316,6 +316,14 @@ def test_a_visitor_who_only_opened_a_form_is_kept_a_day_and_a_login_its_lifetime
     assert logged_in > utcnow() + app.config["PERMANENT_SESSION_LIFETIME"] - timedelta(hours=1)
 
 
+def test_a_visitor_is_kept_no_longer_than_a_login_would_be(make_app, db):
+    shop = make_app(SESSION_LIFETIME_SECONDS=3600)
+
+    assert shop.test_client().get("/login").status_code == 200
+
+    assert db.session.scalar(select(StoredSession.expiry)) <= utcnow() + timedelta(hours=1)
+
+
 def test_redis_keeps_a_visitor_who_only_opened_a_form_for_a_day(make_app, redis_url, db):
     shop = make_app(
         REDIS_URL=redis_url,

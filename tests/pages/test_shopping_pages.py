@@ -192,8 +192,12 @@ def test_two_checkouts_one_after_the_other_place_two_orders(
 
 @pytest.mark.parametrize(
     ("referrer", "then"),
-    [("/products/{id}", "/login?next=/products/{id}"), (None, "/login")],
-    ids=["back-to-its-page", "no-referrer"],
+    [
+        ("/products/{id}", "/login?next=/products/{id}"),
+        ("/?q=kettle", "/login?next=/%3Fq%3Dkettle"),
+        (None, "/login"),
+    ],
+    ids=["back-to-its-page", "back-to-its-search", "no-referrer"],
 )
 def test_a_cart_form_sent_after_a_logout_in_another_tab_leads_to_log_in(
     client, shopper, csrf_token, product_factory, referrer, then
@@ -433,6 +437,27 @@ def test_staff_see_who_placed_each_order(
 
     assert customers == {kept: user.username, orphaned: "(account deleted)"}
     assert f"Customer: {user.username}" in page and f'href="mailto:{user.email}"' in page
+
+
+def test_staff_orders_page_reads_its_buyers_at_once(
+    app, client, login_as, user_factory, staff, product_factory, assert_max_queries
+):
+    """One query for all the page's buyers, not one per order."""
+    kettle = product_factory()
+    login_as(client, staff)
+    client.get("/orders")  # the session's first request also registers it
+
+    def statements_of_the_page() -> int:
+        with assert_max_queries(100) as counted:
+            assert client.get("/orders").status_code == 200
+        return len(counted.statements)
+
+    _order_placed_by(app, login_as, user_factory(), kettle)
+    with_one = statements_of_the_page()
+    for _ in range(3):
+        _order_placed_by(app, login_as, user_factory(), kettle)
+
+    assert statements_of_the_page() == with_one
 
 
 def test_a_customer_is_not_shown_a_customer_column(app, client, login_as, shopper, product_factory):
