@@ -140,8 +140,10 @@ def test_a_secret_key_of_spaces_given_as_bytes_is_missing(production):
 
 
 def test_testing_or_debug_given_as_none_is_left_unset(make_app):
-    shop = make_app(DEBUG=None)
-    assert shop.debug is False
+    """As unset: debug follows STOREFRONT_ENV (make exports development), and TESTING is
+    Flask's default, off."""
+    assert make_app(DEBUG=None).debug is make_app().debug
+    assert make_app(TESTING=None).testing is False
 
 
 def test_debug_spelt_false_is_off(make_app):
