@@ -486,3 +486,50 @@ def test_every_page_choosing_a_password_states_the_rules(app, client, mail_outbo
     pages = [client.get("/register"), client.get(reset_page), account.get("/account")]
 
     assert [PASSWORD_RULES in page.get_data(as_text=True) for page in pages] == [True] * 3
+
+
+def test_a_password_of_spaces_on_the_register_page_is_told_what_is_wrong(client, csrf_token):
+    """Not "This field is required.": it was typed, and the policy says why it is refused."""
+    spaces = " " * 12
+    response = _post(
+        client,
+        "/register",
+        csrf_token,
+        username="spacey",
+        email="spacey@example.com",
+        password=spaces,
+        password_repeat=spaces,
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "must not be only whitespace or invisible characters" in page
+    assert "This field is required." not in page
+
+
+@pytest.mark.parametrize(
+    ("page", "autocomplete"),
+    [
+        ("/login", ["username", "current-password"]),
+        ("/register", ["username", "email", "new-password", "new-password"]),
+        ("/reset", ["email"]),
+        ("/form", ["name", "email"]),
+    ],
+)
+def test_forms_tell_password_managers_what_each_field_is(client, page, autocomplete):
+    html = client.get(page).get_data(as_text=True)
+
+    assert re.findall(r'autocomplete="([^"]+)"', html) == autocomplete
+
+
+def test_the_account_page_tells_the_current_password_from_the_new(client, user, login_as):
+    login_as(client, user)
+
+    html = client.get("/account").get_data(as_text=True)
+
+    assert re.findall(r'autocomplete="([^"]+)"', html) == [
+        "email",
+        "current-password",
+        "new-password",
+        "new-password",
+    ]

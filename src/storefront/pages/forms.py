@@ -130,8 +130,16 @@ def readable(form: FlaskForm, field: StringField) -> None:
 
 
 class ContactForm(PageForm):
-    name = StringField("Name", validators=[DataRequired(), Length(max=100), no_nul])
-    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254), no_nul])
+    name = StringField(
+        "Name",
+        validators=[DataRequired(), Length(max=100), no_nul],
+        render_kw={"autocomplete": "name"},
+    )
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Email(), Length(max=254), no_nul],
+        render_kw={"autocomplete": "email"},
+    )
     message = TextAreaField("Message", validators=[Length(max=5000), no_nul])
 
 
