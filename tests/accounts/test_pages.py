@@ -361,6 +361,9 @@ def test_account_page_signs_out_one_or_all_other_sessions(app, client, csrf_toke
     assert one.status_code == 303
     assert phone.get("/api/me").status_code == 401
     assert tablet.get("/api/me").status_code == 200
+    again = _post(client, f"/account/sessions/{phone_id}/end", csrf_token, form_url="/account")
+    assert again.headers["Location"] == "/account"  # a second tab's stale button
+    assert "That session was already signed out." in client.get("/account").get_data(as_text=True)
 
     others = _post(client, "/account/sessions/end-others", csrf_token, form_url="/account")
     assert others.status_code == 303
@@ -381,10 +384,11 @@ def test_the_account_page_ends_only_its_own_users_sessions(
     refused = _post(client, f"/account/sessions/{theirs['id']}/end", csrf_token, "/account")
     ended = _post(client, f"/account/sessions/{mine['id']}/end", csrf_token, "/account")
 
-    assert refused.status_code == 404
+    assert refused.headers["Location"] == "/account"  # as for one ended already: no tell
     assert stranger.get("/api/me").status_code == 200
     assert ended.status_code == 303 and ended.headers["Location"] == "/"  # signed out here
     assert client.get("/api/me").status_code == 401
+    assert "You are logged out." in client.get("/").get_data(as_text=True)
 
 
 def test_account_page_changes_the_email(client, csrf_token, user, login_as):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
@@ -308,10 +308,13 @@ def end_session(session_id: int):
     """Sign one of your sessions out (this one too, if you pick it)."""
     was_current = session_id == sessions.current_session_id()
     if not sessions.end_user_session(current_user.id, session_id):
-        abort(404, description="No such session.")
+        # Ended from another tab or device already (or never the user's): the list says so.
+        flash("That session was already signed out.", "info")
+        return redirect(url_for("accounts_pages.account"), code=303)
+    if was_current:
+        return _logged_out()
     flash("That session is signed out.", "info")
-    target = "catalogue.index" if was_current else "accounts_pages.account"
-    return redirect(url_for(target), code=303)
+    return redirect(url_for("accounts_pages.account"), code=303)
 
 
 @bp.post("/account/sessions/end-others")
