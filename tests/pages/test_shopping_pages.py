@@ -75,8 +75,24 @@ def test_more_than_in_stock_is_refused_with_a_message(client, shopper, csrf_toke
     response = add(client, csrf_token, lamp, 3)
 
     assert response.request.path == f"/products/{lamp.id}"
-    assert "Only 1 of &#39;Lamp&#39; in stock." in response.get_data(as_text=True)
+    assert "Only 1 of “Lamp” in stock: your cart is unchanged." in response.get_data(as_text=True)
     assert client.get("/cart").get_data(as_text=True).count("Lamp") == 0
+
+
+def test_adding_what_sold_out_since_the_page_was_shown_says_it_sold_out(
+    client, shopper, csrf_token, product_factory, db
+):
+    lamp = product_factory(name="Lamp", stock=1)
+    token = csrf_token(client, f"/products/{lamp.id}")
+    db.session.get(Product, lamp.id).stock = 0
+    db.session.commit()
+
+    response = client.post(
+        f"/cart/add/{lamp.id}", data={"quantity": "1", "csrf_token": token}, follow_redirects=True
+    )
+
+    assert "“Lamp” has sold out: your cart is unchanged." in response.get_data(as_text=True)
+    assert client.get("/api/cart").json["items"] == []
 
 
 def test_more_than_in_stock_counting_the_cart_says_what_the_cart_holds(
@@ -88,7 +104,9 @@ def test_more_than_in_stock_counting_the_cart_says_what_the_cart_holds(
     response = add(client, csrf_token, apron, 1)
 
     page = response.get_data(as_text=True)
-    assert "Your cart already holds 1 of &#39;Apron&#39;; the shop has only 1 in stock." in page
+    assert (
+        "Your cart already holds 1 of “Apron”; the shop has only 1: your cart is unchanged." in page
+    )
 
 
 def test_a_quantity_can_be_changed_and_a_line_removed(client, shopper, csrf_token, product_factory):

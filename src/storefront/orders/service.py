@@ -170,14 +170,17 @@ def _check_quantity(quantity: int) -> None:
 def _check_stock(product: Product, quantity: int, in_cart: int = 0) -> None:
     """409 when the cart's line would hold more than the shelf (`in_cart` of it already)."""
     if quantity > product.stock:
-        message = (
-            f"Your cart already holds {in_cart} of {product.name!r}; "
-            f"the shop has only {product.stock} in stock."
-            if in_cart
-            else f"Only {product.stock} of {product.name!r} in stock."
-        )
+        name = f"“{product.name}”"
+        if product.stock <= 0:
+            shortage = f"{name} has sold out"
+        elif in_cart:
+            shortage = (
+                f"Your cart already holds {in_cart} of {name}; the shop has only {product.stock}"
+            )
+        else:
+            shortage = f"Only {product.stock} of {name} in stock"
         raise Conflict(
-            message,
+            f"{shortage}: your cart is unchanged.",
             items=[asdict(ShortLine(product.id, product.name, quantity, product.stock))],
         )
 
