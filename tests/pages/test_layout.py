@@ -173,7 +173,7 @@ def test_a_crash_is_a_friendly_500_with_a_reference_and_no_details(make_app, app
     assert response.status_code == 500
     assert "Something went wrong on our side" in html and request_id in html
     assert "secret internals" not in html
-    assert "<title>500 Internal Server Error · Storefront</title>" in html
+    assert "<title>500 Something went wrong on our side · Storefront</title>" in html
     assert 'class="site-header"' in html
     assert request_id in caplog.text
 

@@ -418,6 +418,15 @@ def test_an_orders_page_number_not_in_plain_digits_shows_the_first_page(client, 
     assert "There is no page" not in response.get_data(as_text=True)
 
 
+def test_the_page_of_a_missing_order_is_titled_as_it_is_headed(client, shopper):
+    """Screen readers read the title first: it said "Request refused" under a heading
+    saying the page was not found."""
+    html = client.get("/orders/987654").get_data(as_text=True)
+
+    assert "<title>404 We could not find that page · Storefront</title>" in html
+    assert '<h1 id="error-heading">We could not find that page</h1>' in html
+
+
 def test_an_orders_page_past_the_last_is_a_404_naming_it(client, shopper):
     response = client.get("/orders?page=3")
 
