@@ -125,6 +125,14 @@ Timestamp = Annotated[
 ]
 
 
+def readable_size(size: int) -> str:
+    """A byte count as people read it: `10 MB`, `1.5 MB`, `512 KB` (1 MB = 1024 × 1024 bytes)."""
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
+
+
 def shows_something(text: str) -> bool:
     """False for text with nothing to read: spaces, line breaks or invisible characters only."""
     return any(char.isprintable() and not char.isspace() for char in text)

@@ -30,6 +30,7 @@ from werkzeug.exceptions import (
     HTTPException,
     InternalServerError,
     NotFound,
+    RequestEntityTooLarge,
 )
 
 from .apikit import (
@@ -37,6 +38,7 @@ from .apikit import (
     PATTERN_MESSAGES,
     ApiError,
     invalid_input,
+    readable_size,
     shown_field_name,
 )
 from .auth import load_current_user
@@ -166,6 +168,9 @@ def handle_http_exception(error: HTTPException) -> Response:
         description = BAD_HOST
     elif isinstance(error, ClientDisconnected):
         description = UNREADABLE_BODY
+    elif isinstance(error, RequestEntityTooLarge):
+        limit = readable_size(current_app.config["MAX_CONTENT_LENGTH"])
+        description = f"The request is larger than the shop takes: at most {limit}."
     elif isinstance(error, NotFound) and error.description == NotFound.description:
         description = NO_SUCH_ADDRESS  # Werkzeug's own words: an address no route knows
     else:

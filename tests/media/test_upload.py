@@ -232,7 +232,8 @@ def test_file_over_the_limit_is_json_413(client, app, user, login_as, monkeypatc
     login_as(client, user)
     response = _upload(client, PNG + bytes(10_000))
     assert response.status_code == 413
-    assert response.is_json
+    said = response.get_json()["error"]
+    assert said == "The request is larger than the shop takes: at most 2 KB."
 
 
 def test_client_path_is_never_used_for_storage(client, app, user, login_as):

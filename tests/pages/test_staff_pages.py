@@ -309,6 +309,27 @@ def test_staff_add_a_picture_that_the_shop_then_shows(client, staff, login_as, c
         assert picture.status_code == 200 and picture.mimetype.startswith("image/")
 
 
+def test_a_picture_sent_with_a_refused_form_is_asked_for_again(
+    client, staff, login_as, csrf_token, product_factory
+):
+    """A browser keeps the typed fields but not the chosen file: saving again without
+    choosing it would have made the product without its picture, and nothing said so."""
+    product_factory(sku="TEA-01")
+    login_as(client, staff)
+    data = {
+        **NEW_PRODUCT,
+        "csrf_token": csrf_token(client, "/staff/products/new"),
+        "picture": (io.BytesIO(png_bytes()), "teapot.png"),
+    }
+
+    response = client.post("/staff/products/new", data=data)
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert f'id="picture-error">{staff_pages.PICTURE_NOT_KEPT}' in page
+    assert "JPEG, PNG, GIF or WebP, at most 10 MB." in client.get("/staff/products/new").text
+
+
 def test_a_product_with_a_picture_is_edited_without_sending_a_new_one(
     client, staff, login_as, csrf_token
 ):

@@ -19,6 +19,8 @@ from .forms import ProductForm, requested_page, show_refusal
 bp = Blueprint("staff", __name__, url_prefix="/staff", template_folder="templates")
 
 PER_PAGE = 25
+#: Said on the picture field of a refused product form that had a picture chosen.
+PICTURE_NOT_KEPT = "Choose the picture again: it is not kept while the form has a problem."
 
 
 def _product_fields(form: ProductForm) -> dict[str, object]:
@@ -182,6 +184,17 @@ def products():
     return render_template("staff_products.html", results=results)
 
 
+def _form_page(form: ProductForm, product: Product | None):
+    """The product form, shown first (200) or again after a refusal (400). A browser does
+    not keep a chosen file across a refused form, so a picture sent with one is asked for
+    again, not dropped without a word."""
+    if not form.is_submitted():
+        return render_template("staff_product_form.html", form=form, product=product)
+    if getattr(form.picture.data, "filename", None) and not form.picture.errors:
+        form.picture.errors = [PICTURE_NOT_KEPT]
+    return render_template("staff_product_form.html", form=form, product=product), 400
+
+
 @bp.route("/products/new", methods=["GET", "POST"])
 @role_required("staff", "admin")
 def new_product():
@@ -190,8 +203,7 @@ def new_product():
     if form.validate_on_submit() and (product := _save(form, None)) is not None:
         flash(f"“{product.name}” was added to the catalogue.", "success")
         return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
-    status = 400 if form.is_submitted() else 200
-    return render_template("staff_product_form.html", form=form, product=None), status
+    return _form_page(form, None)
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
@@ -206,5 +218,4 @@ def edit_product(product_id: int):
     if form.validate_on_submit() and _save(form, product) is not None:
         flash(f"“{product.name}” was saved.", "success")
         return redirect(url_for("staff.edit_product", product_id=product.id), code=303)
-    status = 400 if form.is_submitted() else 200
-    return render_template("staff_product_form.html", form=form, product=product), status
+    return _form_page(form, product)

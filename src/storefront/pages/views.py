@@ -14,6 +14,7 @@ from flask import (
     url_for,
 )
 
+from ..apikit import readable_size
 from ..auth import is_staff, load_current_user
 from ..catalog.service import shop_currency
 from ..conditional import answer_conditionally
@@ -41,6 +42,7 @@ def layout_context() -> dict[str, object]:
 bp.add_app_template_filter(money, "money")
 bp.add_app_template_filter(stock_label, "stock_label")
 bp.add_app_template_filter(few_left, "few_left")
+bp.add_app_template_filter(readable_size, "readable_size")
 
 
 @bp.route("/form", methods=["GET", "POST"])
