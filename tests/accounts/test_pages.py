@@ -537,3 +537,25 @@ def test_the_account_page_tells_the_current_password_from_the_new(client, user, 
         "new-password",
         "new-password",
     ]
+
+
+def test_a_refused_form_lists_its_problems_above_it_linking_each_field(client, csrf_token):
+    """The page reloads at its top: errors beside fields further down went unseen."""
+    response = _post(
+        client,
+        "/register",
+        csrf_token,
+        username="x",
+        email="not-an-email",
+        password=PASSWORD,
+        password_repeat=PASSWORD + "!",
+    )
+
+    page = response.get_data(as_text=True)
+    summary = page[page.index('class="error-summary"') : page.index("<form")]
+    assert 'role="alert"' in summary and "Please correct these:" in summary
+    assert re.findall(r'href="#([a-z_]+)"', summary) == ["username", "email", "password_repeat"]
+
+
+def test_a_form_shown_first_has_no_list_of_problems(client):
+    assert "error-summary" not in client.get("/register").get_data(as_text=True)
