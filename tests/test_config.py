@@ -224,6 +224,34 @@ def test_the_served_shop_warns_when_email_links_would_point_at_localhost(
     assert "PUBLIC_BASE_URL" not in caplog.text
 
 
+def test_the_served_shop_warns_when_mail_would_only_be_written_to_a_folder(
+    production, monkeypatch, caplog
+):
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    monkeypatch.delenv("SMTP_HOST", raising=False)
+    runpy.run_module("storefront.wsgi")
+    assert "SMTP_HOST is not set: mail is written to outbox, not sent" in caplog.text
+
+    caplog.clear()
+    monkeypatch.setenv("SMTP_HOST", "mail.example.com")
+    runpy.run_module("storefront.wsgi")
+    assert "SMTP_HOST" not in caplog.text
+
+
+def test_the_served_shop_says_to_run_init_db_on_a_database_without_the_schema(
+    production, monkeypatch, caplog
+):
+    """Else every request is a 503 "database unavailable" and the log blames the server."""
+    monkeypatch.setenv("SECRET_KEY", "k" * 48)
+    runpy.run_module("storefront.wsgi")
+    assert "run `storefront init-db`" in caplog.text
+
+    assert storefront("init-db").exit_code == 0
+    caplog.clear()
+    runpy.run_module("storefront.wsgi")
+    assert "init-db" not in caplog.text
+
+
 def test_the_mapping_takes_database_url_as_the_environment_does(tmp_path):
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'given.db'}"})
     assert app.test_cli_runner().invoke(args=["init-db"]).exit_code == 0

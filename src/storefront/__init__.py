@@ -176,16 +176,33 @@ def _trust_proxies(app: APIFlask) -> None:
         )
 
 
-def warn_about_local_defaults(app: APIFlask) -> None:
-    """Production keeps running with `make run`'s base URL, but its emails' links are dead.
+def warn_before_serving(app: APIFlask) -> None:
+    """Say once, as the server starts, what would leave it running but useless: a database
+    without the schema (every request a 503) and, in production, `make run`'s base URL
+    (dead links in emails) or no SMTP server (mail only written to a folder).
 
     Said by the served app (`storefront.wsgi`), not by every command line tool.
     """
-    local = app.config["PUBLIC_BASE_URL"] == config_module.DEFAULT_PUBLIC_BASE_URL
-    if config_module.in_production(app.config) and local:
-        logging.getLogger("storefront").warning(
+    from .ops import database_problem
+
+    log = logging.getLogger("storefront")
+    with app.app_context():
+        problem = database_problem()
+    if problem == "database not migrated":
+        log.warning("the database lacks the shop's latest migration: run `storefront init-db`")
+    elif problem is not None:
+        log.warning("the database does not answer yet: requests get 503s until it does")
+    if not config_module.in_production(app.config):
+        return
+    if app.config["PUBLIC_BASE_URL"] == config_module.DEFAULT_PUBLIC_BASE_URL:
+        log.warning(
             "PUBLIC_BASE_URL is not set: links in emails point at %s",
             config_module.DEFAULT_PUBLIC_BASE_URL,
+        )
+    if not app.config.get("SMTP_HOST"):
+        log.warning(
+            "SMTP_HOST is not set: mail is written to %s, not sent",
+            app.config["MAIL_OUTBOX_DIR"],
         )
 
 

@@ -55,19 +55,27 @@ def healthz():
 def readyz():
     """The database answers with the latest migration applied, and Redis too when sessions
     live there; 503 when one does not (every other request would be a 503 too)."""
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.warning("readiness check failed: database unreachable")
-        return _not_ready("database unreachable")
-    if not _migrated():
-        log.warning("readiness check failed: the database lacks the latest migration")
-        return _not_ready("database not migrated")
+    problem = database_problem()
+    if problem is not None:
+        log.warning("readiness check failed: %s", problem)
+        return _not_ready(problem)
     if not session_store_ready():
         log.warning("readiness check failed: Redis unreachable")
         return _not_ready("redis unreachable")
     return {"status": "ok"}
+
+
+def database_problem() -> Literal["database unreachable", "database not migrated"] | None:
+    """What keeps the database from serving the shop, or None: it does not answer, or it
+    lacks this code's latest migration (run `init-db`)."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        return "database unreachable"
+    if not _migrated():
+        return "database not migrated"
+    return None
 
 
 def _migrated() -> bool:

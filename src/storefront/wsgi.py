@@ -1,6 +1,6 @@
 """WSGI entry point for gunicorn: `gunicorn storefront.wsgi:app`."""
 
-from . import create_app, warn_about_local_defaults
+from . import create_app, warn_before_serving
 
 app = create_app()
-warn_about_local_defaults(app)
+warn_before_serving(app)
