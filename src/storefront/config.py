@@ -357,7 +357,7 @@ def _resolve_secret(settings: dict[str, Any], instance_path: str) -> None:
         else:
             raise ConfigError(
                 "SECRET_KEY is missing or a placeholder. Set SECRET_KEY to a long random value "
-                "(python -c 'import secrets; print(secrets.token_urlsafe(48))'), "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(48))'), "
                 "or STOREFRONT_ENV=development for local use."
             )
     elif env == "production" and not testing and len(secret) < 24:
