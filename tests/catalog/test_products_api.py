@@ -131,6 +131,19 @@ def test_search_ignores_spaces_around_the_words(client, product_factory):
     assert spaced.headers["X-Total-Count"] == "2"
 
 
+def test_a_search_of_several_words_finds_products_holding_each_in_any_order(
+    client, product_factory
+):
+    product_factory(name="Blue mug", description="Porcelain, 300 ml.")
+    product_factory(name="Blue teapot", description="Cast iron.")
+    product_factory(name="Red mug", description="Porcelain.")
+
+    assert names(client.get("/api/products?q=mug%20blue")) == ["Blue mug"]
+    assert names(client.get("/api/products?q=blue%20%20porcelain")) == ["Blue mug"]
+    assert names(client.get("/api/products?q=porcelain&sort=name")) == ["Blue mug", "Red mug"]
+    assert names(client.get("/api/products?q=blue%20green")) == []
+
+
 def test_products_equal_in_their_sort_key_keep_a_fixed_order(client, product_factory):
     """By id: the older first by name, the later first by newest, so pages never shift."""
     from datetime import UTC, datetime

@@ -46,11 +46,17 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _search_words(q: str | None) -> list[str]:
+    """The words of a search, each once, in lower case (as they match)."""
+    return list(dict.fromkeys((q or "").lower().split()))
+
+
 def _active_matching(q: str | None) -> list[Any]:
-    """WHERE terms: active, and `q` (if any) in the name or description."""
+    """WHERE terms: active, and each word of `q` (if any) in the name or the description,
+    in any order: "mug blue" finds "Blue mug", and "blue porcelain" a blue mug of porcelain."""
     terms: list[Any] = [Product.active == true()]
-    if q and q.strip():
-        pattern = _like_pattern(q.strip())
+    for word in _search_words(q):
+        pattern = _like_pattern(word)
         terms.append(
             or_(
                 Product.name.ilike(pattern, escape="\\"),
@@ -66,12 +72,12 @@ def count_active_products(q: str | None = None) -> int:
     A count above `EXACT_COUNT_LIMIT` is kept per search for `COUNT_TTL_SECONDS` (in this
     process; catalogue changes made here forget it at once) and answered without reading.
     Otherwise a probe reads at most that many index entries, so a smaller count is exact
-    on every call, and only a larger one costs a full count. A search is kept in lower
-    case, as it matches, and at most `MAX_KEPT_COUNTS` of them, so a client sending every
-    spelling of a word cannot fill the worker's memory.
+    on every call, and only a larger one costs a full count. A search is kept by its words
+    in lower case, as it matches, and at most `MAX_KEPT_COUNTS` of them, so a client sending
+    every spelling of a word cannot fill the worker's memory.
     """
     lock, kept = _kept_counts()
-    key = (q or "").strip().lower()
+    key = " ".join(_search_words(q))
     with lock:
         total = kept.get(key)
     if total is not None:
