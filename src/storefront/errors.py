@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -42,7 +43,7 @@ from .apikit import (
     shown_field_name,
 )
 from .auth import load_current_user
-from .extensions import database_busy, db
+from .extensions import database_busy, db, limiter
 from .media.storage import StorageUnavailable
 from .sessions import session_store_failed
 
@@ -183,7 +184,22 @@ def handle_http_exception(error: HTTPException) -> Response:
     if isinstance(error, CSRFError) and _login_ended_under_form():
         flash(SESSION_ENDED, "info")
         return _to_login(_referring_page(), code=303)
+    if status == 429 and (wait := _time_to_wait()):
+        description = f"{description} You can try again in {wait}."
     return _page_error(status, error.name, description, original.headers.items())
+
+
+def _time_to_wait() -> str | None:
+    """How long until the breached rate limit lets this visitor try again, in words (a page
+    says it; API clients read `Retry-After`)."""
+    breached = limiter.current_limit
+    if breached is None:
+        return None
+    seconds = max(breached.reset_at - time.time(), 1)
+    units = (("hour", 3600), ("minute", 60), ("second", 1))
+    unit, size = next((name, length) for name, length in units if seconds >= length)
+    count = round(seconds / size)
+    return f"about {count} {unit}" + ("" if count == 1 else "s")
 
 
 def _to_login(then: str | None, code: int = 302) -> Response:

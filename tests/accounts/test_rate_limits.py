@@ -267,6 +267,26 @@ def test_login_page_and_api_share_one_account_budget(client, user, limits_on, cs
     _assert_limited(login(client, user.username, user.password))
 
 
+@pytest.mark.parametrize(
+    ("budget", "wait"), [("2 per 15 minutes", "about 15 minutes"), ("2 per hour", "about 1 hour")]
+)
+def test_a_login_page_refused_for_too_many_attempts_says_how_long_to_wait(
+    client, user, limits_on, csrf_token, budget, wait
+):
+    limits_on(RATELIMIT_LOGIN_PER_ACCOUNT=budget)
+    for _ in range(2):
+        assert login(client, user.username, "wrong-password-000").status_code == 401
+
+    token = csrf_token(client, "/login")
+    page = client.post(
+        "/login", data={"username": user.username, "password": user.password, "csrf_token": token}
+    )
+
+    assert page.status_code == 429
+    assert f"Try again later. You can try again in {wait}." in page.get_data(as_text=True)
+    assert 'href="/reset">Forgot your password?</a>' in page.get_data(as_text=True)
+
+
 def test_guessing_the_current_password_spends_the_accounts_login_budget(
     client, user, login_as, limits_on, csrf_token
 ):
