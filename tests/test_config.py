@@ -207,35 +207,29 @@ def test_production_hashes_passwords_with_owasp_argon2id_parameters(production, 
     assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
 
 
-def test_the_served_shop_warns_when_email_links_would_point_at_localhost(
-    production, monkeypatch, caplog
+@pytest.mark.parametrize(
+    ("setting", "value", "warning"),
+    [
+        ("PUBLIC_BASE_URL", "https://shop.example.com", "PUBLIC_BASE_URL is not set: links in"),
+        ("SMTP_HOST", "mail.example.com", "SMTP_HOST is not set: mail is written to outbox"),
+    ],
+)
+def test_the_served_shop_warns_of_a_production_setting_left_out(
+    production, monkeypatch, caplog, setting, value, warning
 ):
-    """Said by the app gunicorn serves (`storefront.wsgi`), not by each maintenance command."""
+    """Said by the app gunicorn serves (`storefront.wsgi`), not by each maintenance command:
+    emails' links pointing at localhost, mail only written to a folder."""
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
-    monkeypatch.delenv("PUBLIC_BASE_URL", raising=False)
+    monkeypatch.delenv(setting, raising=False)
     storefront("sessions-cleanup")
-    assert "PUBLIC_BASE_URL" not in caplog.text
+    assert setting not in caplog.text
     runpy.run_module("storefront.wsgi")
-    assert "PUBLIC_BASE_URL is not set" in caplog.text
+    assert warning in caplog.text
 
     caplog.clear()
-    monkeypatch.setenv("PUBLIC_BASE_URL", "https://shop.example.com")
+    monkeypatch.setenv(setting, value)
     runpy.run_module("storefront.wsgi")
-    assert "PUBLIC_BASE_URL" not in caplog.text
-
-
-def test_the_served_shop_warns_when_mail_would_only_be_written_to_a_folder(
-    production, monkeypatch, caplog
-):
-    monkeypatch.setenv("SECRET_KEY", "k" * 48)
-    monkeypatch.delenv("SMTP_HOST", raising=False)
-    runpy.run_module("storefront.wsgi")
-    assert "SMTP_HOST is not set: mail is written to outbox, not sent" in caplog.text
-
-    caplog.clear()
-    monkeypatch.setenv("SMTP_HOST", "mail.example.com")
-    runpy.run_module("storefront.wsgi")
-    assert "SMTP_HOST" not in caplog.text
+    assert setting not in caplog.text
 
 
 def test_the_served_shop_says_to_run_init_db_on_a_database_without_the_schema(
