@@ -46,9 +46,21 @@ def _like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+#: The most words of a search that count: each is two LIKE scans of the catalogue, and 60
+#: one-letter words made one anonymous request cost seconds of database time.
+MAX_SEARCH_WORDS = 5
+
+
 def _search_words(q: str | None) -> list[str]:
-    """The words of a search, each once, in lower case (as they match)."""
-    return list(dict.fromkeys((q or "").lower().split()))
+    """The first `MAX_SEARCH_WORDS` words of a search, each once whatever its case (as they
+    match), kept as typed: Python's lower case is not the database's (`İ`, `Σ`)."""
+    seen: set[str] = set()
+    words = []
+    for word in (q or "").split():
+        if word.lower() not in seen:
+            seen.add(word.lower())
+            words.append(word)
+    return words[:MAX_SEARCH_WORDS]
 
 
 def _active_matching(q: str | None) -> list[Any]:
@@ -77,7 +89,7 @@ def count_active_products(q: str | None = None) -> int:
     every spelling of a word cannot fill the worker's memory.
     """
     lock, kept = _kept_counts()
-    key = " ".join(_search_words(q))
+    key = " ".join(_search_words(q)).lower()
     with lock:
         total = kept.get(key)
     if total is not None:
