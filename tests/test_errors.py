@@ -16,6 +16,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from storefront.catalog import service as catalog_service
+from storefront.extensions import db
 from storefront.testing.factories import ProductFactory
 from storefront.testing.plugin import make_database_url
 
@@ -775,3 +776,20 @@ def test_a_broken_constraint_escaping_a_view_is_a_bug_not_an_outage(client, monk
         "request_id": response.headers["X-Request-ID"],
     }
     assert f"unhandled error (request_id={response.headers['X-Request-ID']})" in caplog.text
+
+
+def test_a_name_the_code_gets_wrong_on_a_migrated_database_is_a_logged_bug(
+    client, monkeypatch, caplog
+):
+    """Not "run init-db", which could not help: the traceback says where the code is wrong."""
+
+    def misspelt(*args, **kwargs):
+        return db.session.execute(text("SELECT nme FROM products")).all()
+
+    monkeypatch.setattr(catalog_service, "catalogue_page", misspelt)
+
+    response = client.get("/api/products")
+
+    assert response.status_code == 500
+    assert f"unhandled error (request_id={response.headers['X-Request-ID']})" in caplog.text
+    assert "init-db" not in caplog.text

@@ -258,20 +258,22 @@ def handle_database_unavailable(error: DatabaseError) -> Response:
 
     A lock held past the shop's wait (SQLite's single writer, a PostgreSQL table lock) is
     routine and only warned about; a database without the shop's tables is said to need
-    `init-db`, in one line; anything else (connection refused or lost, a server shutting
-    down) is logged in full.
+    `init-db`, in one line, while a name the migrated schema lacks is a bug (500); anything
+    else (connection refused or lost, a server shutting down) is logged in full.
     """
     _rollback_quietly()
     request_id = getattr(g, "request_id", None)
     if database_busy(error):
         log.warning("database busy (request_id=%s)", request_id)
         message = "The shop is busy right now; please try again in a moment."
-    elif _schema_missing(error):
+    elif _not_set_up(error):
         reason = str(error.orig).strip().splitlines()[0]
         log.error(
             "database not set up, run `storefront init-db` (request_id=%s): %s", request_id, reason
         )
         message = "The shop's database is unavailable right now; please try again shortly."
+    elif _names_a_missing_table(error):
+        return handle_unexpected(error)
     else:
         log.error("database unavailable (request_id=%s)", request_id, exc_info=error)
         message = "The shop's database is unavailable right now; please try again shortly."
@@ -313,18 +315,28 @@ def _unavailable(message: str, request_id: str | None, retry_after: int = 1) -> 
 SCHEMA_NOT_SET_UP = frozenset({"42P01", "42703"})
 
 
-def _schema_missing(error: DatabaseError) -> bool:
-    """Whether the error is a table or column the statement needs not being there: PostgreSQL
-    names it by SQLSTATE, SQLite only in words."""
-    if getattr(error.orig, "sqlstate", None) in SCHEMA_NOT_SET_UP:
-        return True
-    return str(error.orig).startswith(("no such table", "no such column"))
+def _names_a_missing_table(error: DatabaseError) -> bool:
+    """Whether a table or column the statement needs is not there: PostgreSQL names such an
+    error by SQLSTATE, SQLite only in words."""
+    named = getattr(error.orig, "sqlstate", None) in SCHEMA_NOT_SET_UP
+    return named or str(error.orig).startswith(("no such table", "no such column"))
+
+
+def _not_set_up(error: DatabaseError) -> bool:
+    """Whether the statement failed for want of the tables `init-db` makes; on a database
+    with the latest migration a missing name is one the code got wrong: a bug."""
+    if not _names_a_missing_table(error):
+        return False
+    from .ops import database_problem
+
+    _rollback_quietly()
+    return database_problem() == "database not migrated"
 
 
 def handle_programming_error(error: ProgrammingError) -> Response:
     """A database without the shop's tables (`init-db` not run) is an unusable database, a
     503 as it already was on SQLite, not a 500 "bug"; any other refused statement is a bug."""
-    if _schema_missing(error):
+    if _names_a_missing_table(error):
         return handle_database_unavailable(error)
     return handle_unexpected(error)
 
