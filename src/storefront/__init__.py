@@ -177,21 +177,27 @@ def _trust_proxies(app: APIFlask) -> None:
 
 
 def warn_before_serving(app: APIFlask) -> None:
-    """Say once, as the server starts, what would leave it running but useless: a database
-    without the schema (every request a 503) and, in production, `make run`'s base URL
-    (dead links in emails) or no SMTP server (mail only written to a folder).
+    """Say, as the served app starts (in each worker), what would leave it running but
+    useless: a database without the schema or not answering (every request a 503) and, in
+    production, `make run`'s base URL (dead links in emails) or no SMTP server (mail only
+    written to a folder).
 
-    Said by the served app (`storefront.wsgi`), not by every command line tool.
+    Said by the served app (`storefront.wsgi`), not by every command line tool. The check's
+    connection is closed: a process gunicorn forks from (`--preload`) must hold none.
     """
     from .ops import database_problem
 
     log = logging.getLogger("storefront")
     with app.app_context():
         problem = database_problem()
+        db.engine.dispose()
     if problem == "database not migrated":
         log.warning("the database lacks the shop's latest migration: run `storefront init-db`")
     elif problem is not None:
-        log.warning("the database does not answer yet: requests get 503s until it does")
+        log.warning(
+            "the database does not answer or refuses the connection (check DATABASE_URL): "
+            "requests get 503s until it does"
+        )
     if not config_module.in_production(app.config):
         return
     if app.config["PUBLIC_BASE_URL"] == config_module.DEFAULT_PUBLIC_BASE_URL:
