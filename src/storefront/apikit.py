@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from itertools import islice
@@ -126,11 +127,12 @@ Timestamp = Annotated[
 
 
 def readable_size(size: int) -> str:
-    """A byte count as people read it: `10 MB`, `1.5 MB`, `512 KB` (1 MB = 1024 × 1024 bytes)."""
+    """A byte count as people read it, never above it: `10 MB`, `9.9 MB`, `512 KB`, `1 byte`
+    (1 MB = 1024 × 1024 bytes)."""
     for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
         if size >= scale:
-            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
-    return f"{size} bytes"
+            return f"{math.floor(size * 10 / scale) / 10:g} {unit}"
+    return f"{size} byte" + ("" if size == 1 else "s")
 
 
 def shows_something(text: str) -> bool:

@@ -170,8 +170,7 @@ def handle_http_exception(error: HTTPException) -> Response:
     elif isinstance(error, ClientDisconnected):
         description = UNREADABLE_BODY
     elif isinstance(error, RequestEntityTooLarge):
-        limit = readable_size(current_app.config["MAX_CONTENT_LENGTH"])
-        description = f"The request is larger than the shop takes: at most {limit}."
+        description = _too_large()
     elif isinstance(error, NotFound) and error.description == NotFound.description:
         description = NO_SUCH_ADDRESS  # Werkzeug's own words: an address no route knows
     else:
@@ -187,6 +186,15 @@ def handle_http_exception(error: HTTPException) -> Response:
     if status == 429 and (wait := _time_to_wait()):
         description = f"{description} You can try again in {wait}."
     return _page_error(status, error.name, description, original.headers.items())
+
+
+def _too_large() -> str:
+    """What a 413 says: the body past `MAX_CONTENT_LENGTH`, or (Werkzeug's other limits on a
+    form) a field too long or too many fields in a body that is not."""
+    limit = current_app.config["MAX_CONTENT_LENGTH"]
+    if request.content_length is not None and request.content_length <= limit:
+        return "The form sent has a field longer, or more fields, than the shop takes."
+    return f"The request is larger than the shop takes: at most {readable_size(limit)}."
 
 
 def _time_to_wait() -> str | None:

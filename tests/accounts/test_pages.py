@@ -559,3 +559,21 @@ def test_a_refused_form_lists_its_problems_above_it_linking_each_field(client, c
 
 def test_a_form_shown_first_has_no_list_of_problems(client):
     assert "error-summary" not in client.get("/register").get_data(as_text=True)
+
+
+def test_a_refusal_naming_its_field_is_listed_without_the_name_twice(client, csrf_token, user):
+    response = _post(
+        client,
+        "/register",
+        csrf_token,
+        username=user.username,
+        email="another@example.com",
+        password=PASSWORD,
+        password_repeat=PASSWORD,
+    )
+
+    page = response.get_data(as_text=True)
+    summary = page[page.index('class="error-summary"') : page.index("<form")]
+    [listed] = re.findall(r'<a href="#username">([^<]+)</a>', summary)
+    assert not listed.startswith("Username: Username")
+    assert listed in page[page.index('id="username-error"') :]

@@ -11,6 +11,7 @@ from urllib.parse import quote
 import pytest
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
+from werkzeug.test import encode_multipart
 
 from storefront.catalog.models import Product
 from storefront.orders.models import CartItem
@@ -247,3 +248,25 @@ def test_a_picture_given_twice_creates_no_product(client, db, staff, login_as, c
 
     assert _given_twice_page(response, "picture")
     assert _count(db, Product) == 0
+
+
+def test_a_form_field_past_the_forms_limit_is_a_413_saying_so(client, db, csrf_token):
+    """Werkzeug refuses a form field over 500 000 bytes in a body far under the upload limit:
+    the page must not claim the body passed "at most 10 MB"."""
+    data = {
+        "csrf_token": csrf_token(client, "/form"),
+        "name": "Ada",
+        "email": "ada@example.com",
+        "message": "x" * 600_000,
+    }
+    boundary, body = encode_multipart(data)  # in memory: the test client spools >500 KB
+
+    response = client.post(
+        "/form", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )
+
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413
+    assert "The form sent has a field longer, or more fields, than the shop takes." in page
+    assert "10 MB" not in page
+    assert _count(db, ContactMessage) == 0
