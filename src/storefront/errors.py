@@ -184,7 +184,7 @@ def handle_http_exception(error: HTTPException) -> Response:
         flash(SESSION_ENDED, "info")
         return _to_login(_referring_page(), code=303)
     if status == 429 and (wait := _time_to_wait()):
-        description = f"{description} You can try again in {wait}."
+        description = f"{description.removesuffix(' Try again later.')} Try again in {wait}."
     return _page_error(status, error.name, description, original.headers.items())
 
 

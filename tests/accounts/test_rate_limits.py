@@ -283,7 +283,7 @@ def test_a_login_page_refused_for_too_many_attempts_says_how_long_to_wait(
     )
 
     assert page.status_code == 429
-    assert f"Try again later. You can try again in {wait}." in page.get_data(as_text=True)
+    assert f"Too many failed logins for this account. Try again in {wait}." in page.text
     assert 'href="/reset">Forgot your password?</a>' in page.get_data(as_text=True)
 
 
