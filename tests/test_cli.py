@@ -259,6 +259,26 @@ def test_init_db_on_a_database_a_newer_release_migrated_says_so(cli_app):
     )
 
 
+def test_init_db_leaves_another_apps_alembic_record_alone(make_app, tmp_path):
+    """With none of the shop's tables beside it, it passed for a schema dropped behind
+    Alembic's back, and was rebuilt as the shop's: the other app lost its record."""
+    app = make_app(SQLALCHEMY_DATABASE_URI=make_database_url(tmp_path, "other_alembic"))
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+            connection.execute(text("INSERT INTO alembic_version VALUES ('deadbeef')"))
+            connection.execute(text("CREATE TABLE other_app_data (x INTEGER)"))
+
+        refused = app.test_cli_runner().invoke(args=["init-db"])
+
+        assert refused.exit_code == 1
+        assert "at migration deadbeef, which this release does not know" in refused.output
+        kept = db.session.scalars(text("SELECT version_num FROM alembic_version")).all()
+        assert kept == ["deadbeef"]
+        db.session.remove()
+        db.engine.dispose()
+
+
 def test_init_db_refuses_another_apps_tables_of_the_shops_names_and_writes_nothing(
     make_app, tmp_path
 ):

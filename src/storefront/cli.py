@@ -117,6 +117,8 @@ def init_db_command(drop: bool, yes: bool) -> None:
             f"({', '.join(sorted(clashing))}): give the shop a database of its own, "
             "or run init-db --drop to replace them, their data included"
         )
+    if VERSION_TABLE in existing and not drop:
+        _refuse_unknown_migrations()
     if drop or (VERSION_TABLE in existing and not clashing):
         _drop_schema()
     apply_migrations()
@@ -144,18 +146,37 @@ def apply_migrations() -> None:
         command.upgrade(migrate.migrate.get_config(migrate.directory), "heads")
     except (CommandError, RuntimeError) as error:
         unknown = _UNKNOWN_REVISION.search(str(error))
-        if unknown:
-            error = RuntimeError(
-                f"the database is at migration {unknown.group(1)}, which this release does not "
-                "know: a newer release of the shop migrated it (run that release), or it is "
-                "another app's database (give the shop one of its own)"
-            )
-        click.echo(f"Error: {error}", err=True)
+        message = _unknown_migration(unknown.group(1)).message if unknown else str(error)
+        click.echo(f"Error: {message}", err=True)
         sys.exit(1)
 
 
 #: Alembic's words for a database stamped with a migration this code does not have.
 _UNKNOWN_REVISION = re.compile(r"Can't locate revision identified by '([^']+)'")
+
+
+def _unknown_migration(revision: str) -> click.ClickException:
+    return click.ClickException(
+        f"the database is at migration {revision}, which this release does not know: a newer "
+        "release of the shop migrated it (run that release), or it is another app's database "
+        "(give the shop one of its own)"
+    )
+
+
+def _refuse_unknown_migrations() -> None:
+    """Stop before anything is written when Alembic's record names a migration this code
+    lacks: with none of the shop's tables beside it, it would be taken for a schema dropped
+    behind Alembic's back, and another app's record rebuilt as the shop's."""
+    from sqlalchemy import text
+
+    from .extensions import db
+    from .ops import known_migrations
+
+    applied = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+    db.session.rollback()
+    unknown = sorted(applied - known_migrations())
+    if unknown:
+        raise _unknown_migration(unknown[0])
 
 
 def _drop_schema() -> None:

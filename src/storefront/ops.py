@@ -90,6 +90,11 @@ def _migrated() -> bool:
     return bool(applied) and (applied == heads or not applied <= known)
 
 
+def known_migrations() -> set[str]:
+    """Every migration this code has."""
+    return _migrations()[1]
+
+
 def _migrations() -> tuple[set[str], set[str]]:
     """This code's newest migrations and all it knows, read from its scripts once per app."""
     migrations = current_app.extensions.get("storefront.migrations")
