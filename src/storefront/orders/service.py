@@ -12,7 +12,7 @@ waits for the other in a circle.
 
 from __future__ import annotations
 
-import hashlib
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -67,13 +67,25 @@ class Cart:
 
     @property
     def fingerprint(self) -> str:
-        """What an order of this cart would be, as a short digest: its lines, quantities
-        and prices (see `checkout`'s `reviewed`)."""
+        """What an order of this cart would be: its lines, quantities and prices, as
+        `7x2@399;9x1@2500 EUR` (see `checkout`'s `reviewed`, and `reviewed_lines`)."""
         lines = sorted(
             (line.product_id, line.quantity, line.unit_price_cents) for line in self.items
         )
-        text = ";".join(f"{p}x{q}@{c}" for p, q, c in lines) + self.currency
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
+        return ";".join(f"{p}x{q}@{c}" for p, q, c in lines) + f" {self.currency}"
+
+
+#: A line of a `Cart.fingerprint`: product id, quantity, unit price in cents.
+_FINGERPRINT_LINE = re.compile(r"([0-9]{1,18})x([0-9]{1,9})@([0-9]{1,18})")
+
+
+def reviewed_lines(fingerprint: str) -> dict[int, tuple[int, int]]:
+    """The lines a `Cart.fingerprint` describes: product id → (quantity, unit price in
+    cents). Anything in it that is no such line (it comes back from a page) is skipped."""
+    return {
+        int(product): (int(quantity), int(cents))
+        for product, quantity, cents in _FINGERPRINT_LINE.findall(fingerprint)
+    }
 
 
 @dataclass

@@ -200,7 +200,7 @@ class CheckoutForm(PageForm):
     and the cart's fingerprint keeps it to the lines and prices the page showed."""
 
     idempotency_key = HiddenField(validators=[DataRequired(), Length(max=255)])
-    cart_fingerprint = HiddenField(validators=[DataRequired(), Length(max=64)])
+    cart_fingerprint = HiddenField(validators=[DataRequired(), Length(max=100_000)])
 
 
 class PriceField(StringField):

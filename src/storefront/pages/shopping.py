@@ -10,10 +10,11 @@ import uuid
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 
+from ..accounts.models import User
 from ..apikit import ApiError, PageQuery, paginate
 from ..auth import load_current_user, login_required
 from ..orders import service as orders
-from .display import PageOfResults
+from .display import PageOfResults, money
 from .forms import (
     AddToCartForm,
     ButtonForm,
@@ -122,6 +123,8 @@ def place_order():
         )
     except orders.CartChanged as refusal:
         show_refusal(refusal)
+        for change in _changes_since(form.cart_fingerprint.data, load_current_user()):
+            flash(change, "info")
         return redirect(url_for("shopping.checkout"), code=303)
     except ApiError as refusal:
         show_refusal(refusal)
@@ -131,6 +134,28 @@ def place_order():
     else:
         flash(f"Order #{order.id} was already placed; here it is.", "info")
     return redirect(url_for("shopping.order", order_id=order.id), code=303)
+
+
+def _changes_since(reviewed: str, user: User) -> list[str]:
+    """What changed in the cart since the checkout page showed it, line by line, in words."""
+    cart = orders.view_cart(user)
+    then = orders.reviewed_lines(reviewed)
+    changes = []
+    for line in cart.items:
+        name = f"“{line.name}”"
+        before = then.pop(line.product_id, None)
+        if before is None:
+            changes.append(f"{name} was added.")
+            continue
+        quantity, cents = before
+        if cents != line.unit_price_cents:
+            was, now = money(cents, cart.currency), money(line.unit_price_cents, cart.currency)
+            changes.append(f"{name} now costs {now} (it was {was}).")
+        if quantity != line.quantity:
+            changes.append(f"{name}: {line.quantity} now (it was {quantity}).")
+    if then:
+        changes.append("Something you had in the cart is no longer in it.")
+    return changes
 
 
 @bp.get("/orders")
