@@ -20,13 +20,12 @@ log = logging.getLogger("storefront.request")
 
 #: What a logged path keeps as it is: RFC 3986 path characters (and the token's brackets).
 _PATH_SAFE = "/:@!$&'()*+,;=~[]"
-#: The segment after `/confirm/`, `/reset/` or `/restore-email/` (an emailed link's token),
-#: `/confirm/resend` aside.
-_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|reset|restore-email)/)(?!resend(?:/|$))[^/]+")
+#: The segment after `/confirm/` or `/reset/` (an emailed link's token), `/confirm/resend` aside.
+_TOKEN_IN_PATH = re.compile(r"(/(?:confirm|reset)/)(?!resend(?:/|$))[^/]+")
 
 
 def loggable_path(path: str) -> str:
-    """`path` with any token in it (confirmation, reset and restore links) blanked out.
+    """`path` with any token in it (confirmation and reset links) blanked out.
 
     It is percent-encoded again: a decoded `%0A` would end the log line and let the rest of
     the path pass for a line of its own. Blanked whatever route it matched, or none: a

@@ -450,48 +450,7 @@ def update_user(
         if password is not None:
             end_user_sessions(user_id, keep_session_id=keep_session_id)
     if user.email != old_email:
-        token = make_token(Purpose.RESTORE_EMAIL, user_id, old_email)
-        _mail(
-            old_email,
-            "email_changed",
-            "Your Storefront email address changed",
-            user=user,
-            restore_link=_link("account/restore-email", token),
-            lifetime=_lifetime(current_app.config["ACCOUNT_TOKEN_MAX_AGE_SECONDS"]),
-        )
-    return user
-
-
-def email_to_restore(token: str) -> tuple[User, str]:
-    """The account and the address a restore link (mailed to the old address when the email
-    changed) would give back to it; TokenError when it is no good or has nothing to do."""
-    user_id, old_email = read_token(Purpose.RESTORE_EMAIL, token)
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise TokenError("This link is invalid.")
-    if user.email == old_email:
-        raise TokenError(f"The account's email address is {old_email} already.")
-    return user, old_email
-
-
-def restore_email(token: str) -> User:
-    """Give the account its old address back and end every session of it: whoever changed
-    the address from a session they should not have had is logged out, and a reset link
-    mailed to the new address stops working, so the owner can reset the password."""
-    user, old_email = email_to_restore(token)
-    user = hold_account(user.id)
-    if user is None:
-        raise TokenError("This link is invalid.")
-    _ensure_free(email=old_email)
-    user.email = old_email
-    user.confirm_nonce = None
-    user.reset_nonce = None
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("That email is already registered.") from None
-    end_user_sessions(user.id)
+        _mail(old_email, "email_changed", "Your Storefront email address changed", user=user)
     return user
 
 

@@ -3,8 +3,7 @@
 A token is itsdangerous-signed `[user_id, nonce]` with the purpose as salt, so a
 confirmation token is no reset token. The nonce is also stored on the user row; issuing a
 new token or using one replaces it, which is what makes a used or superseded token
-worthless even while its signature and age are fine. A restore-email token carries the
-address to restore in the nonce's place: once restored, it has nothing left to do.
+worthless even while its signature and age are fine.
 """
 
 from __future__ import annotations
@@ -21,7 +20,6 @@ from ..apikit import is_row_id
 class Purpose(StrEnum):
     CONFIRM = "confirm-email"
     RESET = "reset-password"
-    RESTORE_EMAIL = "restore-email"
 
 
 class TokenError(Exception):

@@ -31,13 +31,6 @@ from .passwords import PASSWORD_RULES
 from .tokens import TokenError
 
 bp = Blueprint("accounts_pages", __name__)
-#: Said once an account has its old address back.
-RESTORED = (
-    "The email address of the account is {email} again, and every session of it has ended. "
-    "If its password was changed too, reset it now."
-)
-#: Said when the old address was taken by another account since.
-RESTORE_TAKEN = "Another account uses that address now, so it cannot be given back: contact us."
 bp.add_app_template_global(PASSWORD_RULES, "password_rules")
 
 RESET_SENT = "If that address has an account, a reset link is on its way. Check your inbox."
@@ -220,30 +213,6 @@ def reset_confirm(token: str):
             flash("Your password has been changed. Log in with the new one.", "info")
             return redirect(url_for("accounts_pages.login"), code=303)
     return _page("accounts/reset_confirm.html", form, problem=None)
-
-
-@bp.route("/account/restore-email/<token>", methods=["GET", "POST"])
-def restore_email(token: str):
-    """The link mailed to the old address when the email changed: a button (opening the
-    link changes nothing, as a mail scanner may open it) that gives the account its old
-    address back and ends all its sessions."""
-    try:
-        _user, old_email = service.email_to_restore(token)
-    except TokenError as error:
-        page = render_template("accounts/restore_email.html", problem=error.reason, form=None)
-        return page, 400, {"Cache-Control": "no-store"}
-    form = ButtonForm()
-    if form.validate_on_submit():
-        try:
-            service.restore_email(token)
-        except (TokenError, ApiError) as error:
-            problem = error.reason if isinstance(error, TokenError) else RESTORE_TAKEN
-            page = render_template("accounts/restore_email.html", problem=problem, form=None)
-            return page, 409 if isinstance(error, ApiError) else 400
-        flash(RESTORED.format(email=old_email), "info")
-        return redirect(url_for("accounts_pages.login"), code=303)
-    page = render_template("accounts/restore_email.html", problem=None, form=form, email=old_email)
-    return page, 200, {"Cache-Control": "no-store"}
 
 
 def _account_page(
