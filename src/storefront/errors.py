@@ -225,7 +225,10 @@ def _login_ended_under_form() -> bool:
 
 def _referring_page() -> str | None:
     """The path of the shop's page a form was sent from, if the browser said so."""
-    referrer = urlsplit(request.referrer or "")
+    try:
+        referrer = urlsplit(request.referrer or "")
+    except ValueError:  # `http://[::1/x`: no URL, so no page to go back to
+        return None
     root = request.script_root
     if referrer.netloc != request.host or not (
         referrer.path == root or referrer.path.startswith(f"{root}/")

@@ -214,8 +214,9 @@ def test_two_checkouts_one_after_the_other_place_two_orders(
         ("/products/{id}", "/login?next=/products/{id}"),
         ("/?q=kettle", "/login?next=/%3Fq%3Dkettle"),
         (None, "/login"),
+        ("[::1/x", "/login"),  # no URL at all: no page to go back to, and no 500
     ],
-    ids=["back-to-its-page", "back-to-its-search", "no-referrer"],
+    ids=["back-to-its-page", "back-to-its-search", "no-referrer", "not-a-url"],
 )
 def test_a_cart_form_sent_after_a_logout_in_another_tab_leads_to_log_in(
     client, shopper, csrf_token, product_factory, referrer, then
