@@ -82,7 +82,7 @@ def _migrated() -> bool:
     """Whether the database has this code's latest migrations applied, or newer ones this
     code does not know (applied before the code is replaced, in a rolling deploy)."""
     try:
-        applied = set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
+        applied = _applied_migrations()
     except SQLAlchemyError:  # no such table: `init-db` never ran
         db.session.rollback()
         return False
@@ -90,9 +90,14 @@ def _migrated() -> bool:
     return bool(applied) and (applied == heads or not applied <= known)
 
 
-def known_migrations() -> set[str]:
-    """Every migration this code has."""
-    return _migrations()[1]
+def unknown_migrations() -> set[str]:
+    """The migrations the database records as applied that this code does not have (a newer
+    release's, or another app's); the database must have Alembic's record."""
+    return _applied_migrations() - _migrations()[1]
+
+
+def _applied_migrations() -> set[str]:
+    return set(db.session.scalars(text("SELECT version_num FROM alembic_version")))
 
 
 def _migrations() -> tuple[set[str], set[str]]:
