@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -241,18 +242,15 @@ def _referring_page() -> str | None:
 def _handle_late_failure(error: Exception) -> Response:
     """A failure after the view, while Flask finishes the response (saving the session).
 
-    Flask hands it over wrapped in a bare 500, past the handlers by type; a database that is
-    down there is still a 503, and anything else still a logged bug with its reference.
+    Flask hands it over wrapped in a bare 500, past the handlers by type; it meets the same
+    store handlers here: a database that is down is still a 503, and anything else still a
+    logged bug with its reference.
     """
-    if isinstance(error, OperationalError):
-        return handle_database_unavailable(error)
-    if isinstance(error, ProgrammingError):
-        return handle_programming_error(error)
-    if isinstance(error, DatabaseError):
-        return handle_database_error(error)
-    if isinstance(error, RedisError):
-        return handle_redis_unavailable(error)
-    return handle_unexpected(error)
+    handler = next(
+        (handler for kind, handler in _STORE_HANDLERS if isinstance(error, kind)),
+        handle_unexpected,
+    )
+    return handler(error)
 
 
 def handle_api_error(error: ApiError) -> Response:
@@ -276,18 +274,17 @@ def handle_database_unavailable(error: DatabaseError) -> Response:
     request_id = getattr(g, "request_id", None)
     if database_busy(error):
         log.warning("database busy (request_id=%s)", request_id)
-        message = "The shop is busy right now; please try again in a moment."
-    elif _not_set_up(error):
+        return _unavailable("The shop is busy right now; please try again in a moment.", request_id)
+    if _not_set_up(error):
         reason = str(error.orig).strip().splitlines()[0]
         log.error(
             "database not set up, run `storefront init-db` (request_id=%s): %s", request_id, reason
         )
-        message = "The shop's database is unavailable right now; please try again shortly."
     elif _names_a_missing_table(error):
         return handle_unexpected(error)
     else:
         log.error("database unavailable (request_id=%s)", request_id, exc_info=error)
-        message = "The shop's database is unavailable right now; please try again shortly."
+    message = "The shop's database is unavailable right now; please try again shortly."
     return _unavailable(message, request_id)
 
 
@@ -383,15 +380,23 @@ def handle_unexpected(error: Exception) -> Response:
     return _page_error(500, InternalServerError().name, message)
 
 
+#: The database's and Redis's failures, each kind before the kinds it belongs to, as a view
+#: raises them and as they arrive late (`_handle_late_failure`).
+_STORE_HANDLERS: tuple[tuple[type[Exception], Callable[[Any], Response]], ...] = (
+    (OperationalError, handle_database_unavailable),
+    (ProgrammingError, handle_programming_error),
+    (DatabaseError, handle_database_error),
+    (RedisError, handle_redis_unavailable),
+)
+
+
 def init_errors(app: APIFlask) -> None:
     """Register the handlers above on `app`."""
     app.error_processor(handle_validation_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(ApiError, handle_api_error)
-    app.register_error_handler(OperationalError, handle_database_unavailable)
-    app.register_error_handler(ProgrammingError, handle_programming_error)
-    app.register_error_handler(DatabaseError, handle_database_error)
-    app.register_error_handler(RedisError, handle_redis_unavailable)
+    for kind, handler in _STORE_HANDLERS:
+        app.register_error_handler(kind, handler)
     app.register_error_handler(StorageUnavailable, handle_storage_unavailable)
     app.register_error_handler(Exception, handle_unexpected)
 
