@@ -413,13 +413,13 @@ def checkout(
 # --- orders ------------------------------------------------------------------------------
 
 
-def orders_visible_to(user: User) -> Select:
-    """Newest first: the user's own orders, or everyone's, with who placed each, for staff
-    and admins."""
+def orders_visible_to(user: User, *, with_buyers: bool = False) -> Select:
+    """Newest first: the user's own orders, or everyone's for staff and admins, who may ask
+    for who placed each (read for the whole page at once; the API does not show them)."""
     statement = select(Order).order_by(Order.created_at.desc(), Order.id.desc())
-    if is_staff(user):
-        return statement.options(selectinload(Order.buyer))
-    return statement.where(Order.user_id == user.id)
+    if not is_staff(user):
+        return statement.where(Order.user_id == user.id)
+    return statement.options(selectinload(Order.buyer)) if with_buyers else statement
 
 
 def _return_stock(items: list[OrderItem]) -> None:

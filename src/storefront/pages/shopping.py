@@ -163,7 +163,8 @@ def _changes_since(reviewed: str, user: User) -> list[str]:
 def order_list():
     """The shopper's orders, newest first (staff see everyone's)."""
     query = PageQuery(page=requested_page(), per_page=PER_PAGE)
-    items, total = paginate(orders.orders_visible_to(load_current_user()), query)
+    shown = orders.orders_visible_to(load_current_user(), with_buyers=True)
+    items, total = paginate(shown, query)
     results = PageOfResults(items, query.page, PER_PAGE, total)
     return render_template("orders.html", results=results)
 
