@@ -552,7 +552,7 @@ def test_a_refused_form_lists_its_problems_above_it_linking_each_field(client, c
     )
 
     page = response.get_data(as_text=True)
-    summary = page[page.index('class="error-summary"') : page.index("<form")]
+    summary = page[page.index('error-summary" role="alert"') : page.index("<form")]
     assert 'role="alert"' in summary and "Please correct these:" in summary
     assert re.findall(r'href="#([a-z_]+)"', summary) == ["username", "email", "password_repeat"]
 
@@ -573,7 +573,7 @@ def test_a_refusal_naming_its_field_is_listed_without_the_name_twice(client, csr
     )
 
     page = response.get_data(as_text=True)
-    summary = page[page.index('class="error-summary"') : page.index("<form")]
+    summary = page[page.index('error-summary" role="alert"') : page.index("<form")]
     [listed] = re.findall(r'<a href="#username">([^<]+)</a>', summary)
     assert not listed.startswith("Username: Username")
     assert listed in page[page.index('id="username-error"') :]

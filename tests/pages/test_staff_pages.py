@@ -327,7 +327,8 @@ def test_a_picture_sent_with_a_refused_form_is_asked_for_again(
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert f'id="picture-error">{staff_pages.PICTURE_NOT_KEPT}' in page
-    summary = page[page.index('class="error-summary"') : page.index('id="sku"')]  # above the form
+    # The summary stands above the form.
+    summary = page[page.index('error-summary" role="alert"') : page.index('id="sku"')]
     assert 'href="#sku">SKU already used' in summary
     assert f'href="#picture">Picture: {staff_pages.PICTURE_NOT_KEPT}' in summary
     assert "JPEG, PNG, GIF or WebP, at most 10 MB." in client.get("/staff/products/new").text
