@@ -480,6 +480,7 @@ def test_staff_see_who_placed_each_order(
     page = client.get(f"/orders/{kept}").get_data(as_text=True)
 
     assert customers == {kept: user.username, orphaned: "(account deleted)"}
+    assert "<title>All orders · Storefront</title>" in listing
     assert f"Customer: {user.username}" in page and f'href="mailto:{user.email}"' in page
 
 
