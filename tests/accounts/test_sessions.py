@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from storefront.extensions import utcnow
-from storefront.sessions import ANONYMOUS_SESSION_LIFETIME, StoredSession, UserSession
+from storefront.sessions import StoredSession, UserSession
 
 from .helpers import login
 
@@ -188,6 +188,30 @@ def test_anonymous_requests_do_not_touch_the_session_store(client, assert_max_qu
     assert "Set-Cookie" not in response.headers
 
 
+def test_reads_after_login_neither_rewrite_the_session_nor_resend_its_cookie(
+    client, user, assert_max_queries
+):
+    logged_in = login(client, user.username, user.password)
+    assert logged_in.headers["Set-Cookie"].startswith("storefront_session=")  # the first one
+    cookies = logged_in.headers.getlist("Set-Cookie")
+    assert any(c.startswith("storefront_device=") for c in cookies)
+    client.get("/api/me")  # the first request after login may record activity
+
+    with assert_max_queries(2):  # load the session, then its user_sessions row and user
+        answer = client.get("/api/me")
+
+    assert answer.status_code == 200
+    assert "Set-Cookie" not in answer.headers
+
+
+def test_a_session_cookie_that_is_no_session_id_is_an_anonymous_visitor(client):
+    for value in ["\x00", "forged\x00id", "x" * 4000, "not/base64=="]:
+        client.set_cookie("storefront_session", value)
+        answer = client.get("/api/me")
+        assert answer.status_code == 401
+        assert answer.is_json
+
+
 def test_a_logged_in_request_costs_one_query_for_session_and_user(client, user, assert_max_queries):
     login(client, user.username, user.password)
     client.get("/api/me")
@@ -308,7 +332,7 @@ def test_a_visitor_who_only_opened_a_form_is_kept_a_day_and_a_login_its_lifetime
     """Cookie-less requests for `/login` must not leave a login's worth of stored sessions."""
     assert client.get("/login").status_code == 200
     visitor = db.session.scalar(select(StoredSession.expiry))
-    assert utcnow() + timedelta(hours=23) < visitor <= utcnow() + ANONYMOUS_SESSION_LIFETIME
+    assert utcnow() + timedelta(hours=23) < visitor <= utcnow() + timedelta(days=1)
 
     login(client, user.username, user.password)
 
@@ -336,7 +360,7 @@ def test_redis_keeps_a_visitor_who_only_opened_a_form_for_a_day(make_app, redis_
 
     (key,) = store.keys(f"{shop.config['REDIS_KEY_PREFIX']}:session:*")
     try:
-        assert 23 * 3600 < store.ttl(key) <= ANONYMOUS_SESSION_LIFETIME.total_seconds()
+        assert 23 * 3600 < store.ttl(key) <= 24 * 3600
     finally:
         store.delete(key)
 

@@ -27,9 +27,18 @@ def test_user_factory_users_can_log_in_with_their_password(client, user_factory)
     assert response.status_code == 200
 
 
-def test_role_fixtures(user, staff, admin):
-    assert (user.role, staff.role, admin.role) == ("customer", "staff", "admin")
-    assert user.confirmed and staff.confirmed and admin.confirmed
+def test_role_fixtures_log_in_with_the_rights_of_their_role(app, user, staff, admin):
+    reads_of_the_user_list = {}
+    for person in (user, staff, admin):
+        browser = app.test_client()
+        logged_in = browser.post(
+            "/api/login", json={"username": person.username, "password": person.password}
+        )
+        assert logged_in.status_code == 200  # confirmed, so allowed in
+        reads_of_the_user_list[logged_in.get_json()["user"]["role"]] = browser.get(
+            "/api/users"
+        ).status_code
+    assert reads_of_the_user_list == {"customer": 403, "staff": 403, "admin": 200}
 
 
 def test_login_as_logs_the_user_in(client, user, login_as):
@@ -79,8 +88,9 @@ def test_user_list_costs_the_same_queries_for_5_and_500_users(
 
 
 def test_make_app_applies_overrides(make_app):
-    other = make_app(MAX_CONTENT_LENGTH=1234)
-    assert other.config["MAX_CONTENT_LENGTH"] == 1234
+    small = make_app(MAX_CONTENT_LENGTH=1234).test_client()
+    answer = small.post("/api/users", json={"username": "x" * 2000})
+    assert answer.status_code == 413
 
 
 def test_run_cli_runs_commands_on_the_test_database(run_cli, db):
@@ -94,7 +104,9 @@ def test_live_server_serves_real_http(live_server):
         assert json.load(response) == {"status": "ok"}
 
 
-def test_live_server_starts_each_test_with_an_empty_database(live_server):
+@pytest.mark.parametrize("attempt", [1, 2])
+def test_live_server_starts_each_test_with_an_empty_database(live_server, attempt):
+    """The same registration in two tests: the second is a 201 only if the first was erased."""
     request = urllib.request.Request(
         f"{live_server.url}/api/users",
         data=json.dumps(
@@ -105,9 +117,3 @@ def test_live_server_starts_each_test_with_an_empty_database(live_server):
     )
     with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
         assert response.status == 201
-    live_server.clear_data()
-    with live_server.app.app_context():
-        from storefront.extensions import db
-
-        with Session(db.engine) as session:
-            assert session.scalar(select(func.count()).select_from(User)) == 0

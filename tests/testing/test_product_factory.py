@@ -12,7 +12,11 @@ def test_product_factory_makes_an_active_product_in_stock(client, product_factor
     assert (body["price_cents"], body["currency"], body["stock"]) == (1000, "EUR", 10)
 
 
-def test_product_factory_takes_overrides_and_unique_skus(product_factory):
+def test_product_factory_takes_overrides_and_unique_skus(client, product_factory, staff, login_as):
     first, second = product_factory.create_batch(2, price_cents=5, active=False)
-    assert first.sku != second.sku
-    assert (first.price_cents, first.active) == (5, False)
+    assert client.get(f"/api/products/{first.id}").status_code == 404  # off sale
+
+    login_as(client, staff)
+    shown = [client.get(f"/api/products/{p.id}").get_json() for p in (first, second)]
+    assert [(p["price_cents"], p["active"]) for p in shown] == [(5, False), (5, False)]
+    assert shown[0]["sku"] != shown[1]["sku"]
