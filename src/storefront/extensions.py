@@ -1,4 +1,6 @@
-"""Extension objects, created once here and bound to an app in `create_app`."""
+"""What every package shares: the extension objects (created once here, bound to an app in
+`create_app`), the declarative base and its UTC column type, the database helpers for
+writes and deletes, the visitor's address for rate limits, and which email domains count."""
 
 from __future__ import annotations
 

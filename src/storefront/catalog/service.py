@@ -265,10 +265,10 @@ def update_product(product: Product, **changes: Any) -> Product:
     return _commit_product(product)
 
 
-def delete_product(product: Product) -> bool:
+def delete_product(product: Product) -> None:
     """Erase the product and its picture, or only deactivate it when orders point at it.
 
-    Returns True when the row is gone. The order lines' foreign key decides, so a product
+    The order lines' foreign key decides, so a product
     ordered at the same moment is still kept. The product's cart lines, which the delete
     erases, are locked first: checkout locks its lines before it takes stock, and the
     opposite order would deadlock with it. A deactivated product keeps its picture, since
@@ -288,11 +288,9 @@ def delete_product(product: Product) -> bool:
     except IntegrityError:
         db.session.rollback()
         product = db.session.get(Product, product_id)
-        if product is None:
-            return True
-        product.active = False
-        db.session.commit()
-        return False
+        if product is not None:
+            product.active = False
+            db.session.commit()
+        return
     if picture_file_id is not None:
         delete_picture_file(picture_file_id)
-    return True

@@ -189,7 +189,6 @@ def _send(record: StoredFile, key: str, etag: str, size: int, for_everyone: bool
     response.set_etag(etag)
     response.headers["Cache-Control"] = PUBLIC_CACHE if for_everyone else PRIVATE_CACHE
     response.headers["Content-Disposition"] = _disposition(record)
-    response.headers["X-Content-Type-Options"] = "nosniff"
     response = answer_conditionally(response)
     if response.status_code == 304:
         stream.close()

@@ -1,8 +1,9 @@
 """Where uploaded bytes live: content-addressed files under `UPLOAD_FOLDER`.
 
-`save`, `open`, `delete` and `url` are the whole interface the rest of the shop uses
-(plus `exists` and `keys` for `storefront media check`); an S3-compatible store would
-fill the same shape. Install another backend with `app.extensions["storefront_storage"]`.
+`save`, `open`, `delete`, `url`, `exists` (an upload re-saves bytes a concurrent delete
+took) and `keys` (for `storefront media check`) are the whole interface the rest of the
+shop uses; an S3-compatible store would fill the same shape. Install another backend with
+`app.extensions["storefront_storage"]`.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from .forms import (
     AddToCartForm,
     ButtonForm,
     CheckoutForm,
+    PageForm,
     QuantityForm,
     requested_page,
     show_refusal,
@@ -31,7 +32,7 @@ PER_PAGE = 20
 NOT_ON_SALE = "Sorry, that product is no longer on sale."
 
 
-def _form_problem(form: QuantityForm) -> str:
+def _form_problem(form: PageForm) -> str:
     """What is wrong with a posted form, as a sentence for a flash message.
 
     A missing or forged CSRF token never gets here: CSRFProtect refuses it with a 400 first.
