@@ -13,7 +13,6 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import abort, g
-from werkzeug.local import LocalProxy
 
 from .sessions import resolve_session_user
 
@@ -25,19 +24,16 @@ F = TypeVar("F", bound=Callable[..., Any])
 ROLES = ("customer", "staff", "admin")
 
 
-def load_current_user() -> User | None:
+def current_user() -> User | None:
     """The logged-in user of this request, or None; a stale session id logs nobody in."""
     if "current_user" not in g:
         g.current_user = resolve_session_user()
     return g.current_user
 
 
-current_user: User | None = LocalProxy(load_current_user)  # type: ignore[assignment]
-
-
 def require_role(roles: tuple[str, ...]) -> None:
     """401 for anonymous users, 403 for logged-in users whose role is not in `roles`."""
-    user = load_current_user()
+    user = current_user()
     if user is None:
         abort(401, description="Log in first.")
     if user.role not in roles:

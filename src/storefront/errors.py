@@ -43,7 +43,7 @@ from .apikit import (
     readable_size,
     shown_field_name,
 )
-from .auth import load_current_user
+from .auth import current_user
 from .extensions import database_busy, db, limiter
 from .media.storage import StorageUnavailable
 from .sessions import session_store_failed
@@ -221,7 +221,7 @@ def _login_ended_under_form() -> bool:
     """Whether a form for logged-in users came from a session that has since ended (a
     logout or a password change in another tab), which is what made its token stale."""
     view = current_app.view_functions.get(request.endpoint or "")
-    return getattr(view, "access_check", None) is not None and load_current_user() is None
+    return getattr(view, "access_check", None) is not None and current_user() is None
 
 
 def _referring_page() -> str | None:

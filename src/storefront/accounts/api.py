@@ -7,7 +7,7 @@ from flask import abort, g, url_for
 
 from .. import sessions
 from ..apikit import ApiError, PageQuery, created_headers, empty_response, page_headers, paginate
-from ..auth import current_user, load_current_user, login_required, role_required
+from ..auth import current_user, login_required, role_required
 from ..openapi import error_answer
 from . import limits, service
 from .models import User
@@ -32,7 +32,7 @@ bp = APIBlueprint("accounts_api", __name__, url_prefix="/api", tag="Accounts")
 
 def _visible_user(user_id: int) -> User:
     """The account if the caller may see it; 404 otherwise, so existence does not leak."""
-    me = load_current_user()
+    me = current_user()
     assert me is not None
     user = service.visible_user(me, user_id)
     if user is None:
@@ -90,18 +90,19 @@ def update_user(user_id: int, body: UserUpdate):
     A wrong `current_password` counts as a failed login of the account.
     """
     user = _visible_user(user_id)
+    acting = current_user()
     changes = body.model_dump(exclude_unset=True)
     try:
         updated = service.update_user(
             user,
-            acting=current_user,
+            acting=acting,
             keep_session_id=sessions.current_session_id(),
             **changes,
         )
     except service.WrongPassword:
         g.setdefault(limits.LOGIN_FAILED, True)
         raise
-    if changes.get("password") and updated.id == current_user.id:
+    if changes.get("password") and updated.id == acting.id:
         limits.remember_device(updated)  # the mark follows the new password
     return updated
 
@@ -113,8 +114,9 @@ def update_user(user_id: int, body: UserUpdate):
 def delete_user(user_id: int):
     """Delete an account: your own, or any for an admin; never the last admin."""
     user = _visible_user(user_id)
-    own = user.id == current_user.id
-    service.delete_user(user, acting=current_user)
+    acting = current_user()
+    own = user.id == acting.id
+    service.delete_user(user, acting=acting)
     if own:
         sessions.end_current_session()
     return empty_response()
@@ -157,7 +159,7 @@ def login(body: LoginIn):
 @bp.output(MessageOut)
 def logout(query: LogoutQuery):
     """End this session (`?all=1`: every session of the user); its cookie is worthless after."""
-    user = load_current_user()
+    user = current_user()
     if query.all and user is not None:
         sessions.end_user_sessions(user.id)
     sessions.end_current_session()
@@ -171,7 +173,7 @@ def logout(query: LogoutQuery):
 def my_sessions(query: PageQuery):
     """Your active sessions, most recently used first; `current` marks this one."""
     current = sessions.current_session_id()
-    rows, total = paginate(sessions.user_sessions_query(current_user.id), query)
+    rows, total = paginate(sessions.user_sessions_query(current_user().id), query)
     listed = [
         {
             "id": row.id,
@@ -190,7 +192,7 @@ def my_sessions(query: PageQuery):
 @bp.output({}, status_code=204)
 def end_my_session(session_id: int):
     """End one of your sessions (another device, or this one)."""
-    if not sessions.end_user_session(current_user.id, session_id):
+    if not sessions.end_user_session(current_user().id, session_id):
         abort(404, description="No such session.")
     return empty_response()
 
@@ -254,7 +256,7 @@ def confirm_password_reset(body: ResetConfirmIn):
 @bp.output(UserOut)
 def me():
     """The logged-in user."""
-    return current_user._get_current_object()
+    return current_user()
 
 
 @bp.get("/protected")
@@ -262,4 +264,4 @@ def me():
 @bp.output(MessageOut)
 def protected():
     """The tutorial's protected route: greets the logged-in user."""
-    return {"message": f"Hello, {current_user.username}!"}
+    return {"message": f"Hello, {current_user().username}!"}

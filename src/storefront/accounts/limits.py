@@ -36,7 +36,7 @@ from flask import current_app, g, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 from pydantic import TypeAdapter, ValidationError
 
-from ..auth import load_current_user
+from ..auth import current_user
 from ..extensions import db, limiter, visitor_address
 from ..sessions import set_cookie_after_session
 from . import service
@@ -100,7 +100,7 @@ def _login_account() -> str:
 
 def _own_account() -> str:
     """The key (as `_login_account`'s) of the logged-in account, whose password a change checks."""
-    user = load_current_user()
+    user = current_user()
     return f"user:{user.id}" if user is not None else "name:"
 
 

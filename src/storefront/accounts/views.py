@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError
 
 from .. import sessions
 from ..apikit import ApiError
-from ..auth import current_user, load_current_user, login_required
+from ..auth import current_user, login_required
 from ..errors import handle_http_exception
 from ..pages.forms import ButtonForm, show_refusal
 from . import limits, service
@@ -132,11 +132,11 @@ def _expired_form(error: CSRFError):
     refused form, but not a dead end; if that tab's login already let the user in, they go
     on where the form would have taken them. A logout button from a page whose session has
     ended already got what it asked for. Other forms get the shop's expired-form page."""
-    if request.endpoint == "accounts_pages.logout" and load_current_user() is None:
+    if request.endpoint == "accounts_pages.logout" and current_user() is None:
         return _logged_out()
     if request.endpoint != "accounts_pages.login":
         return handle_http_exception(error)
-    if load_current_user() is not None:  # logged in from another tab meanwhile: done
+    if current_user() is not None:  # logged in from another tab meanwhile: done
         flash("You are logged in already.", "info")
         return redirect(_local_target(request.args.get("next")), code=303)
     form = LoginForm(formdata=None, username=request.form.get("username", ""))
@@ -220,7 +220,7 @@ def _account_page(
     password_form: PasswordChangeForm | None = None,
     status: int = 200,
 ):
-    user = current_user._get_current_object()  # type: ignore[union-attr]
+    user = current_user()
     email_form = email_form or EmailForm(formdata=None, data={"email": user.email})
     current = sessions.current_session_id()
     return (
@@ -259,12 +259,13 @@ def account_form_address():
 @login_required
 def change_email():
     form = EmailForm()
+    user = current_user()
     if form.validate_on_submit():
-        if service.normalize_email(form.email.data) == current_user.email:
+        if service.normalize_email(form.email.data) == user.email:
             flash("That is already your email address: nothing changed.", "info")
             return redirect(url_for("accounts_pages.account"), code=303)
         try:
-            service.update_user(current_user, acting=current_user, email=form.email.data)
+            service.update_user(user, acting=user, email=form.email.data)
         except ApiError as error:
             show_refusal(error, form)
         else:
@@ -282,11 +283,12 @@ def change_password():
     A wrong current password counts as a failed login of the account.
     """
     form = PasswordChangeForm()
+    user = current_user()
     if form.validate_on_submit():
         try:
             service.update_user(
-                current_user,
-                acting=current_user,
+                user,
+                acting=user,
                 password=form.password.data,
                 current_password=form.current_password.data,
                 keep_session_id=sessions.current_session_id(),
@@ -296,7 +298,7 @@ def change_password():
                 g.setdefault(limits.LOGIN_FAILED, True)
             show_refusal(error, form)
         else:
-            limits.remember_device(current_user)  # the mark follows the new password
+            limits.remember_device(user)  # the mark follows the new password
             flash("Your password has been changed; your other sessions are logged out.", "info")
             return redirect(url_for("accounts_pages.account"), code=303)
     return _account_page(password_form=form, status=400)
@@ -307,7 +309,7 @@ def change_password():
 def end_session(session_id: int):
     """Sign one of your sessions out (this one too, if you pick it)."""
     was_current = session_id == sessions.current_session_id()
-    if not sessions.end_user_session(current_user.id, session_id):
+    if not sessions.end_user_session(current_user().id, session_id):
         # Ended from another tab or device already (or never the user's): the list says so.
         flash("That session was already signed out.", "info")
         return redirect(url_for("accounts_pages.account"), code=303)
@@ -321,6 +323,7 @@ def end_session(session_id: int):
 @login_required
 def end_other_sessions():
     """Sign out everywhere but here."""
-    sessions.end_user_sessions(current_user.id, keep_session_id=sessions.current_session_id())
+    user = current_user()
+    sessions.end_user_sessions(user.id, keep_session_id=sessions.current_session_id())
     flash("All your other sessions are signed out.", "info")
     return redirect(url_for("accounts_pages.account"), code=303)

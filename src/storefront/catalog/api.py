@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 
 from ..apikit import created_headers, empty_response, page_headers
-from ..auth import is_staff, load_current_user, role_required
+from ..auth import current_user, is_staff, role_required
 from . import service
 from .schemas import ProductCreate, ProductOut, ProductQuery, ProductUpdate
 
@@ -25,7 +25,7 @@ def list_products(query: ProductQuery):
 @bp.output(ProductOut)
 def get_product(product_id: int):
     """One product; an inactive one only for staff and admins."""
-    return service.get_product(product_id, include_inactive=is_staff(load_current_user()))
+    return service.get_product(product_id, include_inactive=is_staff(current_user()))
 
 
 @bp.post("/products")

@@ -13,7 +13,7 @@ from flask import Response, abort, redirect, request
 from werkzeug.wsgi import FileWrapper
 
 from ..apikit import ApiError, created_headers, empty_response, unknown_fields
-from ..auth import current_user, load_current_user, login_required, role_required
+from ..auth import current_user, login_required, role_required
 from ..catalog import service as catalog_service
 from ..catalog.schemas import ProductOut
 from ..conditional import answer_conditionally
@@ -84,7 +84,7 @@ def only_the_file_part(view: Callable[..., Any]) -> Callable[..., Any]:
 @bp.doc(responses={413: "Over the size limit or the quota", 415: "A type that is not allowed"})
 def upload(body: UploadIn):
     """Upload a file (multipart field `file`); its content decides whether it is accepted."""
-    record = service.store_upload(load_current_user(), body.file)
+    record = service.store_upload(current_user(), body.file)
     return record, 201, created_headers("media_api.get_file", file_id=record.id)
 
 
@@ -100,7 +100,7 @@ def upload_image(body: UploadIn):
     The content must be a JPEG, PNG, WebP or GIF (first frame); it is verified, turned
     upright, stripped of metadata and stored at display size with a thumbnail.
     """
-    record = service.store_image(load_current_user(), body.file)
+    record = service.store_image(current_user(), body.file)
     return record, 201, created_headers("media_api.get_file", file_id=record.id)
 
 
@@ -118,7 +118,7 @@ def put_product_image(product_id: int, body: UploadIn):
     """
     product = catalog_service.get_product(product_id, include_inactive=True)
     image = service.check_image(body.file)
-    return service.set_product_image(product, load_current_user(), image)
+    return service.set_product_image(product, current_user(), image)
 
 
 @bp.get("/files/<int:file_id>")
@@ -148,7 +148,7 @@ def get_thumbnail(file_id: int):
 def delete_file(file_id: int):
     """Delete a file (its owner, staff; a product picture: staff only); its bytes go once
     no other file shares them."""
-    record = service.deletable_file(file_id, current_user)
+    record = service.deletable_file(file_id, current_user())
     if record is None or not service.delete_file(record):
         abort(404, description="No such file.")
     return empty_response()
@@ -157,7 +157,7 @@ def delete_file(file_id: int):
 def _readable(file_id: int) -> tuple[StoredFile, bool]:
     """The file and whether anyone may read it; 401 for anonymous visitors and 404 for
     users it is hidden from."""
-    user = load_current_user()
+    user = current_user()
     readable = service.readable_file(file_id, user)
     if readable is None:
         if user is None:

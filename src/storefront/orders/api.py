@@ -26,7 +26,7 @@ bp = APIBlueprint("orders_api", __name__, url_prefix="/api", tag="Cart and order
 @bp.output(CartOut)
 def view_cart():
     """Your cart, with line totals and a total at current prices."""
-    return service.view_cart(current_user)
+    return service.view_cart(current_user())
 
 
 @bp.post("/cart/items")
@@ -41,7 +41,7 @@ def view_cart():
 )
 def add_to_cart(body: CartItemIn):
     """Add a product to your cart (added to its line if already there)."""
-    return service.add_to_cart(current_user, body.product_id, body.quantity)
+    return service.add_to_cart(current_user(), body.product_id, body.quantity)
 
 
 @bp.patch("/cart/items/<int:product_id>")
@@ -53,7 +53,7 @@ def add_to_cart(body: CartItemIn):
 )
 def set_cart_quantity(product_id: int, body: CartQuantityIn):
     """Set the quantity of a line of your cart; 0 removes it."""
-    return service.set_cart_quantity(current_user, product_id, body.quantity)
+    return service.set_cart_quantity(current_user(), product_id, body.quantity)
 
 
 @bp.delete("/cart/items/<int:product_id>")
@@ -62,7 +62,7 @@ def set_cart_quantity(product_id: int, body: CartQuantityIn):
 @bp.doc(responses={404: "Not in the cart"})
 def remove_from_cart(product_id: int):
     """Take a product out of your cart."""
-    return service.remove_from_cart(current_user, product_id)
+    return service.remove_from_cart(current_user(), product_id)
 
 
 @bp.post("/cart/checkout")
@@ -81,7 +81,7 @@ def remove_from_cart(product_id: int):
 )
 def checkout(headers: CheckoutHeaders):
     """Place an order from your cart. Send an `Idempotency-Key` header to retry safely."""
-    order, placed = service.checkout(current_user, headers.idempotency_key)
+    order, placed = service.checkout(current_user(), headers.idempotency_key)
     headers = created_headers("orders_api.get_order", order_id=order.id)
     if not placed:
         headers["Idempotent-Replayed"] = "true"
@@ -94,7 +94,7 @@ def checkout(headers: CheckoutHeaders):
 @bp.output(list[OrderOut])
 def list_orders(query: PageQuery):
     """Your orders, newest first (staff and admins: everyone's)."""
-    orders, total = paginate(service.orders_visible_to(current_user), query)
+    orders, total = paginate(service.orders_visible_to(current_user()), query)
     return orders, 200, page_headers(total, query)
 
 
@@ -103,7 +103,7 @@ def list_orders(query: PageQuery):
 @bp.output(OrderOut)
 def get_order(order_id: int):
     """One of your orders (staff and admins: any order)."""
-    return service.get_order(current_user, order_id)
+    return service.get_order(current_user(), order_id)
 
 
 @bp.post("/orders/<int:order_id>/cancel")
@@ -119,4 +119,4 @@ def get_order(order_id: int):
 )
 def cancel_order(order_id: int):
     """Cancel a placed order; its items go back in stock."""
-    return service.cancel_order(current_user, order_id)
+    return service.cancel_order(current_user(), order_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, render_template, request
 
-from ..auth import is_staff, load_current_user
+from ..auth import current_user, is_staff
 from ..catalog import service as catalog
 from .display import PageOfResults
 from .forms import AddToCartForm, CatalogueQueryForm, requested_page
@@ -44,5 +44,5 @@ def index():
 @bp.get("/products/<int:product_id>")
 def product(product_id: int):
     """A product's picture, price, stock and the add-to-cart form; 404 if not on sale."""
-    item = catalog.get_product(product_id, include_inactive=is_staff(load_current_user()))
+    item = catalog.get_product(product_id, include_inactive=is_staff(current_user()))
     return render_template("product.html", product=item, form=AddToCartForm())

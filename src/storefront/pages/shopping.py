@@ -12,7 +12,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 
 from ..accounts.models import User
 from ..apikit import ApiError, PageQuery, paginate
-from ..auth import load_current_user, login_required
+from ..auth import current_user, login_required
 from ..orders import service as orders
 from .display import PageOfResults, money
 from .forms import (
@@ -49,7 +49,7 @@ def add_to_cart(product_id: int):
         flash(_form_problem(form), "error")
         return redirect(url_for("catalogue.product", product_id=product_id), code=303)
     try:
-        cart = orders.add_to_cart(load_current_user(), product_id, form.quantity.data)
+        cart = orders.add_to_cart(current_user(), product_id, form.quantity.data)
     except ApiError as refusal:
         if refusal.status == 404:
             flash(NOT_ON_SALE, "error")
@@ -65,9 +65,7 @@ def add_to_cart(product_id: int):
 @login_required
 def cart():
     """The cart at today's prices, a quantity box and a remove button per line."""
-    return render_template(
-        "cart.html", cart=orders.view_cart(load_current_user()), form=ButtonForm()
-    )
+    return render_template("cart.html", cart=orders.view_cart(current_user()), form=ButtonForm())
 
 
 @bp.post("/cart/items/<int:product_id>")
@@ -79,7 +77,7 @@ def update_cart_line(product_id: int):
         flash(_form_problem(form), "error")
         return redirect(url_for("shopping.cart"), code=303)
     try:
-        orders.set_cart_quantity(load_current_user(), product_id, form.quantity.data)
+        orders.set_cart_quantity(current_user(), product_id, form.quantity.data)
     except ApiError as refusal:
         show_refusal(refusal)
     else:
@@ -92,7 +90,7 @@ def update_cart_line(product_id: int):
 def remove_cart_line(product_id: int):
     """Take a line out of the cart."""
     try:
-        orders.remove_from_cart(load_current_user(), product_id)
+        orders.remove_from_cart(current_user(), product_id)
     except ApiError as refusal:
         show_refusal(refusal)
     else:
@@ -105,7 +103,7 @@ def remove_cart_line(product_id: int):
 def checkout():
     """The order summary and the place-order button, with a fresh idempotency key; with an
     empty cart, a page that says so and leads back to the catalogue."""
-    cart = orders.view_cart(load_current_user())
+    cart = orders.view_cart(current_user())
     form = CheckoutForm(idempotency_key=uuid.uuid4().hex, cart_fingerprint=cart.fingerprint)
     return render_template("checkout.html", cart=cart, form=form)
 
@@ -120,11 +118,11 @@ def place_order():
         return redirect(url_for("shopping.checkout"), code=303)
     try:
         order, placed = orders.checkout(
-            load_current_user(), form.idempotency_key.data, reviewed=form.cart_fingerprint.data
+            current_user(), form.idempotency_key.data, reviewed=form.cart_fingerprint.data
         )
     except orders.CartChanged as refusal:
         show_refusal(refusal)
-        for change in _changes_since(form.cart_fingerprint.data, load_current_user()):
+        for change in _changes_since(form.cart_fingerprint.data, current_user()):
             flash(change, "info")
         return redirect(url_for("shopping.checkout"), code=303)
     except ApiError as refusal:
@@ -164,7 +162,7 @@ def _changes_since(reviewed: str, user: User) -> list[str]:
 def order_list():
     """The shopper's orders, newest first (staff see everyone's)."""
     query = PageQuery(page=requested_page(), per_page=PER_PAGE)
-    shown = orders.orders_visible_to(load_current_user(), with_buyers=True)
+    shown = orders.orders_visible_to(current_user(), with_buyers=True)
     items, total = paginate(shown, query)
     results = PageOfResults(items, query.page, PER_PAGE, total)
     return render_template("orders.html", results=results)
@@ -174,7 +172,7 @@ def order_list():
 @login_required
 def order(order_id: int):
     """One order with its lines; a placed order has a cancel button."""
-    found = orders.get_order(load_current_user(), order_id)
+    found = orders.get_order(current_user(), order_id)
     return render_template("order.html", order=found, form=ButtonForm())
 
 
@@ -183,7 +181,7 @@ def order(order_id: int):
 def cancel_order(order_id: int):
     """Cancel a placed order; its items go back on the shelf."""
     try:
-        orders.cancel_order(load_current_user(), order_id)
+        orders.cancel_order(current_user(), order_id)
     except ApiError as refusal:
         if refusal.status == 404:
             raise

@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from ..apikit import ApiError, PageQuery, paginate
-from ..auth import load_current_user, role_required
+from ..auth import current_user, role_required
 from ..catalog import service as catalog
 from ..catalog.models import Product
 from ..media import service as media
@@ -170,7 +170,7 @@ def _save(form: ProductForm, product: Product | None) -> Product | None:
         show_refusal(refusal, form, {"price_cents": "price"})
         return None
     if picture is not None:
-        media.set_product_image(product, load_current_user(), picture)
+        media.set_product_image(product, current_user(), picture)
     return product
 
 

@@ -15,7 +15,7 @@ from flask import (
 )
 
 from ..apikit import readable_size
-from ..auth import is_staff, load_current_user
+from ..auth import current_user, is_staff
 from ..catalog.service import shop_currency
 from ..conditional import answer_conditionally
 from ..extensions import limiter
@@ -32,7 +32,7 @@ def layout_context() -> dict[str, object]:
     """What every page may need: who is logged in and whether they are staff, the shop's
     currency, and the most one cart line holds."""
     return {
-        "current_user": load_current_user(),
+        "current_user": current_user(),
         "is_staff": is_staff,
         "currency": shop_currency(),
         "max_quantity": MAX_QUANTITY,
