@@ -1,6 +1,7 @@
-"""Who is asking, and may they: `current_user`, `login_required`, `role_required`.
+"""Who is asking, and may they: `current_user`, `role_required` and its two common cases,
+`login_required` and `staff_required`.
 
-Every protected route, API or page, goes through the two decorators here. The session
+Every protected route, API or page, goes through `role_required`. The session
 holds `session["user_id"]` (and a flag that it is registered, see sessions.py); the user
 is loaded once per request, together with the session's registry row, and cached on `g`.
 """
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 ROLES = ("customer", "staff", "admin")
+#: Those who manage the catalogue and see every order and file.
+STAFF_ROLES = ("staff", "admin")
 
 
 def current_user() -> User | None:
@@ -74,8 +77,10 @@ def role_required(*roles: str) -> Callable[[F], F]:
 
 #: 401 unless someone is logged in.
 login_required = role_required(*ROLES)
+#: 401 for anonymous users, 403 for customers.
+staff_required = role_required(*STAFF_ROLES)
 
 
 def is_staff(user: User | None) -> bool:
     """Staff and admins manage the catalogue and see every order and file."""
-    return user is not None and user.role in ("staff", "admin")
+    return user is not None and user.role in STAFF_ROLES

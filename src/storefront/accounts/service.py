@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .. import mail
 from ..apikit import ApiError, Conflict
+from ..auth import STAFF_ROLES
 from ..extensions import (
     begin_write_transaction,
     commits_keep_what_was_read,
@@ -533,7 +534,7 @@ def _picture_heir(user_id: int, acting: User | None) -> int | None:
     acting_id = acting.id if acting is not None else None
     return db.session.scalar(
         select(User.id)
-        .where(User.id != user_id, User.role.in_(("staff", "admin")))
+        .where(User.id != user_id, User.role.in_(STAFF_ROLES))
         .order_by(
             case((User.id == acting_id, 0), else_=1),
             case((User.role == "admin", 0), else_=1),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from apiflask import APIBlueprint
 
 from ..apikit import created_headers, empty_response, page_headers
-from ..auth import current_user, is_staff, role_required
+from ..auth import current_user, is_staff, staff_required
 from . import service
 from .schemas import ProductCreate, ProductOut, ProductQuery, ProductUpdate
 
@@ -29,7 +29,7 @@ def get_product(product_id: int):
 
 
 @bp.post("/products")
-@role_required("staff", "admin")
+@staff_required
 @bp.input(ProductCreate, arg_name="body")
 @bp.output(ProductOut, status_code=201)
 @bp.doc(responses={409: "A product with this SKU exists"})
@@ -40,7 +40,7 @@ def create_product(body: ProductCreate):
 
 
 @bp.patch("/products/<int:product_id>")
-@role_required("staff", "admin")
+@staff_required
 @bp.input(ProductUpdate, arg_name="body")
 @bp.output(ProductOut)
 @bp.doc(responses={409: "A product with this SKU exists"})
@@ -51,7 +51,7 @@ def update_product(product_id: int, body: ProductUpdate):
 
 
 @bp.delete("/products/<int:product_id>")
-@role_required("staff", "admin")
+@staff_required
 @bp.output({}, status_code=204)
 def delete_product(product_id: int):
     """Remove a product (staff, admin); one already ordered is only deactivated."""

@@ -13,7 +13,7 @@ from flask import Response, abort, redirect, request
 from werkzeug.wsgi import FileWrapper
 
 from ..apikit import ApiError, created_headers, empty_response, unknown_fields
-from ..auth import current_user, login_required, role_required
+from ..auth import current_user, login_required, staff_required
 from ..catalog import service as catalog_service
 from ..catalog.schemas import ProductOut
 from ..conditional import answer_conditionally
@@ -105,7 +105,7 @@ def upload_image(body: UploadIn):
 
 
 @bp.put("/products/<int:product_id>/image")
-@role_required("staff", "admin")
+@staff_required
 @bp.input(UploadIn, location="files", arg_name="body")
 @only_the_file_part
 @bp.output(ProductOut)

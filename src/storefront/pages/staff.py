@@ -9,7 +9,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.datastructures import FileStorage
 
 from ..apikit import ApiError, PageQuery, paginate
-from ..auth import current_user, role_required
+from ..auth import current_user, staff_required
 from ..catalog import service as catalog
 from ..catalog.models import Product
 from ..media import service as media
@@ -175,7 +175,7 @@ def _save(form: ProductForm, product: Product | None) -> Product | None:
 
 
 @bp.get("/products")
-@role_required("staff", "admin")
+@staff_required
 def products():
     """Every product, newest first, with a link to edit each."""
     query = PageQuery(page=requested_page(), per_page=PER_PAGE)
@@ -196,7 +196,7 @@ def _form_page(form: ProductForm, product: Product | None):
 
 
 @bp.route("/products/new", methods=["GET", "POST"])
-@role_required("staff", "admin")
+@staff_required
 def new_product():
     """Create a product; field errors show next to their inputs."""
     form = ProductForm()
@@ -207,7 +207,7 @@ def new_product():
 
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
-@role_required("staff", "admin")
+@staff_required
 def edit_product(product_id: int):
     """Change a product; the form starts with what is stored."""
     product = catalog.get_product(product_id, include_inactive=True)
