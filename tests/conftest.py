@@ -1,5 +1,7 @@
 """The shop's own pytest plugin gives the fixtures (`app`, `client`, `db`, factories...)."""
 
+import pkgutil
+
 import pytest
 
 pytest_plugins = ["storefront.testing.plugin", "storefront.testing.browser"]
@@ -10,3 +12,23 @@ def shopper(client, login_as, user):
     """A customer logged in on `client` (the cart, checkout and order tests' buyer)."""
     login_as(client, user)
     return user
+
+
+@pytest.fixture
+def checked_too_early(monkeypatch):
+    """Make a service's check pass the first time it runs, as if another request's write
+    landed just after it: the database's unique index then decides, as in a real race."""
+
+    def miss_once(target: str) -> None:
+        real = pkgutil.resolve_name(target)
+        calls = 0
+
+        def check(*args, **kwargs):
+            nonlocal calls
+            calls += 1
+            if calls > 1:
+                real(*args, **kwargs)
+
+        monkeypatch.setattr(target, check)
+
+    return miss_once

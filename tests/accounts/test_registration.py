@@ -150,16 +150,16 @@ def test_usernames_that_differ_only_in_case_are_one_name(client, mail_outbox, us
 
 
 def test_the_database_refuses_a_case_variant_that_slips_past_the_check(
-    client, mail_outbox, user_factory, monkeypatch
+    client, mail_outbox, user_factory, checked_too_early
 ):
     """Two registrations at once both pass the service's check; the unique index decides."""
     user_factory(username="erin")
-    monkeypatch.setattr("storefront.accounts.service._ensure_free", lambda **_: None)
+    checked_too_early("storefront.accounts.service._ensure_free")
 
     response = register(client, "Erin", "erin.two@example.com")
 
     assert response.status_code == 409
-    assert "taken" in response.json["error"]
+    assert response.json["fields"] == {"username": "already taken"}
 
 
 def test_cli_create_user_refuses_a_case_variant_username(run_cli, user_factory):

@@ -110,6 +110,20 @@ def test_user_changes_own_email(client, user, login_as):
     assert response.get_json()["email"] == "new@example.com"
 
 
+def test_an_email_taken_by_an_account_saved_at_the_same_moment_is_409(
+    client, user, user_factory, login_as, checked_too_early
+):
+    other = user_factory(email="taken@example.com")
+    login_as(client, user)
+    checked_too_early("storefront.accounts.service._ensure_free")
+
+    response = client.patch(f"/api/users/{user.id}", json={"email": other.email})
+
+    assert response.status_code == 409
+    assert response.get_json()["fields"] == {"email": "already registered"}
+    assert client.get("/api/me").get_json()["email"] == user.email
+
+
 def test_the_old_address_is_told_of_an_email_change(client, user, login_as, mail_outbox):
     old_address = user.email
     login_as(client, user)

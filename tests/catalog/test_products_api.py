@@ -422,6 +422,26 @@ def test_a_duplicate_sku_is_409(client, login_as, staff, product_factory):
     assert "sku" in response.get_json()["fields"]
 
 
+def test_a_sku_taken_by_a_product_saved_at_the_same_moment_is_409(
+    client, login_as, staff, product_factory, checked_too_early
+):
+    product_factory(sku="MUG-RED")
+    other = product_factory(sku="MUG-BLUE")
+    login_as(client, staff)
+    checked_too_early("storefront.catalog.service._ensure_sku_free")
+    created = client.post("/api/products", json={**NEW_PRODUCT, "sku": "mug-red"})
+    checked_too_early("storefront.catalog.service._ensure_sku_free")
+    renamed = client.patch(f"/api/products/{other.id}", json={"sku": "Mug-Red"})
+
+    assert (created.status_code, renamed.status_code) == (409, 409)
+    assert (
+        created.get_json()["fields"]
+        == renamed.get_json()["fields"]
+        == {"sku": "already used by another product"}
+    )
+    assert client.get(f"/api/products/{other.id}").get_json()["sku"] == "MUG-BLUE"
+
+
 def test_a_sku_differing_only_in_case_is_a_duplicate(client, login_as, staff, product_factory):
     product = product_factory(sku="MUG-RED")
     other = product_factory(sku="MUG-BLUE")

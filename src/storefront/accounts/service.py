@@ -181,7 +181,8 @@ def create_user(
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("That username or email is taken.") from None
+        _ensure_free(username=username, email=email)  # now sees the other writer's account
+        raise
     if not confirmed:
         send_confirmation(user)
     return user
@@ -447,7 +448,8 @@ def update_user(
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
-            raise Conflict("That email is already registered.") from None
+            _ensure_free(email=email)  # now sees the other writer's account
+            raise
         if password is not None:
             end_user_sessions(user_id, keep_session_id=keep_session_id)
     if user.email != old_email:

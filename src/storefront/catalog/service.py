@@ -216,14 +216,17 @@ def _ensure_sku_free(sku: str, product_id: int | None = None) -> None:
 
 
 def _commit_product(product: Product) -> Product:
-    """Commit; a unique-SKU race lost to another writer is a 409, not a 500."""
+    """Commit; a unique-SKU race lost to another writer is a 409, not a 500 (any other
+    broken constraint is a bug, and stays one)."""
+    sku, product_id = product.sku, product.id
     forget_kept_counts()
     try:
         with commits_keep_what_was_read():
             db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise Conflict("A product with this SKU exists.", fields={"sku": SKU_TAKEN}) from None
+        _ensure_sku_free(sku, product_id)  # now sees the other writer's product
+        raise
     return product
 
 
