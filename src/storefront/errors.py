@@ -275,13 +275,13 @@ def handle_database_unavailable(error: DatabaseError) -> Response:
     if database_busy(error):
         log.warning("database busy (request_id=%s)", request_id)
         return _unavailable("The shop is busy right now; please try again in a moment.", request_id)
-    if _not_set_up(error):
+    if _names_a_missing_table(error):
+        if not _migrations_missing():
+            return handle_unexpected(error)
         reason = str(error.orig).strip().splitlines()[0]
         log.error(
             "database not set up, run `storefront init-db` (request_id=%s): %s", request_id, reason
         )
-    elif _names_a_missing_table(error):
-        return handle_unexpected(error)
     else:
         log.error("database unavailable (request_id=%s)", request_id, exc_info=error)
     message = "The shop's database is unavailable right now; please try again shortly."
@@ -330,11 +330,9 @@ def _names_a_missing_table(error: DatabaseError) -> bool:
     return named or str(error.orig).startswith(("no such table", "no such column"))
 
 
-def _not_set_up(error: DatabaseError) -> bool:
-    """Whether the statement failed for want of the tables `init-db` makes; on a database
-    with the latest migration a missing name is one the code got wrong: a bug."""
-    if not _names_a_missing_table(error):
-        return False
+def _migrations_missing() -> bool:
+    """Whether the database lacks the latest migration, so a missing name is for want of
+    `init-db`; on a migrated database it is one the code got wrong: a bug."""
     from .ops import database_problem
 
     _rollback_quietly()
