@@ -205,6 +205,11 @@ def paginate(statement: Select, query: PageQuery) -> tuple[list[Any], int]:
     return list(page.items), page.total or 0
 
 
+def page_count(total: int, per_page: int) -> int:
+    """How many pages a list of `total` items fills; an empty list still has its page 1."""
+    return max(1, -(-total // per_page))
+
+
 def page_headers(total: int, query: PageQuery) -> dict[str, str]:
     """`X-Total-Count` and an RFC 8288 `Link` header with first, prev, next and last.
 
@@ -212,7 +217,7 @@ def page_headers(total: int, query: PageQuery) -> dict[str, str]:
     and `per_page` set): passed to `url_for`, a parameter such as `_external` or `_method`
     would be read as one of its options.
     """
-    last = max(1, -(-total // query.per_page))
+    last = page_count(total, query.per_page)
     args = request.args.copy()
     # Not `request.base_url`: it turns a punycode host into Unicode, which no header holds.
     # A host Werkzeug cannot use (`web_app`, or none sent) leaves the links relative.

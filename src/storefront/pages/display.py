@@ -8,6 +8,8 @@ from typing import Any
 
 from werkzeug.exceptions import NotFound
 
+from ..apikit import page_count
+
 #: How many page links the pager shows on each side of the current page.
 PAGER_REACH = 2
 
@@ -60,7 +62,7 @@ class PageOfResults:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
+        return page_count(self.total, self.per_page)
 
     @property
     def has_prev(self) -> bool:
