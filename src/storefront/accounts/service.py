@@ -508,7 +508,7 @@ def delete_user(user: User, *, acting: User | None = None) -> None:
     the shop's, not its own: they pass to another staff account (`_picture_heir`) instead
     of vanishing from the catalogue.
     """
-    from ..media.service import delete_unreferenced, hand_over_pictures, owned_keys
+    from ..media.service import delete_unreferenced, hand_over_pictures, referenced_keys
 
     user_id = user.id
     if user.role == "admin":
@@ -517,7 +517,7 @@ def delete_user(user: User, *, acting: User | None = None) -> None:
         db.session.rollback()
         raise ApiError("No such user.", status=404)
     hand_over_pictures(user_id, _picture_heir(user_id, acting))
-    keys = owned_keys(user_id)
+    keys = referenced_keys(user_id)
     deleted = delete_row(user)
     db.session.commit()
     if not deleted:

@@ -380,20 +380,6 @@ def delete_picture_file(file_id: int) -> None:
         delete_file(record)
 
 
-def owned_keys(owner_id: int) -> set[str]:
-    """Every key the files of `owner_id` point at (files and thumbnails)."""
-    keys: set[str] = set()
-    for key, thumb_key in db.session.execute(
-        select(StoredFile.storage_key, StoredFile.thumbnail_key).where(
-            StoredFile.owner_id == owner_id
-        )
-    ):
-        keys.add(key)
-        if thumb_key:
-            keys.add(thumb_key)
-    return keys
-
-
 def delete_unreferenced(keys: set[str]) -> set[str]:
     """Delete the bytes of those `keys` no row points at any more (after a committed delete);
     returns the keys deleted.
@@ -434,12 +420,14 @@ def _unshown() -> ColumnElement[bool]:
     return and_(StoredFile.public.is_(True), ~in_use.exists())
 
 
-def referenced_keys() -> set[str]:
-    """Every key some row points at (files and thumbnails), for `storefront media check`."""
+def referenced_keys(owner_id: int | None = None) -> set[str]:
+    """Every key the files point at (bytes and thumbnails): all of them, for `storefront
+    media check`, or those of one owner, whose deleted account may leave them unused."""
+    statement = select(StoredFile.storage_key, StoredFile.thumbnail_key)
+    if owner_id is not None:
+        statement = statement.where(StoredFile.owner_id == owner_id)
     keys: set[str] = set()
-    for key, thumb_key in db.session.execute(
-        select(StoredFile.storage_key, StoredFile.thumbnail_key)
-    ):
+    for key, thumb_key in db.session.execute(statement):
         keys.add(key)
         if thumb_key:
             keys.add(thumb_key)
