@@ -24,8 +24,9 @@ from flask_session.base import ServerSideSession, ServerSideSessionInterface
 from flask_session.redis import RedisSessionInterface
 from redis import Redis
 from redis.exceptions import RedisError
-from sqlalchemy import ForeignKey, LargeBinary, Select, String, and_, delete, select, update
+from sqlalchemy import ForeignKey, LargeBinary, Select, String, delete, select, update
 from sqlalchemy.exc import DatabaseError, IntegrityError
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .apikit import is_row_id
@@ -76,6 +77,12 @@ class UserSession(Base):
     user_agent: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @hybrid_method
+    def alive_at(self, now: datetime, idle: timedelta, absolute: timedelta) -> Any:
+        """Seen within `idle` and started within `absolute`: one rule, read in Python for
+        the request's own session and in SQL for lists and clean-ups."""
+        return (self.last_seen_at > now - idle) & (self.created_at > now - absolute)
 
 
 _COOKIES_AFTER_SESSION = "cookies_after_session"
@@ -271,11 +278,6 @@ def _lifetimes() -> tuple[timedelta, timedelta]:
     )
 
 
-def _alive_clause(now: datetime):
-    idle, absolute = _lifetimes()
-    return and_(UserSession.last_seen_at > now - idle, UserSession.created_at > now - absolute)
-
-
 def _register(user_id: int) -> UserSession:
     begin_write_transaction()
     now = utcnow()
@@ -399,8 +401,7 @@ def resolve_session_user():
         db.session.commit()
         return _adopt(user_id)
     now = utcnow()
-    idle, absolute = _lifetimes()
-    if now - row.last_seen_at > idle or now - row.created_at > absolute:
+    if not row.alive_at(now, *_lifetimes()):
         begin_write_transaction()
         db.session.delete(row)
         db.session.commit()
@@ -422,7 +423,7 @@ def user_sessions_query(user_id: int) -> Select:
     """The user's live sessions, most recently used first."""
     return (
         select(UserSession)
-        .where(UserSession.user_id == user_id, _alive_clause(utcnow()))
+        .where(UserSession.user_id == user_id, UserSession.alive_at(utcnow(), *_lifetimes()))
         .order_by(UserSession.last_seen_at.desc(), UserSession.id.desc())
     )
 
@@ -475,6 +476,8 @@ def end_current_session() -> None:
 
 def delete_dead_user_sessions() -> int:
     """Remove the rows of sessions past their idle or absolute lifetime; returns how many."""
-    result = db.session.execute(delete(UserSession).where(~_alive_clause(utcnow())))
+    result = db.session.execute(
+        delete(UserSession).where(~UserSession.alive_at(utcnow(), *_lifetimes()))
+    )
     db.session.commit()
     return result.rowcount
