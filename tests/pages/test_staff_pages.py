@@ -139,6 +139,20 @@ def test_a_name_of_only_invisible_characters_is_blank_as_in_the_api(
     assert db.session.scalar(select(Product).where(Product.sku == "TEA-01")) is None
 
 
+@pytest.mark.parametrize("sku", ["TEA-01\n", "TEA 01", "-TEA"])
+def test_a_sku_the_api_would_refuse_is_a_field_error(client, staff, login_as, csrf_token, db, sku):
+    login_as(client, staff)
+    token = csrf_token(client, "/staff/products/new")
+
+    response = client.post(
+        "/staff/products/new", data={**NEW_PRODUCT, "sku": sku, "csrf_token": token}
+    )
+
+    assert response.status_code == 400
+    assert 'id="sku-error">Letters, digits' in response.get_data(as_text=True)
+    assert db.session.scalar(select(Product).where(Product.sku.like("%TEA%"))) is None
+
+
 def test_a_stock_of_hundreds_of_digits_is_a_field_error(client, staff, login_as, csrf_token):
     login_as(client, staff)
     token = csrf_token(client, "/staff/products/new")

@@ -234,7 +234,8 @@ class ProductForm(PageForm):
         validators=[
             DataRequired(),
             Length(max=64),
-            Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", message="Letters, digits, '.', '_', '-'."),
+            # `\Z`, not `$`: `$` also matches before a final newline, which the API refuses.
+            Regexp(r"^[A-Za-z0-9][A-Za-z0-9_.-]*\Z", message="Letters, digits, '.', '_', '-'."),
         ],
     )
     name = StringField("Name", validators=[DataRequired(), Length(max=200), no_nul, readable])
