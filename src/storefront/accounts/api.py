@@ -12,12 +12,11 @@ from ..openapi import error_answer
 from . import limits, service
 from .models import User
 from .schemas import (
-    ConfirmOut,
     EmailIn,
     LoginIn,
-    LoginOut,
     LogoutQuery,
     MessageOut,
+    MessageWithUserOut,
     ResetConfirmIn,
     SessionOut,
     TokenIn,
@@ -126,7 +125,7 @@ def delete_user(user_id: int):
 @bp.input(LoginIn, arg_name="body")
 @limits.login_per_ip
 @limits.login_per_account
-@bp.output(LoginOut)
+@bp.output(MessageWithUserOut)
 @bp.doc(
     responses={
         401: "Wrong username or password (the same answer for an unknown user)",
@@ -199,7 +198,7 @@ def end_my_session(session_id: int):
 
 @bp.post("/confirm")
 @bp.input(TokenIn, arg_name="body")
-@bp.output(ConfirmOut)
+@bp.output(MessageWithUserOut)
 @bp.doc(responses={400: "Invalid, expired or already used token"})
 def confirm(body: TokenIn):
     """Confirm an email address with the token from the confirmation link."""

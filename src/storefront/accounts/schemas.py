@@ -71,7 +71,9 @@ class UserOut(OutputModel):
     created_at: Timestamp
 
 
-class LoginOut(OutputModel):
+class MessageWithUserOut(OutputModel):
+    """A login's or a confirmation's answer: what happened, and to whom."""
+
     message: str
     user: UserOut
 
@@ -97,11 +99,6 @@ class EmailIn(InputModel):
 class ResetConfirmIn(InputModel):
     token: Token  # type: ignore[valid-type]
     password: Password  # type: ignore[valid-type]
-
-
-class ConfirmOut(OutputModel):
-    message: str
-    user: UserOut
 
 
 class SessionOut(OutputModel):
