@@ -381,6 +381,10 @@ def storefront(*args):
         ("PUBLIC_BASE_URL", "https://shop.example/a b", "PUBLIC_BASE_URL must be the shop's"),
         ("PUBLIC_BASE_URL", "https://u:pw@shop.example", "PUBLIC_BASE_URL must be the shop's"),
         ("MAIL_FROM", "no-reply", "MAIL_FROM must be an address"),
+        ("MAIL_FROM", "a@shop.example\r\nBcc: x@y.example", "MAIL_FROM must be an address"),
+        ("MAIL_FROM", "Shop\n<a@shop.example>", "MAIL_FROM must be an address"),
+        ("RATELIMIT_LOGIN_PER_IP", "0 per minute", "RATELIMIT_LOGIN_PER_IP must"),
+        ("RATELIMIT_CONTACT_PER_IP", "5 per hour; 0 per day", "RATELIMIT_CONTACT_PER_IP must"),
     ],
 )
 def test_a_setting_that_would_fail_later_is_refused_at_start_in_one_line(

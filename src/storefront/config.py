@@ -457,8 +457,10 @@ def _check_mail(settings: dict[str, Any]) -> None:
             f"got {settings['SMTP_TIMEOUT_SECONDS']!r}"
         )
     settings["SMTP_TIMEOUT_SECONDS"] = timeout
-    address = parseaddr(str(settings["MAIL_FROM"]))[1]
-    if "@" not in address.strip("@"):
+    sender = str(settings["MAIL_FROM"])
+    address = parseaddr(sender)[1]
+    # A line break in it would start another header: every send refuses it, so no mail went.
+    if "@" not in address.strip("@") or not sender.isprintable():
         raise ConfigError(
             f"MAIL_FROM must be an address such as 'Shop <shop@example.com>', "
             f"got {settings['MAIL_FROM']!r}"
@@ -533,16 +535,19 @@ def _check_log_level(settings: dict[str, Any]) -> None:
 
 def _check_rate_limits(settings: dict[str, Any]) -> None:
     """Refuse a rate limit Flask-Limiter cannot read: it would log an error on each request
-    and enforce nothing, so a typo would switch the login limit off."""
+    and enforce nothing, so a typo would switch the login limit off. A limit of 0 refused
+    every request, right passwords too (`RATELIMIT_ENABLED` is the switch)."""
     from limits import parse_many
 
     for name in RATE_LIMIT_SETTINGS:
         try:
-            parse_many(str(settings[name]))
+            readable = all(limit.amount > 0 for limit in parse_many(str(settings[name])))
         except ValueError:
+            readable = False
+        if not readable:
             raise ConfigError(
                 f"{name} must be a rate limit such as '5 per 15 minutes', got {settings[name]!r}"
-            ) from None
+            )
 
 
 def _check_password_hashing(settings: dict[str, Any]) -> None:
