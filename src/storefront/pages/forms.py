@@ -11,7 +11,7 @@ from flask import flash, request
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from werkzeug.datastructures import MultiDict
-from werkzeug.exceptions import BadRequest
+from werkzeug.exceptions import BadRequest, NotFound
 from wtforms import (
     BooleanField,
     EmailField,
@@ -154,10 +154,20 @@ class ListPageForm(PageForm):
 
 def requested_page() -> int:
     """The page of a list `?page=` asks for; the first when it names no page number (`abc`,
-    `0`, `1_0`, past `MAX_PAGE`). A number past the list's last page is its 404 (display.py).
+    `0`, `1_0`). A number past the list's last page is its 404 (display.py), and so is one
+    past `MAX_PAGE`, which no list reaches.
     """
     form = ListPageForm(request.args)
-    return (form.page.data or 1) if form.validate() else 1
+    if form.validate():
+        return form.page.data or 1
+    asked = request.args.get("page", "").lstrip("0")
+    if (
+        asked.isascii()
+        and asked.isdigit()
+        and (len(asked) > len(str(MAX_PAGE)) or int(asked) > MAX_PAGE)
+    ):
+        raise NotFound("There is no such page.")
+    return 1
 
 
 class CatalogueQueryForm(PageForm):
