@@ -55,5 +55,5 @@ def update_product(product_id: int, body: ProductUpdate):
 @bp.output({}, status_code=204)
 def delete_product(product_id: int):
     """Remove a product (staff, admin); one already ordered is only deactivated."""
-    service.delete_product(service.get_product(product_id, include_inactive=True))
+    service.delete_product(product_id)
     return empty_response()

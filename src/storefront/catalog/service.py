@@ -268,23 +268,23 @@ def update_product(product: Product, **changes: Any) -> Product:
     return _commit_product(product)
 
 
-def delete_product(product: Product) -> None:
-    """Erase the product and its picture, or only deactivate it when orders point at it.
+def delete_product(product_id: int) -> None:
+    """Erase the product and its picture, or only deactivate it when orders point at it; a
+    404 when there is none, or a delete at the same moment erased it first.
 
-    The order lines' foreign key decides, so a product
-    ordered at the same moment is still kept. The product's cart lines, which the delete
-    erases, are locked first: checkout locks its lines before it takes stock, and the
-    opposite order would deadlock with it. A deactivated product keeps its picture, since
-    it may come back on sale.
+    The order lines' foreign key decides, so a product ordered at the same moment is still
+    kept. The product's cart lines, which the delete erases, are locked before the product:
+    checkout locks its lines before it takes stock, and the opposite order would deadlock
+    with it. A deactivated product keeps its picture, since it may come back on sale.
     """
     from ..media.service import delete_picture_file
 
-    product_id = product.id
-    picture_file_id = product.image_file_id
     forget_kept_counts()
     db.session.execute(
         select(CartItem.user_id).where(CartItem.product_id == product_id).with_for_update()
     )
+    product = lock_product(product_id)
+    picture_file_id = product.image_file_id
     db.session.delete(product)
     try:
         db.session.commit()
