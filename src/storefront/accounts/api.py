@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from apiflask import APIBlueprint
-from flask import abort, g, url_for
+from flask import abort, url_for
 
 from .. import sessions
 from ..apikit import ApiError, PageQuery, created_headers, empty_response, page_headers, paginate
@@ -99,7 +99,7 @@ def update_user(user_id: int, body: UserUpdate):
             **changes,
         )
     except service.WrongPassword:
-        g.setdefault(limits.LOGIN_FAILED, True)
+        limits.count_failed_login()
         raise
     if changes.get("password") and updated.id == acting.id:
         limits.remember_device(updated)  # the mark follows the new password
@@ -147,7 +147,7 @@ def login(body: LoginIn):
         refusal.extra["resend_url"] = url_for("accounts_api.resend_confirmation")
         raise
     if user is None:
-        g.setdefault(limits.LOGIN_FAILED, True)
+        limits.count_failed_login()
         abort(401, description="Wrong username or password.")
     limits.remember_device(user)
     return {"message": "Login successful", "user": user}

@@ -46,7 +46,7 @@ from .schemas import LoginName
 #: How the API documents the 429 these limits answer.
 RATE_LIMITED = "Too many attempts: retry after Retry-After seconds"
 
-#: Set by a login route when the credentials were wrong; the per-account limit counts it.
+#: Set (`count_failed_login`) when the credentials were wrong; the per-account limit counts it.
 LOGIN_FAILED = "login_failed"
 #: The cookie of a browser that has logged in to an account (`remember_device`).
 KNOWN_DEVICE_COOKIE = "storefront_device"
@@ -107,6 +107,11 @@ def _own_account() -> str:
 def _checks_no_password() -> bool:
     """A change giving no `current_password` (an email, an admin's) meets no password limit."""
     return _submitted("current_password") in (None, "")
+
+
+def count_failed_login() -> None:
+    """Count this request against the login limits: it gave a wrong password."""
+    g.setdefault(LOGIN_FAILED, True)
 
 
 def _login_failed(_response) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
@@ -119,7 +119,7 @@ def login():
             limits.remember_device(user)
             flash(f"Welcome back, {user.username}!", "info")
             return redirect(_local_target(request.args.get("next")), code=303)
-        g.setdefault(limits.LOGIN_FAILED, True)
+        limits.count_failed_login()
         flash("Wrong username or password.", "error")
         return _page("accounts/login.html", form, 401)
     return _page("accounts/login.html", form)
@@ -295,7 +295,7 @@ def change_password():
             )
         except ApiError as error:
             if isinstance(error, service.WrongPassword):
-                g.setdefault(limits.LOGIN_FAILED, True)
+                limits.count_failed_login()
             show_refusal(error, form)
         else:
             limits.remember_device(user)  # the mark follows the new password
