@@ -174,6 +174,9 @@ def handle_http_exception(error: HTTPException) -> Response:
         description = _too_large()
     elif isinstance(error, NotFound) and error.description == NotFound.description:
         description = NO_SUCH_ADDRESS  # Werkzeug's own words: an address no route knows
+    elif status == 429:  # a rate limit's message says what; when to retry is said here
+        wait = None if wants_json() else _time_to_wait()
+        description = f"{error.description} Try again {f'in {wait}' if wait else 'later'}."
     else:
         description = error.description or error.name
     if wants_json():
@@ -184,8 +187,6 @@ def handle_http_exception(error: HTTPException) -> Response:
     if isinstance(error, CSRFError) and _login_ended_under_form():
         flash(SESSION_ENDED, "info")
         return _to_login(_referring_page(), code=303)
-    if status == 429 and (wait := _time_to_wait()):
-        description = f"{description.removesuffix(' Try again later.')} Try again in {wait}."
     return _page_error(status, error.name, description, original.headers.items())
 
 
@@ -200,7 +201,7 @@ def _too_large() -> str:
 
 def _time_to_wait() -> str | None:
     """How long until the breached rate limit lets this visitor try again, in words (a page
-    says it; API clients read `Retry-After`)."""
+    says it; API clients read `Retry-After`); None when no limit was breached."""
     breached = limiter.current_limit
     if breached is None:
         return None

@@ -171,7 +171,7 @@ login_per_ip = limiter.shared_limit(
     scope="login-ip",
     methods=["POST"],
     deduct_when=_login_failed,
-    error_message="Too many login attempts from your address. Try again later.",
+    error_message="Too many login attempts from your address.",
 )
 
 
@@ -207,12 +207,12 @@ def _failed_password_limits(
 
 login_per_account = _failed_password_limits(
     _login_account,
-    "Too many failed logins for this account. Try again later.",
+    "Too many failed logins for this account.",
     methods=["POST"],
 )
 password_check_per_account = _failed_password_limits(
     _own_account,
-    "Too many wrong passwords for this account. Try again later.",
+    "Too many wrong passwords for this account.",
     methods=["PATCH", "POST"],
     exempt_when=_checks_no_password,
 )
@@ -220,24 +220,24 @@ register_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_REGISTER_PER_IP"),
     scope="register-ip",
     methods=["POST"],
-    error_message="Too many registrations from your address. Try again later.",
+    error_message="Too many registrations from your address.",
 )
 reset_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_RESET_PER_IP"),
     scope="reset-ip",
     methods=["POST"],
-    error_message="Too many password reset requests. Try again later.",
+    error_message="Too many password reset requests.",
 )
 reset_token_failures_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_RESET_PER_IP"),
     scope="reset-token-ip",
     methods=["POST"],
     deduct_when=lambda response: response.status_code >= 400,
-    error_message="Too many failed password resets. Try again later.",
+    error_message="Too many failed password resets.",
 )
 resend_per_ip = limiter.shared_limit(
     _setting("RATELIMIT_RESEND_PER_IP"),
     scope="resend-ip",
     methods=["POST"],
-    error_message="Too many confirmation requests. Try again later.",
+    error_message="Too many confirmation requests.",
 )

@@ -49,7 +49,7 @@ bp.add_app_template_filter(readable_size, "readable_size")
 @limiter.limit(
     lambda: current_app.config["RATELIMIT_CONTACT_PER_IP"],
     methods=["POST"],
-    error_message="Too many messages from your address. Try again later.",
+    error_message="Too many messages from your address.",
 )
 def contact():
     """The contact form; a valid post is stored, then the visitor sees a thank-you page."""
