@@ -103,9 +103,7 @@ def test_replayed_cookie_after_logout_is_anonymous(client, app, user):
 
 
 def test_login_issues_a_new_session_id(client, user):
-    client.get("/form")
-    with client.session_transaction() as session:
-        session["cart_hint"] = "kept across login? no"
+    client.get("/form")  # a visitor's session, stored
     before = client.get_cookie("storefront_session").value
     _login(client, user.username, user.password)
     after = client.get_cookie("storefront_session").value

@@ -39,7 +39,8 @@ def test_the_pool_is_large_enough_for_the_race(live_server):
 
 def test_ten_buyers_for_the_last_unit_one_order(live_server):
     with live_server.app.app_context():
-        product_id = ProductFactory(stock=1).id
+        product = ProductFactory(stock=1)
+        product_id, name = product.id, product.name
         buyer_ids = [buyer.id for buyer in UserFactory.create_batch(BUYERS)]
     sessions = [logged_in_session(live_server, buyer_id) for buyer_id in buyer_ids]
     for session in sessions:
@@ -52,7 +53,7 @@ def test_ten_buyers_for_the_last_unit_one_order(live_server):
     for refused in (r for r in responses if r.status_code == 409):
         assert refused.json()["items"][0] == {
             "product_id": product_id,
-            "name": refused.json()["items"][0]["name"],
+            "name": name,
             "requested": 1,
             "available": 0,
         }

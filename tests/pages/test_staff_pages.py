@@ -340,11 +340,12 @@ def test_a_picture_sent_with_a_refused_form_is_asked_for_again(
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert f'id="picture-error">{staff_pages.PICTURE_NOT_KEPT}' in page
+    again = "Choose the picture again: it is not kept while the form has a problem."
+    assert f'id="picture-error">{again}' in page
     # The summary stands above the form.
     summary = page[page.index('error-summary" role="alert"') : page.index('id="sku"')]
     assert 'href="#sku">SKU already used' in summary
-    assert f'href="#picture">Picture: {staff_pages.PICTURE_NOT_KEPT}' in summary
+    assert f'href="#picture">Picture: {again}' in summary
     assert "JPEG, PNG, GIF or WebP, at most 10 MB." in client.get("/staff/products/new").text
 
 
