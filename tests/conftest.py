@@ -1,6 +1,7 @@
 """The shop's own pytest plugin gives the fixtures (`app`, `client`, `db`, factories...)."""
 
 import pkgutil
+import socket
 
 import pytest
 
@@ -32,3 +33,12 @@ def checked_too_early(monkeypatch):
         monkeypatch.setattr(target, check)
 
     return miss_once
+
+
+@pytest.fixture(scope="session")
+def dead_redis_url():
+    """A Redis that is down: a port this run holds without listening, so every connection
+    to it is refused (a fixed port might be some other server's)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"redis://127.0.0.1:{held.getsockname()[1]}/0"

@@ -498,12 +498,12 @@ def test_a_bug_answers_500_with_request_id_and_logs_it(make_app, db, caplog):
     assert any(request_id in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.parametrize("page", ["/confirm", "/reset"])
-def test_tokens_in_links_never_reach_the_log(client, caplog, page):
+@pytest.mark.parametrize("path", ["/confirm", "/reset"])
+def test_tokens_in_links_never_reach_the_log(client, caplog, path):
     caplog.set_level(logging.DEBUG)
     token = "eyJ1c2VyIjo0Mn0.secret-part-of-the-link"
-    client.get(f"{page}/{token}")
-    assert f"GET {page}/[token] 400" in caplog.text
+    client.get(f"{path}/{token}")
+    assert f"GET {path}/[token] 400" in caplog.text
     assert "secret-part-of-the-link" not in caplog.text
 
 
@@ -634,10 +634,6 @@ def test_a_form_sent_while_the_session_store_is_down_is_a_503_not_an_expired_for
     assert response.headers["X-Request-ID"]
 
 
-#: A Redis that is down: nothing listens on this port.
-DEAD_REDIS = "redis://127.0.0.1:6390/0"
-
-
 def _redis_settings(**overrides):
     """Settings of a shop on Redis whose keys no other test or run shares, and which expire
     within the hour (the test Redis may be shared, and is never flushed)."""
@@ -656,12 +652,12 @@ def _assert_unavailable(response, *, api: bool) -> None:
     assert "unavailable" in response.get_data(as_text=True)
 
 
-def test_redis_going_down_is_a_503_not_a_bug(make_app, redis_url, db, user, caplog):
+def test_redis_going_down_is_a_503_not_a_bug(make_app, redis_url, dead_redis_url, db, user, caplog):
     settings = _redis_settings()
     alive = make_app(REDIS_URL=redis_url, **settings).test_client()
     body = {"username": user.username, "password": user.password}
     assert alive.post("/api/login", json=body).status_code == 200
-    down = make_app(REDIS_URL=DEAD_REDIS, **settings)
+    down = make_app(REDIS_URL=dead_redis_url, **settings)
     logged_in, visitor = down.test_client(), down.test_client()
     logged_in.set_cookie("storefront_session", alive.get_cookie("storefront_session").value)
     caplog.set_level(logging.ERROR, logger="storefront.errors")
@@ -678,8 +674,8 @@ def test_redis_going_down_is_a_503_not_a_bug(make_app, redis_url, db, user, capl
     assert visitor.post("/api/logout").json == {"message": "Logged out"}
 
 
-def test_rate_limited_routes_are_a_503_while_redis_is_down(make_app, db, user):
-    shop = make_app(REDIS_URL=DEAD_REDIS, **_redis_settings(RATELIMIT_ENABLED=True))
+def test_rate_limited_routes_are_a_503_while_redis_is_down(make_app, dead_redis_url, db, user):
+    shop = make_app(REDIS_URL=dead_redis_url, **_redis_settings(RATELIMIT_ENABLED=True))
     client = shop.test_client()
 
     _assert_unavailable(client.post("/api/password-reset", json={"email": user.email}), api=True)
@@ -711,11 +707,11 @@ def _request_lines(caplog) -> list[str]:
 
 
 def test_a_session_store_failing_as_the_answer_is_saved_is_one_503_line_in_the_log(
-    make_app, caplog
+    make_app, dead_redis_url, caplog
 ):
     """The login page stores its CSRF token after the view: the 200 it made becomes a 503."""
     caplog.set_level(logging.INFO)
-    response = make_app(REDIS_URL=DEAD_REDIS, **_redis_settings()).test_client().get("/login")
+    response = make_app(REDIS_URL=dead_redis_url, **_redis_settings()).test_client().get("/login")
 
     _assert_unavailable(response, api=False)
     request_id = response.headers["X-Request-ID"]

@@ -315,8 +315,8 @@ def test_openapi_shows_patch_fields_as_not_nullable(client):
             assert schema.get("type") in {"string", "integer", "boolean"}, (name, field)
 
 
-def test_readyz_is_503_when_the_session_redis_is_unreachable(make_app):
-    shop = make_app(REDIS_URL="redis://127.0.0.1:6390/0")
+def test_readyz_is_503_when_the_session_redis_is_unreachable(make_app, dead_redis_url):
+    shop = make_app(REDIS_URL=dead_redis_url)
     response = shop.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json() == {"status": "unavailable", "error": "redis unreachable"}

@@ -512,7 +512,7 @@ def test_a_password_of_spaces_on_the_register_page_is_told_what_is_wrong(client,
 
 
 @pytest.mark.parametrize(
-    ("page", "autocomplete"),
+    ("path", "autocomplete"),
     [
         ("/login", ["username", "current-password"]),
         ("/register", ["username", "email", "new-password", "new-password"]),
@@ -520,8 +520,8 @@ def test_a_password_of_spaces_on_the_register_page_is_told_what_is_wrong(client,
         ("/form", ["name", "email"]),
     ],
 )
-def test_forms_tell_password_managers_what_each_field_is(client, page, autocomplete):
-    html = client.get(page).get_data(as_text=True)
+def test_forms_tell_password_managers_what_each_field_is(client, path, autocomplete):
+    html = client.get(path).get_data(as_text=True)
 
     assert re.findall(r'autocomplete="([^"]+)"', html) == autocomplete
 

@@ -199,6 +199,16 @@ def test_pages_and_link_header(client, product_factory):
     assert pages_linked(response) == {"first": 1, "prev": 1, "next": 3, "last": 3}
 
 
+def test_a_page_holds_twenty_products_unless_asked_otherwise(client, product_factory):
+    product_factory.create_batch(21)
+
+    response = client.get("/api/products")
+
+    assert len(response.get_json()) == 20
+    assert response.headers["X-Total-Count"] == "21"
+    assert 'per_page=20&page=2>; rel="next"' in response.headers["Link"]
+
+
 def pages_linked(response) -> dict[str, int]:
     """The `Link` header as `{rel: page}`."""
     links = {}
@@ -209,17 +219,17 @@ def pages_linked(response) -> dict[str, int]:
 
 
 @pytest.mark.parametrize(
-    ("page", "links"),
+    ("number", "links"),
     [
         (1, {"first": 1, "next": 2, "last": 3}),
         (3, {"first": 1, "prev": 2, "last": 3}),
         (7, {"first": 1, "prev": 3, "last": 3}),  # past the end: back to the last page
     ],
 )
-def test_link_header_names_only_pages_that_exist(client, product_factory, page, links):
+def test_link_header_names_only_pages_that_exist(client, product_factory, number, links):
     product_factory.create_batch(5)
 
-    response = client.get(f"/api/products?per_page=2&page={page}")
+    response = client.get(f"/api/products?per_page=2&page={number}")
 
     assert pages_linked(response) == links
 

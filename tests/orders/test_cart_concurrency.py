@@ -230,7 +230,9 @@ def test_a_cart_change_of_an_account_deleted_meanwhile_is_a_401(live_server, mon
 
     def deleted_meanwhile(user: Any) -> None:
         url = f"{live_server.url}/api/users/{user_id}"
-        deletes.append(threading.Thread(target=lambda: deleted.append(admin.delete(url))))
+        deletes.append(
+            threading.Thread(target=lambda: deleted.append(admin.delete(url, timeout=TIMEOUT)))
+        )
         deletes[0].start()
         deletes[0].join(timeout=0.5)  # done unless this request holds the database
         try:  # which came first is what the hold found, however long the delete took

@@ -71,11 +71,11 @@ def test_odd_query_strings_show_the_catalogue_instead_of_failing(client, product
     assert "Lamp" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("page", ["1000000", "1000001", "0002000000", "9" * 400])
-def test_a_page_past_any_list_is_a_404_page_as_one_past_the_last(client, product_factory, page):
+@pytest.mark.parametrize("number", ["1000000", "1000001", "0002000000", "9" * 400])
+def test_a_page_past_any_list_is_a_404_page_as_one_past_the_last(client, product_factory, number):
     product_factory(name="Lamp")
 
-    response = client.get(f"/?page={page}")
+    response = client.get(f"/?page={number}")
 
     assert response.status_code == 404
     assert "There is no" in response.get_data(as_text=True)
