@@ -206,7 +206,7 @@ def test_a_page_holds_twenty_products_unless_asked_otherwise(client, product_fac
 
     assert len(response.get_json()) == 20
     assert response.headers["X-Total-Count"] == "21"
-    assert 'per_page=20&page=2>; rel="next"' in response.headers["Link"]
+    assert '?page=2&per_page=20>; rel="next"' in response.headers["Link"]
 
 
 def pages_linked(response) -> dict[str, int]:
