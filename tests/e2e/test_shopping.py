@@ -70,18 +70,6 @@ def test_shopper_searches_fills_the_cart_checks_out_and_cancels(page, live_data,
     expect(page.locator(".status")).to_have_text("Cancelled")
 
 
-def test_pressing_place_order_twice_places_one_order(page, live_server, live_data, shelf):
-    log_in(page, live_data(UserFactory))
-    page.goto(f"/products/{shelf['mug'].id}")
-    page.get_by_role("button", name="Add to cart").click()
-    page.goto("/checkout")
-
-    page.get_by_role("button", name="Place order").dblclick()
-
-    expect(page).to_have_url(re.compile(r"/orders/\d+$"))
-    assert order_count(live_server) == 1
-
-
 def tab_to(page, locator, limit: int = 40) -> None:
     """Press Tab until `locator` has the focus, as a keyboard user would."""
     for _ in range(limit):
