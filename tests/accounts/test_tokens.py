@@ -6,7 +6,9 @@ import time
 from types import SimpleNamespace
 
 import pytest
+from sqlalchemy import select
 
+from storefront.accounts.models import User
 from storefront.accounts.tokens import Purpose, make_token
 from storefront.testing.mail import html_of, text_of
 
@@ -85,6 +87,23 @@ def test_the_mail_tells_the_configured_lifetime(
     assert f"expires in {said}." in html_of(message)
 
 
+def _nonces(db, address):
+    user = db.session.scalar(select(User).where(User.email == address))
+    return user.id, user.confirm_nonce
+
+
+def test_a_reset_token_carrying_the_confirmation_nonce_is_no_confirmation(
+    app, client, db, mail_outbox, unconfirmed
+):
+    """Only the purpose differs from a genuine confirmation link: the signature must bind it."""
+    user_id, nonce = _nonces(db, unconfirmed)
+    with app.app_context():
+        other_purpose = make_token(Purpose.RESET, user_id, nonce)
+
+    assert _confirm(client, other_purpose).status_code == 400
+    assert _confirm(client, confirm_token(mail_outbox, unconfirmed)).status_code == 200
+
+
 def test_a_token_of_another_purpose_is_refused(client, mail_outbox, unconfirmed):
     client.post("/api/password-reset", json={"email": unconfirmed})
     reset = reset_token(mail_outbox, unconfirmed)
@@ -105,14 +124,14 @@ def test_a_reset_link_does_not_open_the_confirmation_page(client, mail_outbox, u
     assert client.get(f"/confirm/{token}").status_code == 400
 
 
-def test_a_token_signed_with_another_key_is_refused(client, mail_outbox, unconfirmed, app):
-    from itsdangerous import URLSafeTimedSerializer
-
-    forged = URLSafeTimedSerializer("another-key", salt="storefront.confirm-email").dumps(
-        [1, "guess"]
-    )
+def test_a_token_signed_with_another_key_is_refused(client, db, mail_outbox, unconfirmed, make_app):
+    """The account and its nonce are right: only the shop's secret key is missing."""
+    user_id, nonce = _nonces(db, unconfirmed)
+    with make_app(SECRET_KEY="another-shop-" + "k" * 40).app_context():
+        forged = make_token(Purpose.CONFIRM, user_id, nonce)
 
     assert _confirm(client, forged).status_code == 400
+    assert _confirm(client, confirm_token(mail_outbox, unconfirmed)).status_code == 200
 
 
 def test_a_token_field_must_be_a_string(client, mail_outbox):
