@@ -5,6 +5,8 @@ import socket
 
 import pytest
 
+from storefront import init_rate_limits
+
 pytest_plugins = ["storefront.testing.plugin", "storefront.testing.browser"]
 
 
@@ -42,3 +44,12 @@ def dead_redis_url():
     with socket.socket() as held:
         held.bind(("127.0.0.1", 0))
         yield f"redis://127.0.0.1:{held.getsockname()[1]}/0"
+
+
+@pytest.fixture
+def own_apps(app):
+    """For a test that builds apps with `create_app` itself: the one rate limiter follows
+    the last app built, so it is given back to the session's `app` afterwards, even when
+    the test fails (`make_app` does the same for the apps it builds)."""
+    yield
+    init_rate_limits(app)

@@ -10,7 +10,7 @@ import weakref
 import pytest
 from sqlalchemy import select, text
 
-from storefront import create_app, init_rate_limits
+from storefront import create_app
 from storefront.config import ConfigError
 from storefront.extensions import db
 
@@ -153,7 +153,7 @@ def test_debug_spelt_false_is_off(make_app):
         make_app(DEBUG="sometimes")
 
 
-def test_the_mapping_reads_switches_and_lists_spelt_as_in_the_environment(tmp_path, app):
+def test_the_mapping_reads_switches_and_lists_spelt_as_in_the_environment(tmp_path, own_apps):
     """A string "false" was a true value (confirmation stayed required, a test cookie became
     Secure) and a string of types allowed any type it contained a piece of."""
     built = create_app(
@@ -180,7 +180,6 @@ def test_the_mapping_reads_switches_and_lists_spelt_as_in_the_environment(tmp_pa
         db.engine.dispose()
     with pytest.raises(ConfigError, match="SMTP_STARTTLS must be a boolean"):
         create_app({"TESTING": True, "SMTP_STARTTLS": "maybe"})
-    init_rate_limits(app)  # the one limiter follows the last app built: give it back
 
 
 @pytest.mark.parametrize("scheme", ["postgres", "postgresql", "postgresql+psycopg2"])
@@ -257,7 +256,7 @@ def test_the_mapping_takes_database_url_as_the_environment_does(tmp_path):
     assert (tmp_path / "given.db").stat().st_size > 0
 
 
-def test_the_mapping_takes_flaskrs_database_path(tmp_path, app):
+def test_the_mapping_takes_flaskrs_database_path(tmp_path, own_apps):
     """`create_app({"TESTING": True, "DATABASE": path})`, as Flask's tutorial writes it."""
     path = tmp_path / "flaskr.db"
     built = create_app({"TESTING": True, "DATABASE": str(path), "RATELIMIT_ENABLED": False})
@@ -279,7 +278,6 @@ def test_the_mapping_takes_flaskrs_database_path(tmp_path, app):
         assert memory_runner.invoke(args=["init-db"]).exit_code == 0
         memory_runner.invoke(args=["create-user", "flo", "flo@example.com", "--password", password])
         assert in_memory.test_client().post("/api/login", json=login).status_code == 200
-    init_rate_limits(app)  # the one limiter follows the last app built: give it back
 
 
 def _server_connections(app) -> int:
@@ -291,7 +289,7 @@ def _server_connections(app) -> int:
     return count
 
 
-def test_an_app_let_go_closes_its_database_connections(app, database_url, tmp_path):
+def test_an_app_let_go_closes_its_database_connections(app, own_apps, database_url, tmp_path):
     """A test's own app, never disposed, kept its pooled connections open on the server
     until something collected them: psycopg then reports a ResourceWarning, an error under
     `filterwarnings = error` in whichever test happens to run."""
@@ -308,7 +306,6 @@ def test_an_app_let_go_closes_its_database_connections(app, database_url, tmp_pa
 
     before = _server_connections(app)
     let_go = used_app()
-    init_rate_limits(app)  # the one limiter follows the last app built: give it back
     gc.collect()
     assert let_go() is None
     assert _server_connections(app) == before
@@ -473,7 +470,7 @@ def test_a_redis_on_a_unix_socket_is_taken_by_sessions_and_rate_limits(make_app,
     assert shop.test_client().get("/readyz").status_code == 503  # nothing listens there
 
 
-def test_settings_in_their_usual_spellings_are_taken(development, monkeypatch, app):
+def test_settings_in_their_usual_spellings_are_taken(development, monkeypatch, own_apps):
     monkeypatch.setenv("LOG_LEVEL", "debug")
     monkeypatch.setenv("RATELIMIT_LOGIN_PER_IP", "30/minute")
     monkeypatch.setenv("RATELIMIT_REGISTER_PER_IP", "50 per hour; 200 per day")
@@ -489,4 +486,3 @@ def test_settings_in_their_usual_spellings_are_taken(development, monkeypatch, a
     assert made.exit_code == 0, made.output
     with built.app_context():
         db.engine.dispose()
-    init_rate_limits(app)  # the one limiter follows the last app built: give it back

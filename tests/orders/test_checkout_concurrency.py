@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from storefront import create_app, init_rate_limits
+from storefront import create_app
 from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.orders.models import Order
@@ -128,7 +128,7 @@ def test_cancels_and_checkouts_of_the_same_products_never_deadlock(live_server):
         assert statuses == [200] * pairs + [201] * pairs, (rounds, statuses)
 
 
-def test_an_app_on_in_memory_sqlite_places_one_order_for_the_last_unit(app):
+def test_an_app_on_in_memory_sqlite_places_one_order_for_the_last_unit(own_apps):
     """`DATABASE=":memory:"`, as Flask's tutorial allows: requests at once still stay apart.
 
     In memory, every thread used to share one connection, and so each other's transactions:
@@ -151,4 +151,3 @@ def test_an_app_on_in_memory_sqlite_places_one_order_for_the_last_unit(app):
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [201] + [409] * (BUYERS - 1), [r.get_json() for r in responses]
     assert memory.test_client().get(f"/api/products/{product_id}").get_json()["stock"] == 0
-    init_rate_limits(app)  # the one limiter follows the last app built: give it back
