@@ -41,11 +41,6 @@ def test_role_fixtures_log_in_with_the_rights_of_their_role(app, user, staff, ad
     assert reads_of_the_user_list == {"customer": 403, "staff": 403, "admin": 200}
 
 
-def test_login_as_logs_the_user_in(client, user, login_as):
-    login_as(client, user)
-    assert client.get("/api/me").get_json()["id"] == user.id
-
-
 def test_csrf_token_reads_the_forms_token(client, csrf_token):
     token = csrf_token(client, "/form")
     assert len(token) > 20
