@@ -5,6 +5,8 @@ from __future__ import annotations
 import gc
 import re
 import runpy
+import subprocess
+import sys
 import weakref
 
 import pytest
@@ -31,11 +33,10 @@ def test_production_refuses_a_missing_or_placeholder_secret(production, monkeypa
         create_app()
 
 
-def test_production_with_a_real_secret_starts_with_secure_cookies(production, monkeypatch):
+def test_production_starts_with_a_real_secret_and_without_debug(production, monkeypatch):
     monkeypatch.setenv("SECRET_KEY", "k" * 48)
     app = create_app()
-    assert app.config["SESSION_COOKIE_SECURE"] is True
-    assert app.config["DEBUG"] is False
+    assert app.config["DEBUG"] is False  # its Secure cookie: tests/pages/test_layout.py
 
 
 def test_development_keeps_one_secret_across_restarts(monkeypatch, tmp_path):
@@ -65,6 +66,22 @@ def test_a_development_secret_that_cannot_be_kept_is_one_line(development, tmp_p
 @pytest.mark.parametrize("level", ["DEBUG", "info", "Warning", "ERROR", "critical"])
 def test_log_level_takes_the_five_levels_in_any_case(make_app, level):
     assert make_app(LOG_LEVEL=level).config["LOG_LEVEL"] == level.upper()
+
+
+def test_the_log_level_decides_which_lines_a_served_shop_writes(development, monkeypatch):
+    """In its own process, as served: the test runner's log capture would hide the effect."""
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    shop = (
+        "import logging; from storefront import create_app; create_app(); "
+        "log = logging.getLogger('storefront'); log.info('an info line'); log.warning('a warning')"
+    )
+
+    written = subprocess.run(  # noqa: S603 - this interpreter, our own code
+        [sys.executable, "-c", shop], capture_output=True, text=True, timeout=60, check=True
+    ).stderr
+
+    assert "WARNING storefront a warning" in written
+    assert "an info line" not in written
 
 
 def test_bad_values_are_refused_at_start(monkeypatch):
