@@ -19,8 +19,9 @@ def shopper(client, login_as, user):
 
 @pytest.fixture
 def checked_too_early(monkeypatch):
-    """Make a service's check pass the first time it runs, as if another request's write
-    landed just after it: the database's unique index then decides, as in a real race."""
+    """Make a service's check or look-up find nothing the first time it runs, as if another
+    request's write landed just after it: the database's unique index then decides, as in a
+    real race."""
 
     def miss_once(target: str) -> None:
         real = pkgutil.resolve_name(target)
@@ -29,8 +30,7 @@ def checked_too_early(monkeypatch):
         def check(*args, **kwargs):
             nonlocal calls
             calls += 1
-            if calls > 1:
-                real(*args, **kwargs)
+            return real(*args, **kwargs) if calls > 1 else None
 
         monkeypatch.setattr(target, check)
 

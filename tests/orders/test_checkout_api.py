@@ -186,15 +186,13 @@ def test_checkout_needs_a_login(client):
 
 
 def test_losing_the_key_race_returns_the_winners_order(
-    client, db, shopper, product_factory, fill_cart, place_order, monkeypatch
+    client, db, shopper, product_factory, fill_cart, place_order, checked_too_early
 ):
     """The unique key constraint, not the look-up, is what finally stops a second order."""
-    from storefront.orders import service
-
     mug = product_factory(stock=5)
     first = place_order({mug: 1}, key="raced")
     fill_cart({mug: 1})
-    monkeypatch.setattr(service, "_order_for_key", _misses_once(service._order_for_key))
+    checked_too_early("storefront.orders.service._order_for_key")
 
     retry = client.post("/api/cart/checkout", headers={"Idempotency-Key": "raced"})
 
@@ -203,17 +201,6 @@ def test_losing_the_key_race_returns_the_winners_order(
     assert stock_of(db, mug) == 4
     assert order_count(db) == 1
     assert len(client.get("/api/cart").get_json()["items"]) == 1
-
-
-def _misses_once(look_up):
-    """`look_up`, except that its first call finds nothing (the winner not yet committed)."""
-    calls = []
-
-    def wrapped(*args):
-        calls.append(args)
-        return None if len(calls) == 1 else look_up(*args)
-
-    return wrapped
 
 
 def test_a_locked_database_is_a_503_to_retry_not_a_500(
