@@ -162,3 +162,89 @@ def test_every_idempotency_key_the_document_allows_is_taken(
             assert case.call(cookies=cookies).status_code == 201, case.headers
 
     taken()
+
+
+def test_openapi_lists_every_api_route(client, app):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.")
+    documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
+    for rule in app.url_map.iter_rules():
+        if not rule.rule.startswith("/api/") or rule.endpoint.startswith(("openapi.", "apidocs.")):
+            continue  # the document and its docs page do not describe themselves
+        path = rule.rule.replace("<int:", "{").replace("<", "{").replace(">", "}")
+        for method in rule.methods - {"HEAD", "OPTIONS"}:
+            assert (path, method) in documented, (path, method)
+
+
+def test_openapi_marks_request_bodies_required(client):
+    spec = client.get("/api/openapi.json").get_json()
+    assert spec["paths"]["/api/users"]["post"]["requestBody"]["required"] is True
+
+
+def test_openapi_takes_no_server_from_the_first_visitors_host(make_app):
+    """The document is built once and kept: a forged Host must not reach later visitors."""
+    client = make_app().test_client()
+    client.get("/api/openapi.json", headers={"Host": "evil.example"})
+    spec = client.get("/api/openapi.json").get_json()
+    assert "evil.example" not in str(spec.get("servers"))
+
+
+def test_openapi_describes_errors_as_they_are_sent(client):
+    spec = client.get("/api/openapi.json").get_json()
+    answer = client.post("/api/users", json={"username": 42})
+    for name in ("HTTPError", "ValidationError"):
+        schema = spec["components"]["schemas"][name]
+        assert set(answer.get_json()) <= set(schema["properties"])
+        assert schema["required"] == ["error"]
+
+
+def test_openapi_documents_the_headers_lists_and_creations_send(client, product_factory):
+    product_factory()
+    spec = client.get("/api/openapi.json").get_json()
+    listed = client.get("/api/products")
+    documented = spec["paths"]["/api/products"]["get"]["responses"]["200"]["headers"]
+    assert {"X-Total-Count", "Link"} <= set(documented) & set(listed.headers.keys())
+    created = spec["paths"]["/api/users"]["post"]["responses"]["201"]["headers"]
+    assert "Location" in created
+    timestamp = spec["components"]["schemas"]["ProductOut"]["properties"]["created_at"]
+    assert timestamp["format"] == "date-time"
+
+
+#: The statuses API.md names for each route; the OpenAPI document must name them too.
+CONTRACT = {
+    ("post", "/api/users"): {201, 400, 409, 429},
+    ("get", "/api/users/{user_id}"): {200, 404},
+    ("patch", "/api/users/{user_id}"): {200, 400, 409},
+    ("post", "/api/login"): {200, 400, 401, 403, 429},
+    ("get", "/api/protected"): {200, 401},
+    ("post", "/api/confirm"): {200, 400},
+    ("post", "/api/confirm/resend"): {202, 429},
+    ("post", "/api/password-reset"): {202, 429},
+    ("post", "/api/password-reset/confirm"): {200, 400},
+    ("get", "/api/products/{product_id}"): {200, 404},
+    ("post", "/api/products"): {201, 409},
+    ("post", "/api/cart/items"): {200, 400, 404, 409},
+    ("patch", "/api/cart/items/{product_id}"): {200, 404, 409},
+    ("delete", "/api/cart/items/{product_id}"): {200, 404},
+    ("post", "/api/cart/checkout"): {201, 400, 409},
+    ("get", "/api/orders/{order_id}"): {200, 404},
+    ("post", "/api/orders/{order_id}/cancel"): {200, 409},
+    ("post", "/api/upload"): {201, 400, 413, 415},
+    ("post", "/api/images"): {201, 400, 413, 415},
+    ("get", "/api/files/{file_id}"): {200, 304},
+}
+
+
+def test_openapi_names_the_statuses_of_the_contract(client):
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    for (method, path), statuses in CONTRACT.items():
+        documented = {int(status) for status in paths[path][method]["responses"]}
+        assert statuses <= documented, (method, path, statuses - documented)
+
+
+def test_openapi_shows_patch_fields_as_not_nullable(client):
+    schemas = client.get("/api/openapi.json").get_json()["components"]["schemas"]
+    for name in ("ProductUpdate", "UserUpdate"):
+        for field, schema in schemas[name]["properties"].items():
+            assert "null" not in str(schema), (name, field)
+            assert schema.get("type") in {"string", "integer", "boolean"}, (name, field)

@@ -1,4 +1,4 @@
-"""Account and session writes racing each other on a real server (see tests/orders/live.py).
+"""Account and session writes racing each other on a real server (see tests/live.py).
 
 On PostgreSQL these requests really overlap: a request that read a row and then writes it
 back, without holding it, finds it gone and must answer as if it came after, not a 500.
@@ -15,7 +15,7 @@ import requests
 from flask import request
 from sqlalchemy import delete, select, update
 
-from orders.live import TIMEOUT, all_at_once, logged_in_session
+from live import TIMEOUT, all_at_once, logged_in_session
 from storefront import sessions
 from storefront.accounts import service
 from storefront.accounts.models import User

@@ -1,4 +1,4 @@
-"""Product changes and deletes racing a delete on a real server (see tests/orders/live.py).
+"""Product changes and deletes racing a delete on a real server (see tests/live.py).
 
 On PostgreSQL the delete may commit between the change's read of the product and its
 write: the change must then be a 404, or come first and answer 200, never a 500.
@@ -6,7 +6,7 @@ write: the change must then be a 404, or come first and answer 200, never a 500.
 
 from __future__ import annotations
 
-from orders.live import TIMEOUT, all_at_once, logged_in_session
+from live import TIMEOUT, all_at_once, logged_in_session
 from storefront.testing.factories import ProductFactory, UserFactory
 
 ROUNDS = 6

@@ -1,4 +1,4 @@
-"""Picture and file writes racing each other on a real server (see tests/orders/live.py).
+"""Picture and file writes racing each other on a real server (see tests/live.py).
 
 On PostgreSQL these requests really overlap: a write that read a row and then changes it,
 without holding it, finds it gone (a 500) or leaves a picture behind that nothing shows.
@@ -14,7 +14,7 @@ from typing import Any
 from media_samples import make_image
 from sqlalchemy import func, select
 
-from orders.live import TIMEOUT, all_at_once, logged_in_session
+from live import TIMEOUT, all_at_once, logged_in_session
 from storefront.extensions import db
 from storefront.media import service
 from storefront.media.models import ProductImage, StoredFile

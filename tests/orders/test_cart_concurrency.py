@@ -15,13 +15,12 @@ import pytest
 import requests
 from sqlalchemy import select
 
+from live import TIMEOUT, add_to_cart, all_at_once, checkout_call, logged_in_session
 from storefront.catalog import service as catalog_service
 from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.orders import service as orders_service
 from storefront.testing.factories import ProductFactory, UserFactory
-
-from .live import TIMEOUT, add_to_cart, all_at_once, checkout_call, logged_in_session
 
 ROUNDS = 6
 ADDERS = 8

@@ -11,13 +11,12 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from live import add_to_cart, all_at_once, checkout_call, logged_in_session
 from storefront import create_app
 from storefront.catalog.models import Product
 from storefront.extensions import db
 from storefront.orders.models import Order
 from storefront.testing.factories import ProductFactory, UserFactory
-
-from .live import add_to_cart, all_at_once, checkout_call, logged_in_session
 
 BUYERS = 10
 

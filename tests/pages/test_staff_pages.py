@@ -12,7 +12,7 @@ import pytest
 from flask import request
 from sqlalchemy import select
 
-from orders.live import TIMEOUT, logged_in_session
+from live import TIMEOUT, logged_in_session
 from storefront.catalog import service as catalog_service
 from storefront.catalog.models import Product
 from storefront.pages import staff as staff_pages
