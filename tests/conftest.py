@@ -7,7 +7,7 @@ import pytest
 
 from storefront import init_rate_limits
 
-pytest_plugins = ["storefront.testing.plugin", "storefront.testing.browser"]
+pytest_plugins = ["storefront.testing.plugin", "storefront.testing.browser", "pytester"]
 
 
 @pytest.fixture

@@ -38,6 +38,30 @@ def test_console_errors_and_failed_requests_are_recorded(page, browser_watch):
     assert browser_watch.problems == []
 
 
+def test_a_page_error_left_unread_fails_the_test_and_keeps_what_the_page_showed(pytester):
+    """The `page` fixture's promise, kept in a run of its own: a console error nobody took
+    fails an otherwise passing test, with a screenshot and the page's HTML left behind."""
+    pytester.makepyfile(
+        """
+        def test_passes_but_its_page_logged_an_error(page):
+            page.goto("/form")
+            page.evaluate("console.error('hidden breakage')")
+        """
+    )
+
+    pytester.makeconftest(
+        'pytest_plugins = ["storefront.testing.plugin", "storefront.testing.browser"]'
+    )
+
+    run = pytester.runpytest_subprocess()
+
+    run.assert_outcomes(passed=1, errors=1)
+    run.stdout.fnmatch_lines(["*the page had errors a user would hit*", "*hidden breakage*"])
+    (kept,) = (pytester.path / "test-artifacts").iterdir()
+    assert {path.name for path in kept.iterdir()} >= {"screenshot.png", "page.html"}
+    assert "Contact" in (kept / "page.html").read_text(encoding="utf-8")
+
+
 def test_an_inline_script_is_blocked_by_the_content_security_policy(page, browser_watch):
     page.goto("/form")
     page.evaluate(
