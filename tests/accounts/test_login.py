@@ -111,11 +111,11 @@ def test_session_cookie_is_httponly_and_samesite(client, user):
     assert "SameSite=Lax" in cookie
 
 
-def test_login_rehashes_a_password_made_with_old_parameters(client, app, db, user, monkeypatch):
+def test_login_rehashes_a_password_made_with_old_parameters(make_app, db, user):
+    """The operator raised the hashing cost: each password is upgraded at its next login."""
     old_hash = user.password_hash
-    monkeypatch.setitem(app.config, "PASSWORD_HASH_TIME_COST", 2)
-    monkeypatch.delitem(app.extensions, "storefront.hasher")
-    assert _login(client, user.username, user.password).status_code == 200
+    costlier = make_app(PASSWORD_HASH_TIME_COST=2).test_client()
+    assert _login(costlier, user.username, user.password).status_code == 200
     new_hash = db.session.scalar(select(User.password_hash).where(User.id == user.id))
     assert new_hash != old_hash
     assert "t=2" in new_hash
