@@ -123,3 +123,16 @@ def test_posts_from_one_address_are_limited_and_the_limit_is_a_page(
     assert "Tell us about it" not in refused.get_data(as_text=True)  # the form that refused
     assert _count(db) == 2
     assert client.get("/form").status_code == 200  # reading the form is free
+
+
+@pytest.mark.parametrize("field", ["name", "message"])
+def test_a_nul_character_is_a_field_error_and_stores_nothing(client, db, csrf_token, field):
+    """PostgreSQL cannot store U+0000 in text: it is refused on the form, not by the database."""
+    data = {"csrf_token": csrf_token(client, "/form"), "name": "Ada", "email": "ada@example.com"}
+    data[field] = "Hello\x00there"
+
+    response = client.post("/form", data=data)
+
+    assert response.status_code == 400
+    assert f'id="{field}-error">Contains characters we cannot store.' in response.text
+    assert _count(db) == 0
