@@ -37,7 +37,11 @@ def test_sessions_are_listed_with_their_details(app, client, user):
 
 @pytest.mark.parametrize(
     ("agent", "listed"),
-    [("Nul\x00Phone/1.0", "NulPhone/1.0"), ("Odd\ud800Phone/1.0", "Odd?Phone/1.0")],
+    [
+        ("Nul\x00Phone/1.0", "NulPhone/1.0"),
+        ("Odd\ud800Phone/1.0", "Odd?Phone/1.0"),
+        ("Long/1.0 " + "x" * 1000, "Long/1.0 " + "x" * 246),
+    ],
 )
 def test_a_user_agent_no_database_can_store_is_cleaned_not_a_500(app, user, agent, listed):
     device = _device(app, user, agent)

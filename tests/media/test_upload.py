@@ -126,6 +126,7 @@ def test_text_must_be_utf8_without_nul_to_its_last_byte(client, user, login_as, 
         (b"plain words\n", "server.log", "server.log"),
         (b"plain words\n", "README", "README"),
         (b"plain words\n", "n" * 5000 + ".md", "n" * 252 + ".md"),
+        (PNG, "p" * 300, "p" * 240 + ".png"),  # a name of no type, cut to hold its own
         (b"@echo off\n", "run.bat", "run.txt"),
         (PNG, "shot.PNG", "shot.PNG"),
         (make_image("JPEG"), "photo.jpeg", "photo.jpeg"),
