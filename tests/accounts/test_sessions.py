@@ -165,6 +165,21 @@ def test_idle_session_expires(app, client, db, user, monkeypatch):
     assert client.get("/api/me").status_code == 401
 
 
+def test_a_session_idle_too_long_is_neither_listed_nor_kept_by_the_cleanup(
+    app, client, db, user, run_cli, monkeypatch
+):
+    monkeypatch.setitem(app.config, "SESSION_IDLE_TIMEOUT_SECONDS", 600)
+    phone = _device(app, user, "Phone/2.0")
+    db.session.execute(update(UserSession).values(last_seen_at=utcnow() - timedelta(seconds=601)))
+    db.session.commit()
+    login(client, user.username, user.password, **{"User-Agent": "Laptop/1.0"})
+
+    listed = client.get("/api/me/sessions").json
+    assert [entry["user_agent"] for entry in listed] == ["Laptop/1.0"]
+    assert "1 logins past" in run_cli("sessions-cleanup").output
+    assert phone.get("/api/me").status_code == 401
+
+
 def test_session_expires_after_its_absolute_lifetime_despite_activity(
     app, client, db, user, monkeypatch
 ):
