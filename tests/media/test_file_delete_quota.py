@@ -82,6 +82,22 @@ def test_quota_exceeded_is_413_and_deleting_frees_room(
     assert upload(client, make_image("PNG", (300, 300), "blue")).status_code == 201
 
 
+def test_an_images_thumbnail_counts_against_the_quota(
+    app, client, user, login_as, upload, monkeypatch
+):
+    login_as(client, user)
+    image = upload(client, PHOTO, "photo.jpg").get_json()
+    stored = [
+        int(client.get(image[key]).headers["Content-Length"]) for key in ("url", "thumbnail_url")
+    ]
+    monkeypatch.setitem(app.config, "MEDIA_QUOTA_BYTES", sum(stored))
+
+    refused = upload(client, b"x", "one-more-byte.txt", path="/api/upload")
+
+    assert refused.status_code == 413
+    assert refused.get_json()["used_bytes"] == sum(stored)
+
+
 def test_a_file_that_fills_the_quota_exactly_fits(app, client, user, login_as, upload, monkeypatch):
     login_as(client, user)
     monkeypatch.setitem(app.config, "MEDIA_QUOTA_BYTES", 300)
