@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import io
 import warnings
 
 import pytest
@@ -190,3 +191,32 @@ def test_joiners_that_are_part_of_the_writing_are_kept(client, user, login_as, u
     body = upload(client, b"notes", name, "/api/upload", "text/plain").get_json()
 
     assert body["filename"] == name
+
+
+def test_a_double_quote_in_a_name_stays_out_of_the_plain_filename(client, user, login_as):
+    login_as(client, user)
+    raw = (
+        b'--zz\r\nContent-Disposition: form-data; name="file"; filename="a\\"b.txt"\r\n'
+        b"Content-Type: text/plain\r\n\r\nnotes\r\n--zz--\r\n"
+    )
+    body = client.post(
+        "/api/upload", data=raw, content_type="multipart/form-data; boundary=zz"
+    ).get_json()
+
+    assert body["filename"] == 'a"b.txt'
+    served = client.get(body["url"]).headers["Content-Disposition"]
+    assert served.startswith('attachment; filename="ab.txt";'), served
+
+
+def test_if_match_compares_etags_strongly(client, user, login_as):
+    """RFC 9110: a weak tag never matches If-Match, so a conditional write cannot rely on it."""
+    login_as(client, user)
+    url = client.post(
+        "/api/upload",
+        data={"file": (io.BytesIO(b"notes\n"), "notes.txt", "text/plain")},
+        content_type="multipart/form-data",
+    ).get_json()["url"]
+    etag = client.get(url).headers["ETag"]
+
+    assert client.get(url, headers={"If-Match": etag}).status_code == 200
+    assert client.get(url, headers={"If-Match": "W/" + etag}).status_code == 412

@@ -516,3 +516,22 @@ def test_a_customer_is_not_shown_a_customer_column(app, client, login_as, shoppe
 
     assert "Customer" not in client.get("/orders").get_data(as_text=True)
     assert "Customer:" not in client.get(f"/orders/{order_id}").get_data(as_text=True)
+
+
+def test_a_product_name_holding_markup_is_shown_as_text_everywhere(
+    client, shopper, csrf_token, product_factory, db
+):
+    """A staff member's `<script>` in a name must not run on a shopper's page: the product
+    page, the flash after adding it, and the cart once it is off sale."""
+    script = "<script>alert(1)</script>"
+    product = product_factory(name=script, stock=5)
+
+    product_page = client.get(f"/products/{product.id}").get_data(as_text=True)
+    added = add(client, csrf_token, product, 1).get_data(as_text=True)
+    product.active = False
+    db.session.commit()
+    cart = client.get("/cart").get_data(as_text=True)
+
+    for html in (product_page, added, cart):
+        assert script not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
